@@ -1,0 +1,426 @@
+"""The inventory schema: what a provincial data center is made of.
+
+Pydantic models validate shape and types of each object (unknown keys are errors, secrets must
+be references); cross-object rules (references, CIDRs, cycles) live in `validate.py`. Models are
+frozen: the inventory is resolved once and then only read.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from datetime import date, datetime
+from enum import Enum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+
+from provdc.secrets import REF_PATTERN
+
+ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
+Id = Annotated[str, Field(pattern=ID_PATTERN)]
+
+
+def _secret_ref(value: Any) -> Any:
+    # A plaintext secret must never be accepted, and its value must not be echoed in the error.
+    if isinstance(value, str) and not REF_PATTERN.match(value):
+        raise ValueError("plaintext secret: write a reference (env:NAME or file:PATH), never the value")
+    return value
+
+
+SecretRefStr = Annotated[str, BeforeValidator(_secret_ref)]
+
+_RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:b|bit|bps|bit/s|bits/s)?\s*$", re.IGNORECASE)
+_RATE_FACTOR = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12}
+
+
+def parse_rate(value: Any) -> Any:
+    """'100Mbps', '2 Mbit/s', '1G' or a plain number of bits per second -> int bits/s."""
+    if isinstance(value, bool):
+        raise ValueError("a rate must be a number of bits/s or a string like '100Mbps'")
+    if isinstance(value, (int, float)):
+        return int(value)
+    if isinstance(value, str):
+        m = _RATE.match(value)
+        if m:
+            return int(float(m.group(1)) * _RATE_FACTOR[m.group(2).lower()])
+    raise ValueError(f"not a rate: {value!r} (write e.g. 100Mbps, 2Mbit/s, 1G)")
+
+
+Rate = Annotated[int, BeforeValidator(parse_rate), Field(gt=0)]
+
+
+class Strict(BaseModel):
+    """Base: unknown keys are errors, objects are immutable after loading."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+# ---------------------------------------------------------------- province and administration
+
+class UnitKind(str, Enum):
+    district = "district"   # huyện, thị xã, thành phố thuộc tỉnh (before 1 July 2025)
+    commune = "commune"     # xã
+    ward = "ward"           # phường
+    town = "town"           # thị trấn
+
+
+class AdminUnit(Strict):
+    """An administrative unit below the province. Districts are optional (two-tier since 2025)."""
+
+    id: Id
+    name: str
+    kind: UnitKind
+    parent: Id | None = None
+
+
+class Province(Strict):
+    id: Id
+    name: str
+    code: str | None = None
+    ntp: list[str] = Field(default_factory=list, description="NTP servers every host syncs to")
+    units: list[AdminUnit] = Field(default_factory=list)
+
+    @field_validator("ntp", mode="before")
+    @classmethod
+    def _one_or_many(cls, v: Any) -> Any:
+        return [v] if isinstance(v, str) else v
+
+
+# ---------------------------------------------------------------------------- sites and zones
+
+class Location(Strict):
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+
+
+class SiteKind(str, Enum):
+    data_center = "data_center"          # Trung tâm tích hợp dữ liệu
+    service_center = "service_center"    # Trung tâm phục vụ hành chính công
+    backup = "backup"                    # backup / DR site
+    office = "office"
+
+
+class Site(Strict):
+    id: Id
+    name: str
+    kind: SiteKind
+    tier: int | None = Field(None, ge=1, le=4, description="TCVN 9250 / TIA-942 tier")
+    location: Location | None = None
+    address: str | None = None
+
+
+class ZoneKind(str, Enum):
+    edge = "edge"
+    dmz = "dmz"
+    servers = "servers"                       # internal server zone
+    database = "database"
+    management = "management"
+    device_management = "device_management"
+    wireless = "wireless"
+    user = "user"
+
+
+class Zone(Strict):
+    id: Id
+    site: Id
+    kind: ZoneKind
+    cidr: ipaddress.IPv4Network
+    gateway: ipaddress.IPv4Address | None = Field(None, description="router address in the zone")
+    name: str | None = None
+
+    @field_validator("cidr", mode="before")
+    @classmethod
+    def _strict_cidr(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            try:
+                return ipaddress.IPv4Network(v, strict=True)
+            except ValueError as exc:
+                raise ValueError(f"not an IPv4 network in CIDR form: {exc}") from None
+        return v
+
+
+# ------------------------------------------------------------------------- servers and devices
+
+class Exposure(str, Enum):
+    internet = "internet"   # reachable from the Internet uplinks
+    wan = "wan"             # reachable from agencies over the specialised network
+    internal = "internal"   # any zone of the inventory
+    localhost = "localhost" # the host itself only
+
+
+class Service(Strict):
+    """A port a server exposes, and to whom. `from_` lists exposures and/or zone ids."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    name: Id
+    port: int = Field(ge=1, le=65535)
+    proto: Literal["tcp", "udp"] = "tcp"
+    kind: Literal["http", "https", "ssh", "postgresql", "mysql", "smtp", "submission", "imaps",
+                  "dns", "ntp", "snmp", "node_exporter", "generic"] = "generic"
+    tls: bool = False
+    from_: list[str] = Field(default_factory=lambda: ["internal"], alias="from")
+    path: str | None = Field(None, description="HTTP path probed for availability")
+
+
+class SSH(Strict):
+    user: str = "root"
+    port: int = Field(22, ge=1, le=65535)
+    key: SecretRefStr | None = None
+    known_hosts: str | None = None
+
+
+class Server(Strict):
+    id: Id
+    hostname: str
+    address: ipaddress.IPv4Address
+    zone: Id
+    role: Id
+    os: str = "debian12"
+    owner: Id | None = Field(None, description="agency that owns the server")
+    services: list[Service] = Field(default_factory=list)
+    ssh: SSH = SSH()
+    tags: list[str] = Field(default_factory=list)
+
+
+class SNMP(Strict):
+    version: Literal["2c", "3"] = "2c"
+    community: SecretRefStr | None = None
+    username: str | None = None
+    auth_password: SecretRefStr | None = None
+    priv_password: SecretRefStr | None = None
+    port: int = Field(161, ge=1, le=65535)
+
+
+class DeviceKind(str, Enum):
+    router = "router"
+    switch = "switch"
+    firewall = "firewall"
+    waf = "waf"
+    db_firewall = "db_firewall"
+    storage = "storage"
+    vpn = "vpn"
+    ips = "ips"
+
+
+class Device(Strict):
+    """A network device: routers, core switches, firewalls (redundancy and SNMP live here)."""
+
+    id: Id
+    kind: DeviceKind
+    role: str | None = Field(None, description="core_switch, central_fw, waf, dbf, wan_router, ...")
+    site: Id
+    zone: Id | None = None
+    address: ipaddress.IPv4Address | None = Field(None, description="management address")
+    snmp: SNMP | None = None
+    ha_group: str | None = None
+
+
+# ---------------------------------------------------------------------------- systems, agencies
+
+class Framework(str, Enum):
+    nd85_tcvn11930 = "nd85_tcvn11930"
+    nd331_tcvn14423 = "nd331_tcvn14423"
+
+
+class OnsiteTeam(Strict):
+    unit: str
+    lead: str | None = None
+    members: int | None = Field(None, ge=0)
+
+
+class SOC(Strict):
+    provider: str
+    contract_end: date
+    licence: str | None = None
+
+
+class Assessment(Strict):
+    date: date
+    assessor: str
+    licence: str | None = None
+
+
+class NationalMonitoring(Strict):
+    connected: date
+    reference: str | None = None
+
+
+class Directive14(Strict):
+    """Evidence for the four-layer protection model (Directive 14/CT-TTg)."""
+
+    onsite_team: OnsiteTeam | None = None
+    soc: SOC | None = None
+    assessment: Assessment | None = None
+    national_monitoring: NationalMonitoring | None = None
+
+
+class Backup(Strict):
+    max_age_hours: int = Field(24, ge=1)
+    target: Id | None = Field(None, description="server holding the copies (must not be the source)")
+    path: str = "/var/backups/provdc"
+
+
+class SystemKind(str, Enum):
+    portal = "portal"                          # cổng dịch vụ công / cổng thông tin
+    document_management = "document_management"
+    one_stop_shop = "one_stop_shop"            # một cửa điện tử
+    email = "email"
+    lgsp = "lgsp"                              # nền tảng tích hợp, chia sẻ dữ liệu
+    video_conference = "video_conference"
+    other = "other"
+
+
+class System(Strict):
+    id: Id
+    name: str
+    kind: SystemKind = SystemKind.other
+    level: int = Field(ge=1, le=5, description="approved security level (cấp độ)")
+    framework: Framework = Framework.nd85_tcvn11930
+    owner: Id | None = None
+    servers: list[Id] = Field(min_length=1)
+    sla_target: float = Field(99.5, gt=0, le=100, description="monthly availability target, percent")
+    approval: str | None = Field(None, description="level approval decision, e.g. 'QĐ 123/QĐ-UBND'")
+    backup: Backup | None = None
+    d14: Directive14 = Directive14()
+
+
+class AgencyTier(str, Enum):
+    province = "province"   # sở, ban, ngành and the provincial People's Committee
+    district = "district"   # UBND huyện and district-level units
+    commune = "commune"     # UBND xã / phường / thị trấn
+
+
+class Agency(Strict):
+    id: Id
+    name: str
+    tier: AgencyTier
+    parent: Id | None = None
+    unit: Id | None = Field(None, description="administrative unit (district/commune) it serves")
+    lan: bool = False
+    wan: Id | None = Field(None, description="id of the WAN link connecting it")
+    video_points: int = Field(0, ge=0)
+
+
+# --------------------------------------------------------------------------------------- links
+
+class LinkKind(str, Enum):
+    wan = "wan"                                          # mạng truyền số liệu chuyên dùng
+    internet_domestic = "internet_domestic"
+    internet_international = "internet_international"
+    inter_site = "inter_site"
+
+
+class Endpoint(Strict):
+    """One end of a link: a site (through a device), an agency, or an upstream provider."""
+
+    site: Id | None = None
+    agency: Id | None = None
+    provider: str | None = None
+    device: Id | None = None
+    interface: str | None = None
+    address: ipaddress.IPv4Interface | None = None
+
+
+class Capacity(Strict):
+    """Contracted capacity per direction, bits per second (a_to_b is egress at end a)."""
+
+    a_to_b: Rate
+    b_to_a: Rate
+
+
+def _symmetric_capacity(value: Any) -> Any:
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        return {"a_to_b": value, "b_to_a": value}
+    return value
+
+
+class Measurement(Strict):
+    """Which device interface's counters measure the link (SNMP IF-MIB)."""
+
+    device: Id
+    interface: str
+
+
+class Link(Strict):
+    id: Id
+    kind: LinkKind
+    a: Endpoint
+    b: Endpoint
+    capacity: Annotated[Capacity, BeforeValidator(_symmetric_capacity)]
+    provider: str | None = None
+    path_id: str | None = Field(None, description="physical path, for redundancy")
+    measured_by: Measurement | None = None
+
+
+# ------------------------------------------------------------------- maintenance and waivers
+
+class MaintenanceTargets(Strict):
+    systems: list[Id] = Field(default_factory=list)
+    servers: list[Id] = Field(default_factory=list)
+    links: list[Id] = Field(default_factory=list)
+
+
+class Maintenance(Strict):
+    id: Id
+    start: datetime
+    end: datetime
+    targets: MaintenanceTargets
+    reason: str
+    approved_by: str | None = None
+
+
+class WaiverScope(Strict):
+    host: Id | None = None
+    system: Id | None = None
+    agency: Id | None = None
+
+
+class Waiver(Strict):
+    check: str = Field(pattern=r"^[a-z0-9_]+$")
+    scope: WaiverScope = WaiverScope()
+    justification: str = Field(min_length=10)
+    approver: str
+    expires: date
+
+
+# -------------------------------------------------------------------------------- the document
+
+class Defaults(Strict):
+    """Values merged into every object of a kind before validation (object values win)."""
+
+    server: dict[str, Any] = Field(default_factory=dict)
+    system: dict[str, Any] = Field(default_factory=dict)
+    link: dict[str, Any] = Field(default_factory=dict)
+    agency: dict[str, Any] = Field(default_factory=dict)
+    device: dict[str, Any] = Field(default_factory=dict)
+
+
+class Lab(Strict):
+    """Settings for the lab twin: the supernet every lab address must fall inside."""
+
+    supernet: ipaddress.IPv4Network
+    prefix: str = Field("pd", pattern=r"^[a-z]{1,4}$")
+
+
+class Document(Strict):
+    """A whole inventory after files are merged and defaults resolved."""
+
+    version: Literal[1] = 1
+    province: Province
+    defaults: Defaults = Defaults()
+    sites: list[Site] = Field(default_factory=list)
+    zones: list[Zone] = Field(default_factory=list)
+    servers: list[Server] = Field(default_factory=list)
+    devices: list[Device] = Field(default_factory=list)
+    systems: list[System] = Field(default_factory=list)
+    agencies: list[Agency] = Field(default_factory=list)
+    links: list[Link] = Field(default_factory=list)
+    maintenance: list[Maintenance] = Field(default_factory=list)
+    waivers: list[Waiver] = Field(default_factory=list)
+    lab: Lab | None = None
+
+
+LIST_SECTIONS = ("sites", "zones", "servers", "devices", "systems", "agencies", "links", "maintenance", "waivers")
+MAP_SECTIONS = ("version", "province", "defaults", "lab")

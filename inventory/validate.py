@@ -1,0 +1,262 @@
+"""Rules that span objects: unique ids, references, addresses inside their zones, no overlapping
+zones, no cycles in the agency hierarchy. Runs only on a document that passed the schema, and
+reports every defect with the position of the offending field."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable
+from typing import Any
+
+from provdc.inventory import model
+from provdc.inventory.load import field_path
+from provdc.inventory.source import Problem, SrcDict, position_of
+
+EXPOSURES = {e.value for e in model.Exposure}
+
+
+class _Judge:
+    """Collects problems, locating each by its path in the raw (positioned) document."""
+
+    def __init__(self, doc: model.Document, raw: SrcDict) -> None:
+        self.doc, self.raw, self.problems = doc, raw, []
+        self.ids: dict[str, set[str]] = {}
+
+    def fail(self, loc: tuple[Any, ...], message: str) -> None:
+        self.problems.append(Problem(position_of(self.raw, loc), field_path(self.raw, loc), message))
+
+    def unique(self, section: str, items: Iterable[Any], loc_prefix: tuple[Any, ...] = ()) -> set[str]:
+        seen: dict[str, int] = {}
+        for i, item in enumerate(items):
+            if item.id in seen:
+                first = position_of(self.raw, loc_prefix + (section, seen[item.id], "id"))
+                self.fail(loc_prefix + (section, i, "id"), f"duplicate id '{item.id}' (first at line {first.line if first else '?'})")
+            else:
+                seen[item.id] = i
+        return set(seen)
+
+    def ref(self, loc: tuple[Any, ...], value: str | None, kind: str) -> None:
+        if value is not None and value not in self.ids[kind]:
+            self.fail(loc, f"unknown {kind[:-1] if kind.endswith('s') else kind} '{value}'")
+
+
+def check_document(doc: model.Document, raw: SrcDict) -> list[Problem]:
+    """Every cross-object defect of `doc` (already schema-valid)."""
+    j = _Judge(doc, raw)
+    _collect_ids(j)
+    _check_units(j)
+    _check_zones(j)
+    _check_hosts(j)
+    _check_systems(j)
+    _check_agencies(j)
+    _check_links(j)
+    _check_maintenance_and_waivers(j)
+    _check_lab(j)
+    return j.problems
+
+
+def _collect_ids(j: _Judge) -> None:
+    d = j.doc
+    j.ids["units"] = j.unique("units", d.province.units, ("province",))
+    for section in model.LIST_SECTIONS:
+        if section != "waivers":
+            j.ids[section] = j.unique(section, getattr(d, section))
+    host_ids = {}
+    for section in ("servers", "devices"):  # one namespace: both become Ansible hosts / lab nodes
+        for i, item in enumerate(getattr(d, section)):
+            if item.id in host_ids and host_ids[item.id][0] != section:
+                j.fail((section, i, "id"), f"id '{item.id}' is also used by a {host_ids[item.id][0][:-1]}")
+            host_ids.setdefault(item.id, (section, i))
+
+
+def _check_units(j: _Judge) -> None:
+    units = {u.id: u for u in j.doc.province.units}
+    for i, u in enumerate(j.doc.province.units):
+        loc = ("province", "units", i, "parent")
+        if u.parent is None:
+            continue
+        parent = units.get(u.parent)
+        if parent is None:
+            j.fail(loc, f"unknown unit '{u.parent}'")
+        elif u.kind == model.UnitKind.district:
+            j.fail(loc, "a district has no parent unit (the province is its parent)")
+        elif parent.kind != model.UnitKind.district:
+            j.fail(loc, f"parent '{u.parent}' is a {parent.kind.value}, not a district")
+
+
+def _check_zones(j: _Judge) -> None:
+    d = j.doc
+    for i, site in enumerate(d.sites):
+        if site.kind == model.SiteKind.data_center and site.tier is None:
+            j.fail(("sites", i, "tier"), "a data center must state its TCVN 9250 / TIA-942 tier (1-4)")
+    for i, z in enumerate(d.zones):
+        j.ref(("zones", i, "site"), z.site, "sites")
+        if z.gateway is not None and not _usable(z.gateway, z.cidr):
+            j.fail(("zones", i, "gateway"), f"{z.gateway} is not a usable address of {z.cidr}")
+    ordered = sorted(range(len(d.zones)), key=lambda i: (int(d.zones[i].cidr.network_address), -d.zones[i].cidr.prefixlen))
+    widest_end, widest = -1, None
+    for i in ordered:  # sorted by start address: an overlap shows against the widest earlier zone
+        z = d.zones[i]
+        if widest is not None and int(z.cidr.network_address) <= widest_end:
+            other = d.zones[widest]
+            j.fail(("zones", i, "cidr"), f"{z.cidr} overlaps zone '{other.id}' ({other.cidr})")
+        if int(z.cidr.broadcast_address) > widest_end:
+            widest_end, widest = int(z.cidr.broadcast_address), i
+
+
+def _usable(addr: ipaddress.IPv4Address, net: ipaddress.IPv4Network) -> bool:
+    if addr not in net:
+        return False
+    return net.prefixlen >= 31 or addr not in (net.network_address, net.broadcast_address)
+
+
+def _check_hosts(j: _Judge) -> None:
+    d = j.doc
+    zones = {z.id: z for z in d.zones}
+    used: dict[ipaddress.IPv4Address, str] = {}
+    for z in d.zones:
+        if z.gateway is not None:
+            used[z.gateway] = f"gateway of zone '{z.id}'"
+    for section in ("servers", "devices"):
+        for i, h in enumerate(getattr(d, section)):
+            if section == "devices":
+                j.ref((section, i, "site"), h.site, "sites")
+            j.ref((section, i, "zone"), h.zone, "zones")
+            zone = zones.get(h.zone) if h.zone else None
+            if h.address is None:
+                continue
+            if zone is not None and not _usable(h.address, zone.cidr):
+                j.fail((section, i, "address"), f"{h.address} is outside zone '{zone.id}' ({zone.cidr})")
+            if h.address in used:
+                j.fail((section, i, "address"), f"{h.address} is already used by {used[h.address]}")
+            else:
+                used[h.address] = f"{section[:-1]} '{h.id}'"
+            if section == "devices" and zone is not None and h.site != zone.site:
+                j.fail((section, i, "zone"), f"zone '{zone.id}' belongs to site '{zone.site}', not '{h.site}'")
+    for i, s in enumerate(d.servers):
+        j.ref(("servers", i, "owner"), s.owner, "agencies")
+        ports: dict[tuple[int, str], int] = {}
+        for k, svc in enumerate(s.services):
+            if (svc.port, svc.proto) in ports:
+                j.fail(("servers", i, "services", k, "port"), f"{svc.port}/{svc.proto} is declared twice")
+            ports[(svc.port, svc.proto)] = k
+            for m, src in enumerate(svc.from_):
+                if src not in EXPOSURES and src not in zones:
+                    j.fail(("servers", i, "services", k, "from", m),
+                           f"'{src}' is neither a zone nor one of {', '.join(sorted(EXPOSURES))}")
+
+
+def _check_systems(j: _Judge) -> None:
+    for i, s in enumerate(j.doc.systems):
+        j.ref(("systems", i, "owner"), s.owner, "agencies")
+        for k, sid in enumerate(s.servers):
+            j.ref(("systems", i, "servers", k), sid, "servers")
+        if s.backup is not None and s.backup.target is not None:
+            j.ref(("systems", i, "backup", "target"), s.backup.target, "servers")
+            if s.backup.target in s.servers:
+                j.fail(("systems", i, "backup", "target"), "backups must be stored off the system's own servers")
+
+
+def _check_agencies(j: _Judge) -> None:
+    d = j.doc
+    units = {u.id: u for u in d.province.units}
+    wanted_unit = {model.AgencyTier.district: {model.UnitKind.district},
+                   model.AgencyTier.commune: {model.UnitKind.commune, model.UnitKind.ward, model.UnitKind.town}}
+    links = {link.id: link for link in d.links}
+    for i, a in enumerate(d.agencies):
+        j.ref(("agencies", i, "parent"), a.parent, "agencies")
+        j.ref(("agencies", i, "wan"), a.wan, "links")
+        if a.unit is not None:
+            unit = units.get(a.unit)
+            if unit is None:
+                j.fail(("agencies", i, "unit"), f"unknown unit '{a.unit}'")
+            elif a.tier in wanted_unit and unit.kind not in wanted_unit[a.tier]:
+                j.fail(("agencies", i, "unit"), f"a {a.tier.value}-tier agency cannot serve a {unit.kind.value}")
+        link = links.get(a.wan) if a.wan else None
+        if link is not None and a.id not in (link.a.agency, link.b.agency):
+            j.fail(("agencies", i, "wan"), f"link '{link.id}' does not end at agency '{a.id}'")
+    _check_agency_cycles(j)
+
+
+def _check_agency_cycles(j: _Judge) -> None:
+    agencies = j.doc.agencies
+    parent = {a.id: a.parent for a in agencies}
+    index = {a.id: i for i, a in enumerate(agencies)}
+    reported: set[str] = set()
+    for a in agencies:
+        path, node = [], a.id
+        while node is not None and node in parent and node not in path:
+            path.append(node)
+            node = parent[node]
+        if node is not None and node in path:
+            cycle = path[path.index(node):]
+            if not reported.intersection(cycle):
+                reported.update(cycle)
+                start = min(cycle, key=lambda x: index[x])
+                j.fail(("agencies", index[start], "parent"),
+                       "cycle in the agency hierarchy: " + " -> ".join(_rotate(cycle, start) + [start]))
+
+
+def _rotate(cycle: list[str], start: str) -> list[str]:
+    k = cycle.index(start)
+    return cycle[k:] + cycle[:k]
+
+
+def _check_links(j: _Judge) -> None:
+    d = j.doc
+    devices = {dev.id: dev for dev in d.devices}
+    for i, link in enumerate(d.links):
+        for end in ("a", "b"):
+            ep: model.Endpoint = getattr(link, end)
+            loc = ("links", i, end)
+            given = [k for k in ("site", "agency", "provider") if getattr(ep, k)]
+            if len(given) != 1:
+                j.fail(loc, "an endpoint names exactly one of site, agency or provider")
+            j.ref(loc + ("site",), ep.site, "sites")
+            j.ref(loc + ("agency",), ep.agency, "agencies")
+            j.ref(loc + ("device",), ep.device, "devices")
+        if link.a.address and link.b.address and link.a.address.network != link.b.address.network:
+            j.fail(("links", i, "b", "address"), f"{link.b.address} is not in the subnet of end a ({link.a.address.network})")
+        if link.a.address and link.b.address and link.a.address.ip == link.b.address.ip:
+            j.fail(("links", i, "b", "address"), "both ends have the same address")
+        m = link.measured_by
+        if m is not None:
+            dev = devices.get(m.device)
+            if dev is None:
+                j.fail(("links", i, "measured_by", "device"), f"unknown device '{m.device}'")
+            elif dev.snmp is None:
+                j.fail(("links", i, "measured_by", "device"), f"device '{m.device}' has no snmp settings")
+            elif m.device not in (link.a.device, link.b.device):
+                j.fail(("links", i, "measured_by", "device"), f"device '{m.device}' is not an endpoint of the link")
+
+
+def _check_maintenance_and_waivers(j: _Judge) -> None:
+    d = j.doc
+    for i, mw in enumerate(d.maintenance):
+        if mw.end <= mw.start:
+            j.fail(("maintenance", i, "end"), "ends before it starts")
+        if (mw.start.tzinfo is None) != (mw.end.tzinfo is None):
+            j.fail(("maintenance", i, "end"), "start and end must both have a time zone, or neither")
+        for kind in ("systems", "servers", "links"):
+            for k, ref in enumerate(getattr(mw.targets, kind)):
+                j.ref(("maintenance", i, "targets", kind, k), ref, kind)
+    for i, w in enumerate(d.waivers):
+        scope = w.scope
+        j.ref(("waivers", i, "scope", "system"), scope.system, "systems")
+        j.ref(("waivers", i, "scope", "agency"), scope.agency, "agencies")
+        if scope.host is not None and scope.host not in j.ids["servers"] | j.ids["devices"]:
+            j.fail(("waivers", i, "scope", "host"), f"unknown host '{scope.host}'")
+
+
+def _check_lab(j: _Judge) -> None:
+    lab = j.doc.lab
+    if lab is None:
+        return
+    for i, z in enumerate(j.doc.zones):
+        if not z.cidr.subnet_of(lab.supernet):
+            j.fail(("zones", i, "cidr"), f"{z.cidr} is outside the lab supernet {lab.supernet}")
+    for i, link in enumerate(j.doc.links):
+        for end in ("a", "b"):
+            addr = getattr(link, end).address
+            if addr is not None and addr.ip not in lab.supernet:
+                j.fail(("links", i, end, "address"), f"{addr} is outside the lab supernet {lab.supernet}")
