@@ -46,9 +46,7 @@ def merge_documents(docs: list[tuple[str, Any]], problems: list[Problem]) -> Src
         if data is None:  # an empty file
             continue
         if not isinstance(data, SrcDict):
-            problems.append(Problem(getattr(data, "pos", Pos(display, 1, 1)), "",
-                                    "an inventory file must be a mapping of sections"))
-            continue
+            continue  # reported by parse_document
         if merged.pos is None:
             merged.pos = data.pos
         for key, value in data.items():
@@ -157,6 +155,8 @@ def field_path(root: Any, loc: tuple[Any, ...]) -> str:
             ident = item.get("id") if isinstance(item, dict) else None
             out += f"[{ident}]" if isinstance(ident, str) and ident else f"[{part}]"
             node = item
+        elif node is not None and not isinstance(node, (dict, list)):
+            break  # below a scalar: a shorthand the model expanded (capacity: 10Mbps), not a user field
         elif isinstance(node, dict) and part in node or not isinstance(part, str) or "[" not in part:
             out += f".{part}" if out else str(part)
             node = node.get(part) if isinstance(node, dict) else None
@@ -195,7 +195,11 @@ def parse_document(path: Path) -> tuple[model.Document | None, SrcDict, list[Pro
     if not files:
         return None, SrcDict(), [Problem(None, "", f"{path}: no .yaml or .yml files found")]
     docs = [(d, load_yaml(f, d, problems)) for f in files for d in [_display(f, path)]]
-    if any(data is BROKEN for _, data in docs):
+    for display, data in docs:
+        if data is not None and data is not BROKEN and not isinstance(data, SrcDict):
+            problems.append(Problem(getattr(data, "pos", None) or Pos(display, 1, 1), "",
+                                    "an inventory file must be a mapping of sections"))
+    if problems and not all("duplicate key" in p.message for p in problems):
         # A file that could not be parsed hides its objects: judging references against the
         # rest would only add noise, so report the syntax errors (and duplicates) alone.
         return None, SrcDict(), problems

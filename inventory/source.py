@@ -85,18 +85,25 @@ class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
         data = SrcDict()
         data.pos = _pos(self.file, node.start_mark)
         yield data
+        explicit = sum(1 for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge")
         self.flatten_mapping(node)  # resolves YAML merge keys (<<) like SafeLoader does
-        for key_node, value_node in node.value:
+        merged = len(node.value) - explicit  # flatten_mapping puts merged pairs first
+        from_merge: set[Any] = set()  # keys a merge supplied: explicit keys may override them
+        for index, (key_node, value_node) in enumerate(node.value):
             key = self.construct_object(key_node, deep=True)
             try:
                 hash(key)
             except TypeError:
                 self.problems.append(Problem(_pos(self.file, key_node.start_mark), "", "a mapping key must be a plain value"))
                 continue
-            if key in data:
+            if key in data and key not in from_merge:
                 self.problems.append(Problem(_pos(self.file, key_node.start_mark), str(key),
                                              f"duplicate key (first at line {data.key_pos[key].line})"))
                 continue
+            if index < merged:
+                from_merge.add(key)
+            else:
+                from_merge.discard(key)
             data[key] = self.construct_object(value_node, deep=True)
             data.key_pos[key] = _pos(self.file, key_node.start_mark)
             data.value_pos[key] = _pos(self.file, value_node.start_mark)

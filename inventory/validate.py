@@ -13,6 +13,8 @@ from provdc.inventory.load import field_path
 from provdc.inventory.source import Problem, SrcDict, position_of
 
 EXPOSURES = {e.value for e in model.Exposure}
+_SINGULAR = {"agencies": "agency", "maintenance": "maintenance window", "units": "unit", "sites": "site",
+             "zones": "zone", "servers": "server", "devices": "device", "systems": "system", "links": "link"}
 
 
 class _Judge:
@@ -21,6 +23,12 @@ class _Judge:
     def __init__(self, doc: model.Document, raw: SrcDict) -> None:
         self.doc, self.raw, self.problems = doc, raw, []
         self.ids: dict[str, set[str]] = {}
+        # Ids declared twice: references to them cannot be judged (which one is meant?), so rules
+        # that look inside the referenced object skip them; the duplicate itself is reported.
+        self.ambiguous: set[str] = set()
+
+    def index(self, items: Iterable[Any]) -> dict[str, Any]:
+        return {item.id: item for item in items if item.id not in self.ambiguous}
 
     def fail(self, loc: tuple[Any, ...], message: str) -> None:
         self.problems.append(Problem(position_of(self.raw, loc), field_path(self.raw, loc), message))
@@ -29,6 +37,7 @@ class _Judge:
         seen: dict[str, int] = {}
         for i, item in enumerate(items):
             if item.id in seen:
+                self.ambiguous.add(item.id)
                 first = position_of(self.raw, loc_prefix + (section, seen[item.id], "id"))
                 self.fail(loc_prefix + (section, i, "id"), f"duplicate id '{item.id}' (first at line {first.line if first else '?'})")
             else:
@@ -37,7 +46,7 @@ class _Judge:
 
     def ref(self, loc: tuple[Any, ...], value: str | None, kind: str) -> None:
         if value is not None and value not in self.ids[kind]:
-            self.fail(loc, f"unknown {kind[:-1] if kind.endswith('s') else kind} '{value}'")
+            self.fail(loc, f"unknown {_SINGULAR.get(kind, kind)} '{value}'")
 
 
 def check_document(doc: model.Document, raw: SrcDict) -> list[Problem]:
@@ -70,10 +79,10 @@ def _collect_ids(j: _Judge) -> None:
 
 
 def _check_units(j: _Judge) -> None:
-    units = {u.id: u for u in j.doc.province.units}
+    units = j.index(j.doc.province.units)
     for i, u in enumerate(j.doc.province.units):
         loc = ("province", "units", i, "parent")
-        if u.parent is None:
+        if u.parent is None or u.parent in j.ambiguous:
             continue
         parent = units.get(u.parent)
         if parent is None:
@@ -93,15 +102,27 @@ def _check_zones(j: _Judge) -> None:
         j.ref(("zones", i, "site"), z.site, "sites")
         if z.gateway is not None and not _usable(z.gateway, z.cidr):
             j.fail(("zones", i, "gateway"), f"{z.gateway} is not a usable address of {z.cidr}")
-    ordered = sorted(range(len(d.zones)), key=lambda i: (int(d.zones[i].cidr.network_address), -d.zones[i].cidr.prefixlen))
-    widest_end, widest = -1, None
-    for i in ordered:  # sorted by start address: an overlap shows against the widest earlier zone
-        z = d.zones[i]
-        if widest is not None and int(z.cidr.network_address) <= widest_end:
-            other = d.zones[widest]
-            j.fail(("zones", i, "cidr"), f"{z.cidr} overlaps zone '{other.id}' ({other.cidr})")
-        if int(z.cidr.broadcast_address) > widest_end:
-            widest_end, widest = int(z.cidr.broadcast_address), i
+    for i, others in _overlapping_zones(d.zones).items():
+        listed = ", ".join(f"'{d.zones[k].id}' ({d.zones[k].cidr})" for k in others)
+        j.fail(("zones", i, "cidr"), f"{d.zones[i].cidr} overlaps zone{'s' if len(others) > 1 else ''} {listed}")
+
+
+def _overlapping_zones(zones: list[model.Zone]) -> dict[int, list[int]]:
+    """Overlapping pairs, each blamed on the zone declared later (that is the one just added).
+
+    A sweep over zones sorted by start address keeps the zones still open: O(n log n + pairs).
+    """
+    ordered = sorted(range(len(zones)), key=lambda i: int(zones[i].cidr.network_address))
+    open_zones: list[int] = []
+    blamed: dict[int, list[int]] = {}
+    for i in ordered:
+        start = int(zones[i].cidr.network_address)
+        open_zones = [k for k in open_zones if int(zones[k].cidr.broadcast_address) >= start]
+        for k in open_zones:
+            later, earlier = max(i, k), min(i, k)
+            blamed.setdefault(later, []).append(earlier)
+        open_zones.append(i)
+    return {i: sorted(v) for i, v in sorted(blamed.items())}
 
 
 def _usable(addr: ipaddress.IPv4Address, net: ipaddress.IPv4Network) -> bool:
@@ -112,7 +133,7 @@ def _usable(addr: ipaddress.IPv4Address, net: ipaddress.IPv4Network) -> bool:
 
 def _check_hosts(j: _Judge) -> None:
     d = j.doc
-    zones = {z.id: z for z in d.zones}
+    zones = j.index(d.zones)
     used: dict[ipaddress.IPv4Address, str] = {}
     for z in d.zones:
         if z.gateway is not None:
@@ -159,14 +180,14 @@ def _check_systems(j: _Judge) -> None:
 
 def _check_agencies(j: _Judge) -> None:
     d = j.doc
-    units = {u.id: u for u in d.province.units}
+    units = j.index(d.province.units)
     wanted_unit = {model.AgencyTier.district: {model.UnitKind.district},
                    model.AgencyTier.commune: {model.UnitKind.commune, model.UnitKind.ward, model.UnitKind.town}}
-    links = {link.id: link for link in d.links}
+    links = j.index(d.links)
     for i, a in enumerate(d.agencies):
         j.ref(("agencies", i, "parent"), a.parent, "agencies")
         j.ref(("agencies", i, "wan"), a.wan, "links")
-        if a.unit is not None:
+        if a.unit is not None and a.unit not in j.ambiguous:
             unit = units.get(a.unit)
             if unit is None:
                 j.fail(("agencies", i, "unit"), f"unknown unit '{a.unit}'")
@@ -204,7 +225,7 @@ def _rotate(cycle: list[str], start: str) -> list[str]:
 
 def _check_links(j: _Judge) -> None:
     d = j.doc
-    devices = {dev.id: dev for dev in d.devices}
+    devices = j.index(d.devices)
     for i, link in enumerate(d.links):
         for end in ("a", "b"):
             ep: model.Endpoint = getattr(link, end)
@@ -220,7 +241,7 @@ def _check_links(j: _Judge) -> None:
         if link.a.address and link.b.address and link.a.address.ip == link.b.address.ip:
             j.fail(("links", i, "b", "address"), "both ends have the same address")
         m = link.measured_by
-        if m is not None:
+        if m is not None and m.device not in j.ambiguous:
             dev = devices.get(m.device)
             if dev is None:
                 j.fail(("links", i, "measured_by", "device"), f"unknown device '{m.device}'")

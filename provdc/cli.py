@@ -17,8 +17,9 @@ from rich.table import Table
 from provdc import __version__
 from provdc.errors import InventoryError, ProvdcError
 
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+# soft_wrap: problem lines are file:line:column records that tools grep; never wrap them.
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "inventory" / "examples"
 
