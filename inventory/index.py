@@ -8,7 +8,10 @@ from pathlib import Path
 
 from provdc.errors import InventoryError
 from provdc.inventory import model
-from provdc.inventory.load import dedupe, inventory_files, parse_document, sort_key
+from pydantic import ValidationError
+
+from provdc.inventory.load import (dedupe, fast_parse_problem, inventory_files, locate, read_source,
+                                   schema_defects, sort_key, yaml_rs)
 from provdc.inventory.validate import check_document
 
 
@@ -81,10 +84,26 @@ class Inventory:
 def load_inventory(path: str | Path) -> Inventory:
     """Load and validate the inventory at `path`; raises InventoryError listing every problem."""
     path = Path(path)
-    doc, raw, problems = parse_document(path)
+    files = inventory_files(path)
+    source = read_source(path, files, located=False)
+    if source is None:
+        source = read_source(path, files, located=True)
+        if not source.problems and yaml_rs is not None:
+            # PyYAML accepted what yaml_rs refused (a YAML 1.1 / 1.2 corner): the inventory must
+            # have one meaning, so report it instead of reading it two different ways.
+            source.problems = fast_parse_problem(path, files)
+    if source.problems:
+        raise InventoryError(sorted(dedupe(source.problems), key=sort_key))
+    doc, defects = None, []
+    try:
+        doc = model.Document.model_validate(source.raw)
+    except ValidationError as exc:
+        defects = schema_defects(exc)
     if doc is not None:
-        problems += check_document(doc, raw)
-    if problems:
+        defects = check_document(doc)
+    if defects:
+        located = source if source.located else read_source(path, files, located=True)
+        problems = located.problems or [locate(d, located.raw) for d in defects]
         raise InventoryError(sorted(dedupe(problems), key=sort_key))
     base = path if path.is_dir() else path.parent
-    return Inventory(doc=doc, base=base.resolve(), files=tuple(inventory_files(path)))
+    return Inventory(doc=doc, base=base.resolve(), files=tuple(files))

@@ -1,6 +1,6 @@
 """Rules that span objects: unique ids, references, addresses inside their zones, no overlapping
 zones, no cycles in the agency hierarchy. Runs only on a document that passed the schema, and
-reports every defect with the position of the offending field."""
+records every defect by the path of the offending field (the loader locates it)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from provdc.inventory import model
-from provdc.inventory.load import field_path
-from provdc.inventory.source import Problem, SrcDict, position_of
+from provdc.inventory.load import Defect
 
 EXPOSURES = {e.value for e in model.Exposure}
 _SINGULAR = {"agencies": "agency", "maintenance": "maintenance window", "units": "unit", "sites": "site",
@@ -20,8 +19,8 @@ _SINGULAR = {"agencies": "agency", "maintenance": "maintenance window", "units":
 class _Judge:
     """Collects problems, locating each by its path in the raw (positioned) document."""
 
-    def __init__(self, doc: model.Document, raw: SrcDict) -> None:
-        self.doc, self.raw, self.problems = doc, raw, []
+    def __init__(self, doc: model.Document) -> None:
+        self.doc, self.defects = doc, []
         self.ids: dict[str, set[str]] = {}
         # Ids declared twice: references to them cannot be judged (which one is meant?), so rules
         # that look inside the referenced object skip them; the duplicate itself is reported.
@@ -30,16 +29,16 @@ class _Judge:
     def index(self, items: Iterable[Any]) -> dict[str, Any]:
         return {item.id: item for item in items if item.id not in self.ambiguous}
 
-    def fail(self, loc: tuple[Any, ...], message: str) -> None:
-        self.problems.append(Problem(position_of(self.raw, loc), field_path(self.raw, loc), message))
+    def fail(self, loc: tuple[Any, ...], message: str, first: tuple[Any, ...] | None = None) -> None:
+        self.defects.append(Defect(loc, message, first=first))
 
     def unique(self, section: str, items: Iterable[Any], loc_prefix: tuple[Any, ...] = ()) -> set[str]:
         seen: dict[str, int] = {}
         for i, item in enumerate(items):
             if item.id in seen:
                 self.ambiguous.add(item.id)
-                first = position_of(self.raw, loc_prefix + (section, seen[item.id], "id"))
-                self.fail(loc_prefix + (section, i, "id"), f"duplicate id '{item.id}' (first at line {first.line if first else '?'})")
+                self.fail(loc_prefix + (section, i, "id"), f"duplicate id '{item.id}'",
+                          first=loc_prefix + (section, seen[item.id], "id"))
             else:
                 seen[item.id] = i
         return set(seen)
@@ -49,9 +48,9 @@ class _Judge:
             self.fail(loc, f"unknown {_SINGULAR.get(kind, kind)} '{value}'")
 
 
-def check_document(doc: model.Document, raw: SrcDict) -> list[Problem]:
+def check_document(doc: model.Document) -> list[Defect]:
     """Every cross-object defect of `doc` (already schema-valid)."""
-    j = _Judge(doc, raw)
+    j = _Judge(doc)
     _collect_ids(j)
     _check_units(j)
     _check_zones(j)
@@ -61,7 +60,7 @@ def check_document(doc: model.Document, raw: SrcDict) -> list[Problem]:
     _check_links(j)
     _check_maintenance_and_waivers(j)
     _check_lab(j)
-    return j.problems
+    return j.defects
 
 
 def _collect_ids(j: _Judge) -> None:

@@ -187,5 +187,20 @@ def schema() -> None:
     out.print_json(json.dumps(Document.model_json_schema(by_alias=True), ensure_ascii=False))
 
 
+# ------------------------------------------------------------------------------------ demo
+
+@main.command()
+@click.option("--inventory", "inventory_path", type=click.Path(exists=True, path_type=Path), default=None,
+              help="Inventory to run on (default: the embedded lab example, inventory/examples/lab).")
+@click.option("--keep", is_flag=True, help="Leave what the demo built running (lab, monitoring) for exploring.")
+def demo(inventory_path: Path | None, keep: bool) -> None:
+    """Run the main job end to end on an example province, stage by stage with durations."""
+    from provdc.demo import run_demo
+
+    path = inventory_path or _examples_dir() / "lab"
+    runner = run_demo(path, out, keep=keep)
+    out.print(f"[bold]demo finished[/] in {runner.total_seconds:.1f} s")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -136,3 +136,26 @@ def test_rates_accept_common_spellings(tmp_path):
     assert parse_rate(64000) == 64000
     with pytest.raises(ValueError):
         parse_rate("fast")
+
+
+@pytest.mark.parametrize("name", ["lab", "thua-thien-hue"])
+def test_fast_and_located_reads_give_the_same_model(name):
+    from provdc.inventory.load import inventory_files, read_source
+    from provdc.inventory.model import Document
+
+    path = EXAMPLES / name
+    files = inventory_files(path)
+    fast = read_source(path, files, located=False)
+    located = read_source(path, files, located=True)
+    assert not fast.located and located.located and not located.problems
+    assert Document.model_validate(fast.raw) == Document.model_validate(located.raw)
+
+
+def test_without_the_fast_parser_everything_still_works(monkeypatch):
+    from provdc.inventory import load as load_module
+
+    monkeypatch.setattr(load_module, "yaml_rs", None)
+    assert load_inventory(EXAMPLES / "lab").server_level("db1") == 3
+    with pytest.raises(InventoryError) as caught:
+        load_inventory(HERE / "broken" / "agency-cycle.yaml")
+    assert caught.value.problems[0].pos.line == 78
