@@ -158,4 +158,4 @@ def test_without_the_fast_parser_everything_still_works(monkeypatch):
     assert load_inventory(EXAMPLES / "lab").server_level("db1") == 3
     with pytest.raises(InventoryError) as caught:
         load_inventory(HERE / "broken" / "agency-cycle.yaml")
-    assert caught.value.problems[0].pos.line == 78
+    assert caught.value.problems[0].pos.line == 76
