@@ -10,8 +10,9 @@ from provdc.errors import InventoryError
 from provdc.inventory import model
 from pydantic import ValidationError
 
+from provdc.inventory import load as _load
 from provdc.inventory.load import (dedupe, fast_parse_problem, inventory_files, locate, read_source,
-                                   schema_defects, sort_key, yaml_rs)
+                                   schema_defects, sort_key)
 from provdc.inventory.validate import check_document
 
 
@@ -88,7 +89,7 @@ def load_inventory(path: str | Path) -> Inventory:
     source = read_source(path, files, located=False)
     if source is None:
         source = read_source(path, files, located=True)
-        if not source.problems and yaml_rs is not None:
+        if not source.problems and _load.yaml_rs is not None:
             # PyYAML accepted what yaml_rs refused (a YAML 1.1 / 1.2 corner): the inventory must
             # have one meaning, so report it instead of reading it two different ways.
             source.problems = fast_parse_problem(path, files)
