@@ -401,7 +401,9 @@ class Lab(Strict):
     """Settings for the lab twin: the supernet every lab address must fall inside."""
 
     supernet: ipaddress.IPv4Network
-    prefix: str = Field("pd", pattern=r"^[a-z]{1,4}$")
+    prefix: str = Field("pd", pattern=r"^[a-z]{1,4}$", description="prefix of every namespace, bridge and veth")
+    controller: ipaddress.IPv4Address | None = Field(
+        None, description="this machine's address in the management zone (default: its last usable address)")
 
 
 class Document(Strict):
