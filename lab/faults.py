@@ -117,9 +117,13 @@ def saturate(lab: Lab, link: str, seconds: float = 10, direction: str = "a_to_b"
 
 def _iperf_client(ns: str, address: str, port: str, seconds: float) -> tuple[float | None, str]:
     """One iperf3 run; the received rate, or None and why not."""
-    client = subprocess.run(["ip", "netns", "exec", ns, "iperf3", "-c", address, "-p", port,
-                             "-t", str(max(1, int(round(seconds)))), "-J"],
-                            capture_output=True, text=True, timeout=seconds + 30)
+    # -O 1: leave TCP slow start out of the figure; --connect-timeout: a down link fails fast
+    argv = ["ip", "netns", "exec", ns, "iperf3", "-c", address, "-p", port, "-t", str(max(1, int(round(seconds)))),
+            "-O", "1", "--connect-timeout", "2000", "-J"]
+    try:
+        client = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 15)
+    except subprocess.TimeoutExpired:
+        return None, f"no answer within {seconds + 15:.0f} s"
     try:
         result = json.loads(client.stdout)
     except json.JSONDecodeError:

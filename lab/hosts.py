@@ -46,6 +46,7 @@ mount -t tmpfs -o mode=0700 roothome "$R/root" # the machine's dotfiles slow eve
 rm -f "$R"/etc/ssh/ssh_host_*                  # lab hosts must not share the machine's host keys
 cp -a "$H/seed/." "$R/"
 mkdir -p "$R/run/sshd" "$R/var/log/nginx" "$R/var/lib/nginx"
+echo $$ > "$H/anchor.pid"                      # every step execs: this is the anchor's own PID
 exec chroot "$R" /bin/sh -c "touch /$READY; exec sleep infinity"
 """
 
@@ -185,40 +186,52 @@ def nginx_config(server: model.Server, web: list[model.Service]) -> str:
 
 # ---------------------------------------------------------------------------- running hosts
 
-def boot_anchor(plan: LabPlan, server: model.Server, paths: LabPaths) -> int:
-    """Start the host's anchor (namespaces + overlay view); returns its PID."""
+def spawn(argv: list[str], log: Path, env: dict[str, str] | None = None) -> None:
+    """Start a daemon fully detached (`setsid -f`): it outlives us and nothing here tracks it;
+    the lab finds it again through its network namespace."""
+    with open(log, "ab") as out:
+        subprocess.run(["setsid", "-f", *argv], env={**CLEAN_ENV, **(env or {})}, stdin=subprocess.DEVNULL,
+                       stdout=out, stderr=out, check=True)
+
+
+def boot_anchor(plan: LabPlan, server: model.Server, paths: LabPaths) -> None:
+    """Start the host's anchor (namespaces + overlay view); it writes its PID to anchor.pid."""
     h = paths.host(server.id)
     (h / "fs").mkdir(parents=True, exist_ok=True)
-    env = {**CLEAN_ENV, "NAME": server.hostname, "H": str(h), "READY": READY_FILE}
-    with open(h / "boot.log", "wb") as log:
-        # ip netns exec, unshare and chroot all exec: the PID we get is the anchor's own
-        proc = subprocess.Popen(["ip", "netns", "exec", plan.servers[server.id], "unshare", "--mount", "--uts",
-                                 "--propagation", "private", "/bin/sh", "-c", BOOT],
-                                env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
-    return proc.pid
+    (h / "anchor.pid").unlink(missing_ok=True)
+    spawn(["ip", "netns", "exec", plan.servers[server.id], "unshare", "--mount", "--uts", "--propagation", "private",
+           "/bin/sh", "-c", BOOT], h / "boot.log", {"NAME": server.hostname, "H": str(h), "READY": READY_FILE})
 
 
-def wait_ready(anchors: dict[str, int], paths: LabPaths, timeout: float = 15) -> None:
+def wait_ready(server_ids: list[str], paths: LabPaths, timeout: float = 15) -> dict[str, int]:
+    """Wait until every anchor has its view mounted; returns server id -> anchor PID."""
     deadline = time.monotonic() + timeout
-    pending = dict(anchors)
+    anchors: dict[str, int] = {}
+    pending = set(server_ids)
     while pending and time.monotonic() < deadline:
-        for sid, pid in list(pending.items()):
-            if Path(f"/proc/{pid}/root/{READY_FILE}").exists():
-                del pending[sid]
-            elif not Path(f"/proc/{pid}").exists():
+        for sid in sorted(pending):
+            pid_file = paths.host(sid) / "anchor.pid"
+            pid = int(pid_file.read_text()) if pid_file.exists() and pid_file.read_text().strip() else None
+            if pid and Path(f"/proc/{pid}/root/{READY_FILE}").exists():
+                anchors[sid] = pid
+                pending.discard(sid)
+            elif pid and not Path(f"/proc/{pid}").exists() or _boot_failed(paths, sid):
                 log = (paths.host(sid) / "boot.log").read_text(errors="replace").strip()
                 raise LabError(f"host {sid} failed to boot: {log[-500:]}")
         time.sleep(0.02)
     if pending:
         raise LabError(f"hosts did not boot within {timeout:.0f} s: {', '.join(sorted(pending))}")
+    return anchors
 
 
-def in_host(anchor: int, argv: list[str], log: Path, *, env: dict[str, str] | None = None) -> subprocess.Popen:
+def _boot_failed(paths: LabPaths, sid: str) -> bool:
+    log = paths.host(sid) / "boot.log"
+    return log.exists() and log.stat().st_size > 0 and not (paths.host(sid) / "anchor.pid").exists()
+
+
+def in_host(anchor: int, argv: list[str], log: Path, *, env: dict[str, str] | None = None) -> None:
     """Start a long-running command inside a host (its namespaces and filesystem view)."""
-    with open(log, "ab") as out:
-        return subprocess.Popen(["nsenter", "-t", str(anchor), "-m", "-u", "-n", "-r", "-w", "--", *argv],
-                                env={**CLEAN_ENV, **(env or {})}, stdin=subprocess.DEVNULL, stdout=out, stderr=out,
-                                start_new_session=True)
+    spawn(["nsenter", "-t", str(anchor), "-m", "-u", "-n", "-r", "-w", "--", *argv], log, env)
 
 
 def exec_in_host(anchor: int, argv: list[str], timeout: float = 30) -> subprocess.CompletedProcess:
@@ -244,8 +257,9 @@ def start_services(server: model.Server, anchor: int, paths: LabPaths) -> None:
         in_host(anchor, ["/usr/bin/python3", "/etc/provdc-lab/listener.py", "/etc/provdc-lab/services.json"], h / "listener.log")
 
 
-def start_snmpd(inv: Inventory, plan: LabPlan, paths: LabPaths) -> dict[str, int]:
-    """A real snmpd in every device whose interfaces measure a link (IF-MIB counters)."""
+def start_snmpd(inv: Inventory, plan: LabPlan, paths: LabPaths) -> dict[str, str]:
+    """A real snmpd in every device whose interfaces measure a link (IF-MIB counters);
+    returns device id -> its PID file."""
     measured = {link.measured_by.device for link in inv.doc.links if link.measured_by}
     pids = {}
     for dev_id in sorted(measured):
@@ -259,10 +273,8 @@ def start_snmpd(inv: Inventory, plan: LabPlan, paths: LabPaths) -> dict[str, int
         conf.write_text(f"agentAddress udp:{dev.address}:{dev.snmp.port}\nrocommunity {community} {plan.supernet}\n"
                         f"sysName {dev_id}\nsysLocation provdc lab {plan.prefix}\n")
         os.chmod(conf, 0o600)
-        with open(d / "snmpd.log", "ab") as log:
-            proc = subprocess.Popen(["ip", "netns", "exec", plan.devices[dev_id], "/usr/sbin/snmpd", "-f", "-C",
-                                     "-c", str(conf), "-Lf", str(d / "agent.log"), "-p", str(d / "snmpd.pid")],
-                                    env={**CLEAN_ENV, "SNMP_PERSISTENT_DIR": str(d / "persist")},
-                                    stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
-        pids[dev_id] = proc.pid
+        spawn(["ip", "netns", "exec", plan.devices[dev_id], "/usr/sbin/snmpd", "-f", "-C", "-c", str(conf),
+               "-Lf", str(d / "agent.log"), "-p", str(d / "snmpd.pid")], d / "snmpd.log",
+              {"SNMP_PERSISTENT_DIR": str(d / "persist")})
+        pids[dev_id] = str(d / "snmpd.pid")
     return pids

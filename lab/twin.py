@@ -117,8 +117,9 @@ def _build(inv: Inventory, plan: LabPlan, paths: hosts.LabPaths, progress: Progr
     for s in inv.doc.servers:
         hosts.write_seed(inv, s, paths)
     progress(f"booting {len(inv.doc.servers)} hosts")
-    anchors = {s.id: hosts.boot_anchor(plan, s, paths) for s in inv.doc.servers}
-    hosts.wait_ready(anchors, paths)
+    for s in inv.doc.servers:
+        hosts.boot_anchor(plan, s, paths)
+    anchors = hosts.wait_ready([s.id for s in inv.doc.servers], paths)
     for s in inv.doc.servers:
         hosts.start_services(s, anchors[s.id], paths)
     snmp = hosts.start_snmpd(inv, plan, paths)
