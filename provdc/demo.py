@@ -81,10 +81,44 @@ def run_demo(inventory_path: Path, console: Console, *, keep: bool = False) -> S
         hosts = exports.to_ansible_dict(inv)["all"]["hosts"]  # type: ignore[arg-type]
         return f"Ansible inventory with {len(hosts)} hosts, {len(exports.ansible_groups(inv))} groups"  # type: ignore[arg-type]
 
+    def lab_up() -> str:
+        from provdc.lab import twin
+
+        lab = twin.up(inventory_path)
+        holder["lab"] = lab
+        if not keep:
+            runner.on_exit("lab: down", lambda: f"removed {len(twin.down(inventory_path))} namespaces, links and routes")
+        return f"{len(lab.plan.namespaces)} namespaces, {len(lab.anchors)} servers with sshd, {len(lab.plan.links)} shaped links"
+
+    def lab_check() -> str:
+        from provdc.lab import twin
+
+        hosts, links = twin.status(holder["lab"])  # type: ignore[arg-type]
+        listening = sum(h.listening for h in hosts)
+        declared = sum(h.declared for h in hosts)
+        if listening != declared:
+            raise RuntimeError(f"only {listening}/{declared} declared services listen")
+        return f"{listening}/{declared} declared services listening, {sum(link.up for link in links)}/{len(links)} links up"
+
+    def planned_fault() -> str:
+        from provdc.lab import faults
+
+        lab = holder["lab"]
+        link = min(lab.plan.links.values(), key=lambda lp: lp.a_to_b_bps)  # type: ignore[attr-defined]
+        load = faults.saturate(lab, link.link, seconds=3)  # type: ignore[arg-type]
+        host = next(iter(lab.anchors))  # type: ignore[attr-defined]
+        faults.stop_host(lab, host)  # type: ignore[arg-type]
+        faults.start_host(lab, host)  # type: ignore[arg-type]
+        return f"{link.link} saturated at {load.ratio:.0%} of contract; {host} stopped and restarted"
+
     try:
         runner.run("inventory: load and validate", validate)
         runner.run("inventory: statistics", stats)
         runner.run("inventory: exports", export)
+        if holder["inv"].doc.lab is not None:  # type: ignore[attr-defined]
+            runner.run("lab: up (digital twin)", lab_up)
+            runner.run("lab: every declared service listens", lab_check)
+            runner.run("lab: planned load and fault", planned_fault)
     finally:
         runner.cleanup()
     return runner

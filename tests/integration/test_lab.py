@@ -252,3 +252,13 @@ def test_cli_status_and_fault_round_trip(lab):
     assert r.returncode == 1 and "no server or device 'nosuchhost'" in r.stderr
     r = cli("fault", str(LAB_INVENTORY), "delay", "wan-so-khcn")
     assert r.returncode == 1 and "netem" in r.stderr
+
+
+def test_demo_runs_every_stage_and_tears_down(mini_lab_path):
+    r = subprocess.run([sys.executable, "-m", "provdc.cli", "demo", "--inventory", str(mini_lab_path)],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    for stage in ("inventory: load and validate", "lab: up", "lab: every declared service listens",
+                  "lab: planned load and fault", "lab: down", "demo finished"):
+        assert stage in r.stdout
+    assert _lab_leftovers(mini_lab_path) == []
