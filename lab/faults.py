@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from provdc.lab import hosts, net
 from provdc.lab.plan import LabError, Netns
 from provdc.lab.twin import Lab, wait_listening
+from provdc.proc import stop
 
 
 def _ns_of(lab: Lab, host: str) -> tuple[Netns, bool]:
@@ -32,7 +33,7 @@ def stop_host(lab: Lab, host: str) -> None:
     ns, is_server = _ns_of(lab, host)
     anchor = lab.anchors.get(host)
     pids = [int(p) for p in net.run(["ip", "netns", "pids", ns.name]).stdout.split() if int(p) != anchor]
-    if net.kill_all(pids):
+    if stop(pids, grace=1.0):
         raise LabError(f"processes of {host} would not stop")
     net.batch(["ip", "-n", ns.name], [f"link set {i.name} down" for i in ns.ifaces])
 

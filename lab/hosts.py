@@ -23,11 +23,10 @@ from pathlib import Path
 from provdc.inventory import Inventory, model
 from provdc.lab.net import run
 from provdc.lab.plan import LabError, LabPlan
+from provdc.proc import CLEAN_ENV, spawn_detached
 from provdc.secrets import SecretRef
 
 LISTENER = Path(__file__).with_name("listener.py")
-CLEAN_ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/root",
-             "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}
 WEB_KINDS = ("http", "https")
 READY_FILE = "run/provdc-lab-ready"
 
@@ -186,12 +185,10 @@ def nginx_config(server: model.Server, web: list[model.Service]) -> str:
 
 # ---------------------------------------------------------------------------- running hosts
 
-def spawn(argv: list[str], log: Path, env: dict[str, str] | None = None) -> None:
-    """Start a daemon fully detached (`setsid -f`): it outlives us and nothing here tracks it;
-    the lab finds it again through its network namespace."""
-    with open(log, "ab") as out:
-        subprocess.run(["setsid", "-f", *argv], env={**CLEAN_ENV, **(env or {})}, stdin=subprocess.DEVNULL,
-                       stdout=out, stderr=out, check=True)
+def spawn(argv: list[str], log: Path, env: dict[str, str] | None = None) -> int:
+    """Start a daemon fully detached: it outlives us; the lab finds it again through its
+    network namespace."""
+    return spawn_detached(argv, log, env)
 
 
 def boot_anchor(plan: LabPlan, server: model.Server, paths: LabPaths) -> None:

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import ipaddress
 import os
-import signal
 import subprocess
 import time
 from collections.abc import Iterable
 from pathlib import Path
 
 from provdc.lab.plan import LabError, LabPlan, Netns
+from provdc.proc import stop
 
 TBF_LATENCY = "50ms"
 
@@ -165,34 +165,9 @@ def lab_processes(plan: LabPlan, state_dir: Path) -> list[int]:
     return sorted(pids)
 
 
-def kill_all(pids: list[int], grace: float = 1.0) -> list[int]:
-    """SIGTERM, then SIGKILL what is left after `grace` seconds; returns PIDs still alive."""
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        for pid in pids:
-            try:
-                os.kill(pid, sig)
-            except ProcessLookupError:
-                pass
-        deadline = time.monotonic() + grace
-        while time.monotonic() < deadline:
-            pids = [p for p in pids if _alive(p)]
-            if not pids:
-                return []
-            time.sleep(0.05)
-    return [p for p in pids if _alive(p)]
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().split(") ")[-1][:1]
-    except OSError:
-        return False
-    return state != "Z"
-
-
 def teardown_network(plan: LabPlan, state_dir: Path) -> None:
     """Remove everything the plan names; whatever is already gone is skipped."""
-    stuck = kill_all(lab_processes(plan, state_dir))
+    stuck = stop(lab_processes(plan, state_dir), grace=1.0)
     if stuck:
         raise LabError(f"processes {stuck} in the lab would not exit")
     time.sleep(0.1)  # let FIN/RST cross the bridges so client-side SSH masters exit too

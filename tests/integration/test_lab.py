@@ -14,6 +14,7 @@ import pytest
 
 from provdc.lab import faults, net, twin
 from provdc.lab.plan import LabError
+from provdc.proc import alive
 from provdc.secrets import SecretRef
 
 pytestmark = pytest.mark.lab
@@ -184,7 +185,7 @@ def test_down_leaves_no_namespaces_links_mounts_or_processes(mini_lab_path):
     removed = twin.down(mini_lab_path)
     assert "pt-app1" in removed
     assert _lab_leftovers(mini_lab_path) == []
-    assert not any(net._alive(pid) for pid in anchors)  # gone, or a zombie awaiting PID 1
+    assert not any(alive(pid) for pid in anchors)  # gone, or a zombie awaiting PID 1
     assert not _processes_mentioning("/run/provdc/lab-pt")
     mounts = Path("/proc/mounts").read_text() + Path("/proc/self/mountinfo").read_text()
     assert "lab-pt" not in mounts
