@@ -1,0 +1,86 @@
+"""Generated monitoring config: accepted by the real tools, scoped to the inventory, no secrets."""
+
+from __future__ import annotations
+
+import shutil
+import stat
+import subprocess
+
+import pytest
+import yaml
+
+from provdc.errors import ScopeError
+from provdc.exporters import monitoring
+
+needs = pytest.mark.skipif(shutil.which("promtool") is None, reason="Prometheus tools not installed")
+
+
+@pytest.fixture(scope="module")
+def config_dir(lab_inventory, tmp_path_factory):
+    out = tmp_path_factory.mktemp("monitoring")
+    monitoring.write(lab_inventory, out)
+    return out
+
+
+@needs
+def test_promtool_checks_config_and_rules(config_dir):
+    r = subprocess.run(["promtool", "check", "config", str(config_dir / "prometheus.yml")], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    r = subprocess.run(["promtool", "check", "rules", *map(str, (config_dir / "rules").glob("*.yml"))], capture_output=True, text=True)
+    assert r.returncode == 0 and "SUCCESS" in r.stdout, r.stdout + r.stderr
+
+
+def _with_community_file(inv, path):
+    """The lab inventory with its SNMP community read from `path` (the lab's own file exists
+    only while the lab is up)."""
+    devices = [d.model_copy(update={"snmp": d.snmp.model_copy(update={"community": f"file:{path}"})}) if d.snmp else d
+               for d in inv.doc.devices]
+    return inv.__class__(doc=inv.doc.model_copy(update={"devices": devices}), base=inv.base)
+
+
+@needs
+def test_exporters_accept_their_configs(config_dir, lab_inventory, tmp_path):
+    r = subprocess.run(["prometheus-blackbox-exporter", "--config.check", f"--config.file={config_dir / 'blackbox.yml'}"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    (tmp_path / "community").write_text("c0mmunity\n")
+    monitoring.write_snmp_secrets(_with_community_file(lab_inventory, tmp_path / "community"), tmp_path / "snmp.yml")
+    r = subprocess.run(["prometheus-snmp-exporter", "--dry-run", f"--config.file={tmp_path / 'snmp.yml'}"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert stat.S_IMODE((tmp_path / "snmp.yml").stat().st_mode) == 0o600
+
+
+def test_written_config_holds_no_secret(config_dir, lab_inventory, tmp_path):
+    community_file = tmp_path / "community"
+    community_file.write_text("very-secret-community\n")
+    inv = _with_community_file(lab_inventory, community_file)
+    files = monitoring.generate(inv)
+    assert not any("very-secret-community" in text for text in files.values())
+    assert "very-secret-community" in yaml.safe_dump(monitoring.render_snmp_secrets(inv))
+
+
+def test_every_declared_tcp_service_is_probed_once(lab_inventory):
+    targets = monitoring.probe_targets(lab_inventory)
+    probed = sum(len(g["targets"]) for kind in ("tcp", "tls", "ssh", "http", "https", "node") for g in targets[kind])
+    declared = sum(1 for s in lab_inventory.doc.servers for svc in s.services if svc.proto == "tcp")
+    assert probed == declared
+    assert {g["labels"]["device"] for g in targets["snmp"]} == {"wan-rtr", "inet-rtr"}
+    https = [t for g in targets["https"] for t in g["targets"]]
+    assert "https://10.99.20.13:8443/" in https
+
+
+def test_rules_are_generated_per_system_and_link(lab_inventory):
+    rules = monitoring.recording_rules(lab_inventory, monitoring.Settings())
+    systems = [r["labels"]["system"] for g in rules["groups"] for r in g["rules"] if r["record"] == "provdc:system_availability:sli"]
+    assert sorted(systems) == sorted(lab_inventory.systems)
+    rates = [r for g in rules["groups"] for r in g["rules"] if r["record"] == "provdc:link_bytes_per_second:rate"]
+    measured = [link for link in lab_inventory.doc.links if link.measured_by]
+    assert len(rates) == 2 * len(measured)
+    out = next(r for r in rates if r["labels"] == {"link": "wan-xa-dong-son", "direction": "a_to_b"})
+    assert out["expr"] == 'rate(ifHCOutOctets{job="snmp",device="wan-rtr",ifName="wan3"}[5m])'
+
+
+def test_scope_guard_refuses_addresses_outside_the_inventory(lab_inventory):
+    monitoring.check_scope(lab_inventory, ["10.99.10.11", "10.99.100.10"])
+    with pytest.raises(ScopeError, match="203.0.113.5"):
+        monitoring.check_scope(lab_inventory, ["10.99.10.11", "203.0.113.5"])
