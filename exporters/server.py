@@ -21,6 +21,7 @@ from provdc.inventory import Inventory
 
 class _ThreadingServer(ThreadingMixIn, WSGIServer):
     daemon_threads = True
+    block_on_close = True  # server_close() waits for requests in flight: no socket left half-closed
     allow_reuse_address = True
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import http.client
+import urllib.parse
 import json
 import shutil
 import ssl
@@ -127,9 +129,19 @@ def _serving(app, **tls):
 
 
 def _get(url, headers=None, context=None):
-    req = urllib.request.Request(url, headers=headers or {})
-    with urllib.request.urlopen(req, timeout=5, context=context) as r:  # noqa: S310 - loopback test server
-        return r.status, r.read().decode()
+    """GET with a connection closed explicitly (urllib may leave a TLS socket to the GC)."""
+    parts = urllib.parse.urlsplit(url)
+    conn = (http.client.HTTPSConnection(parts.hostname, parts.port, context=context, timeout=5) if parts.scheme == "https"
+            else http.client.HTTPConnection(parts.hostname, parts.port, timeout=5))
+    try:
+        conn.request("GET", parts.path, headers=headers or {})
+        response = conn.getresponse()
+        body = response.read().decode()
+        if response.status >= 400:
+            raise urllib.error.HTTPError(url, response.status, response.reason, response.headers, None)
+        return response.status, body
+    finally:
+        conn.close()
 
 
 def test_landing_page_escapes_inventory_strings(tmp_path):
