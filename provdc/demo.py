@@ -57,6 +57,18 @@ class StageRunner:
         return sum(r.seconds for r in self.results)
 
 
+def _wait(condition: Callable[[], bool], timeout: float, step: float = 0.5) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if condition():
+                return True
+        except Exception:  # noqa: BLE001 - a service still starting answers with errors
+            pass
+        time.sleep(step)
+    return False
+
+
 def run_demo(inventory_path: Path, console: Console, *, keep: bool = False) -> StageRunner:
     """Validate, summarise and export the example province (later parts add their stages)."""
     from provdc.inventory import exports, load_inventory
@@ -64,6 +76,7 @@ def run_demo(inventory_path: Path, console: Console, *, keep: bool = False) -> S
 
     runner = StageRunner(console)
     holder: dict[str, object] = {}
+    work = Path("/run/provdc") / "demo"
 
     def validate() -> str:
         inv = load_inventory(inventory_path)
@@ -100,16 +113,46 @@ def run_demo(inventory_path: Path, console: Console, *, keep: bool = False) -> S
             raise RuntimeError(f"only {listening}/{declared} declared services listen")
         return f"{listening}/{declared} declared services listening, {sum(link.up for link in links)}/{len(links)} links up"
 
+    def monitor_up() -> str:
+        from provdc.exporters import stack
+        from provdc.exporters.monitoring import Settings
+
+        settings = Settings(scrape_interval="2s", sli_window="20s", rate_window="20s")
+        running = stack.up(inventory_path, work / "monitor", settings)
+        holder["stack"] = running
+        if not keep:
+            runner.on_exit("monitor: down", lambda: "stopped " + ", ".join(stack.down(inventory_path, work / "monitor")))
+        expected = len(stack.target_health(running)) if _wait(lambda: len(stack.target_health(running)) > 0, 20) else 0
+        _wait(lambda: sum(t["health"] == "up" for t in stack.target_health(running)) == expected, 30)
+        up = sum(t["health"] == "up" for t in stack.target_health(running))
+        return f"Prometheus at {running.prometheus_url}: {up}/{expected} targets up"
+
     def planned_fault() -> str:
         from provdc.lab import faults
 
         lab = holder["lab"]
         link = min(lab.plan.links.values(), key=lambda lp: lp.a_to_b_bps)  # type: ignore[attr-defined]
-        load = faults.saturate(lab, link.link, seconds=3)  # type: ignore[arg-type]
+        # longer than the 20 s rate window, so the recorded utilisation reaches the real load
+        load = faults.saturate(lab, link.link, seconds=24)  # type: ignore[arg-type]
         host = next(iter(lab.anchors))  # type: ignore[attr-defined]
         faults.stop_host(lab, host)  # type: ignore[arg-type]
+        holder["fault"] = (link.link, host)
+        time.sleep(8)  # a few scrape rounds of downtime for monitoring to record
         faults.start_host(lab, host)  # type: ignore[arg-type]
-        return f"{link.link} saturated at {load.ratio:.0%} of contract; {host} stopped and restarted"
+        return f"{link.link} saturated at {load.ratio:.0%} of contract (iperf3); {host} down for 8 s, restarted"
+
+    def monitoring_saw_it() -> str:
+        from provdc.exporters import promapi
+
+        url = holder["stack"].prometheus_url  # type: ignore[attr-defined]
+        link, host = holder["fault"]  # type: ignore[misc]
+        peak = promapi.query(url, f'max_over_time(provdc:link_utilisation:max_ratio{{link="{link}"}}[2m])')
+        down = promapi.query(url, f'min_over_time(min(probe_success{{server="{host}"}})[2m:2s])')
+        peak_v = float(peak[0]["value"][1]) if peak else float("nan")
+        down_v = float(down[0]["value"][1]) if down else float("nan")
+        if not (peak_v > 0.5 and down_v == 0):
+            raise RuntimeError(f"monitoring did not record the fault (peak utilisation {peak_v}, min probe {down_v})")
+        return f"peak utilisation of {link} {peak_v:.0%} of contract; {host} probes reached 0"
 
     try:
         runner.run("inventory: load and validate", validate)
@@ -118,7 +161,9 @@ def run_demo(inventory_path: Path, console: Console, *, keep: bool = False) -> S
         if holder["inv"].doc.lab is not None:  # type: ignore[attr-defined]
             runner.run("lab: up (digital twin)", lab_up)
             runner.run("lab: every declared service listens", lab_check)
+            runner.run("monitor: up (Prometheus, blackbox, snmp, provdc exporters)", monitor_up)
             runner.run("lab: planned load and fault", planned_fault)
+            runner.run("monitor: the fault is in Prometheus", monitoring_saw_it)
     finally:
         runner.cleanup()
     return runner

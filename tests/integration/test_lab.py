@@ -257,9 +257,10 @@ def test_cli_status_and_fault_round_trip(lab):
 
 def test_demo_runs_every_stage_and_tears_down(mini_lab_path):
     r = subprocess.run([sys.executable, "-m", "provdc.cli", "demo", "--inventory", str(mini_lab_path)],
-                       capture_output=True, text=True, timeout=120)
+                       capture_output=True, text=True, timeout=240)
     assert r.returncode == 0, r.stderr
-    for stage in ("inventory: load and validate", "lab: up", "lab: every declared service listens",
-                  "lab: planned load and fault", "lab: down", "demo finished"):
+    for stage in ("inventory: load and validate", "lab: up", "lab: every declared service listens", "monitor: up",
+                  "lab: planned load and fault", "monitor: the fault is in Prometheus", "monitor: down", "lab: down",
+                  "demo finished"):
         assert stage in r.stdout
     assert _lab_leftovers(mini_lab_path) == []

@@ -1,0 +1,96 @@
+"""The real monitoring stack (Prometheus, blackbox_exporter, snmp_exporter, our exporter) scraping
+the lab twin: uptime probes, the availability SLI, link utilisation against contract."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+import urllib.request
+
+import pytest
+
+from provdc.exporters import promapi, stack
+from provdc.exporters.monitoring import Settings
+from provdc.lab import faults
+from tests.conftest import LAB_INVENTORY
+
+pytestmark = pytest.mark.lab
+
+INTERVAL = 2.0
+SETTINGS = Settings(scrape_interval="2s", sli_window="20s", rate_window="20s", prometheus_port=29090,
+                    blackbox_port=29115, snmp_port=29116, exporter_port=29300)
+SERVICE_JOBS = ("blackbox_tcp", "blackbox_tls", "blackbox_ssh", "blackbox_http", "blackbox_https")
+
+
+@pytest.fixture(scope="module")
+def monitoring(lab, tmp_path_factory):
+    run_dir = tmp_path_factory.mktemp("monitor")
+    running = stack.up(LAB_INVENTORY, run_dir, SETTINGS)
+    _wait(lambda: _value(running, 'count(probe_success{job=~"blackbox_.*"})') >= 30, 30, "first scrape round")
+    yield running
+    stack.down(LAB_INVENTORY, run_dir)
+
+
+def _value(st, expr: str) -> float:
+    result = promapi.query(st.prometheus_url, expr)
+    return float(result[0]["value"][1]) if result else float("nan")
+
+
+def _wait(condition, timeout: float, what: str, step: float = 0.5) -> float:
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        try:
+            if condition():
+                return time.monotonic() - start
+        except promapi.PrometheusError:
+            pass
+        time.sleep(step)
+    raise AssertionError(f"{what}: not reached within {timeout} s")
+
+
+def test_every_declared_service_target_is_up(monitoring, lab_inventory):
+    jobs = "|".join(SERVICE_JOBS)
+    declared = sum(1 for s in lab_inventory.doc.servers for svc in s.services
+                   if svc.proto == "tcp" and svc.kind != "node_exporter")
+    _wait(lambda: _value(monitoring, f'count(probe_success{{job=~"{jobs}"}} == 1)') == declared, 20, "all services up")
+    assert _value(monitoring, f'count(probe_success{{job=~"{jobs}"}})') == declared
+    assert _value(monitoring, 'count(up{job="node"} == 1)') == len(lab_inventory.servers)
+    assert _value(monitoring, 'count(up{job="snmp"} == 1)') == 2
+    health = stack.target_health(monitoring)
+    assert all(t["health"] == "up" for t in health), [t for t in health if t["health"] != "up"]
+
+
+def test_stopped_host_probes_fail_within_two_scrape_intervals_and_the_sli_drops(monitoring, lab):
+    _wait(lambda: _value(monitoring, 'provdc:system_availability:sli{system="qlvb"}') == 1, 40, "qlvb SLI at 1")
+    faults.stop_host(lab, "docs-app1")
+    try:
+        took = _wait(lambda: _value(monitoring, 'max(probe_success{server="docs-app1"})') == 0, 10, "probes at 0", step=0.2)
+        assert took <= 2 * INTERVAL + 1, took  # +1 s for the query itself and rule evaluation lag
+        _wait(lambda: _value(monitoring, 'provdc:system_availability:sli{system="qlvb"}') < 1, 10, "qlvb SLI drops")
+        assert _value(monitoring, 'provdc:system_availability:sli{system="portal"}') == 1  # other systems unaffected
+    finally:
+        faults.start_host(lab, "docs-app1")
+    _wait(lambda: _value(monitoring, 'min(probe_success{server="docs-app1"})') == 1, 15, "probes back at 1")
+
+
+def test_saturated_wan_link_shows_its_utilisation_against_contract(monitoring, lab):
+    faults.saturate(lab, "wan-xa-dong-son", seconds=24)
+    ratio = _value(monitoring, 'provdc:link_utilisation:ratio{link="wan-xa-dong-son",direction="a_to_b"}')
+    assert 0.8 <= ratio <= 1.0, ratio
+    assert _value(monitoring, 'provdc:link_utilisation:max_ratio{link="wan-xa-dong-son"}') == pytest.approx(ratio)
+    assert _value(monitoring, 'provdc:link_utilisation:ratio{link="wan-ubnd-tinh",direction="a_to_b"}') < 0.1
+    assert _value(monitoring, 'provdc:link_up{link="wan-xa-dong-son"}') == 1
+
+
+def test_our_exposition_passes_promtool(monitoring):
+    url = f"http://{SETTINGS.listen_host}:{SETTINGS.exporter_port}/metrics"
+    with urllib.request.urlopen(url, timeout=5) as r:  # noqa: S310 - loopback
+        text = r.read().decode()
+    result = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert _value(monitoring, "provdc_up") == 1
+
+
+def test_up_twice_is_refused(monitoring):
+    with pytest.raises(stack.MonitorError, match="already running"):
+        stack.up(LAB_INVENTORY, monitoring.run_dir, SETTINGS)
