@@ -55,6 +55,7 @@ class Finding(BaseModel):
     expected: str = ""
     found: str = ""
     evidence: str = ""               # the command or probe
+    remediation: str = ""            # what fixes it (and the provisioning tag)
     seconds: float = 0.0
     waiver: AppliedWaiver | None = None
 

@@ -1,0 +1,296 @@
+"""Gather a province's report data: Prometheus (uptime, bandwidth), the audit run, the inventory.
+
+Queries are few and wide: one range query for success shares and one for probe counts of every
+target, one for every link's rate, one instant query with the `@` modifier for the sample-based
+check of each target's period availability. All arithmetic happens in `compute.py`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+from provdc.checks.results import SEVERITY_WEIGHT, AuditRun, Finding, Status, latest_run_file, load_run, score
+from provdc.exporters import promapi
+from provdc.inventory import Inventory
+from provdc.inventory.stats import Stats, compute_stats
+from provdc.reports.compute import (Availability, Bucket, DirectionLoad, Period, availability, combine_min,
+                                    direction_load)
+
+PROBES = 'probe_success{job=~"blackbox_.*"}'
+
+
+@dataclass
+class TargetAvailability:
+    instance: str
+    job: str
+    server: str
+    service: str
+    result: Availability
+    sample_ratio: float | None      # Prometheus' own avg_over_time over the period (@ end)
+
+
+@dataclass
+class SystemAvailability:
+    id: str
+    name: str
+    level: int
+    target_percent: float
+    result: Availability
+    buckets: list[Bucket]
+    maintenance: list[tuple[float, float, str]]
+    targets: list[TargetAvailability]
+
+    @property
+    def met(self) -> bool | None:
+        return self.result.met(self.target_percent)
+
+
+@dataclass
+class LinkLoad:
+    id: str
+    kind: str
+    provider: str
+    measured: bool
+    directions: list[DirectionLoad]
+    utilisation: dict[str, list[tuple[float, float]]]   # direction -> (time, ratio) for the chart
+
+
+@dataclass
+class AgencyReach:
+    id: str
+    name: str
+    tier: str
+    result: Availability | None
+
+
+@dataclass
+class D14Status:
+    """Each layer as (state, detail); state is ok, missing, expired or not_required."""
+
+    system: str
+    level: int
+    onsite: tuple[str, str]
+    soc: tuple[str, str]
+    assessment: tuple[str, str]
+    national: tuple[str, str]
+
+
+@dataclass
+class Security:
+    run: AuditRun
+    layer_scores: dict[str, tuple[float | None, float | None]]       # layer -> (with waivers, without)
+    system_scores: dict[str, tuple[float | None, float | None]]
+    level_scores: dict[int, tuple[float | None, float | None]]
+    agency_scores: dict[str, tuple[float | None, float | None]]
+    failed: list[Finding]
+    waivers: list[tuple[str, str, str, date, int]]                   # check, scope, approver, expires, days left
+    new_failures: list[Finding] = field(default_factory=list)
+    fixed: list[Finding] = field(default_factory=list)
+    has_previous: bool = False
+
+
+@dataclass
+class ProvinceReport:
+    province: str
+    name: str
+    period: Period
+    step: float
+    generated: datetime
+    systems: list[SystemAvailability]
+    links: list[LinkLoad]
+    agencies: list[AgencyReach]
+    stats: Stats
+    d14: list[D14Status]
+    security: Security | None
+
+
+# --------------------------------------------------------------------------- Prometheus side
+
+def pick_step(period: Period, wanted: float | None = None) -> float:
+    """Bucket length: about 5 minutes for a day or more (Circular 06's sampling), finer for
+    short periods, never more than 10,000 buckets (Prometheus answers at most 11,000 points per
+    series), and always dividing the period exactly, so the buckets tile it with no edge left
+    uncounted."""
+    if wanted is None:
+        wanted = max(300.0, period.seconds / 10_000) if period.seconds >= 86400 else max(10.0, period.seconds / 60)
+    buckets = max(1, round(period.seconds / wanted))
+    return period.seconds / buckets
+
+
+def _window(step: float) -> str:
+    return f"{int(round(step * 1000))}ms"
+
+
+def _interval_seconds(url: str) -> dict[str, float]:
+    """Scrape interval per job, from the targets Prometheus reports."""
+    out = {}
+    for t in promapi.targets(url):
+        raw = t.get("scrapeInterval", "15s")
+        m = re.fullmatch(r"(\d+)(ms|s|m|h)", raw)
+        out[t["labels"].get("job", "")] = int(m.group(1)) * {"ms": 0.001, "s": 1, "m": 60, "h": 3600}[m.group(2)] if m else 15.0
+    return out
+
+
+def _buckets_by_target(url: str, period: Period, step: float) -> dict[tuple[str, str], dict]:
+    start, end = period.start.timestamp() + step, period.end.timestamp()
+    window = _window(step)
+    shares = promapi.query_range(url, f"avg_over_time({PROBES}[{window}])", start, end, step)
+    counts = promapi.query_range(url, f"count_over_time({PROBES}[{window}])", start, end, step)
+    count_of = {(r["metric"]["job"], r["metric"]["instance"]): {round(float(t), 3): float(v) for t, v in r["values"]} for r in counts}
+    times = [start + step * i for i in range(int(round((end - start) / step)) + 1)]
+    share_at = lambda series: {round(float(t), 3): float(v) for t, v in series}  # noqa: E731 - float keys, rounded
+    out = {}
+    for r in shares:
+        key = (r["metric"]["job"], r["metric"]["instance"])
+        share = share_at(r["values"])
+        buckets = [Bucket(t, share.get(round(t, 3)), count_of.get(key, {}).get(round(t, 3), 0.0)) for t in times]
+        out[key] = {"labels": r["metric"], "buckets": buckets}
+    for key, counts_at in count_of.items():  # a target with counts but no shares: all gaps
+        out.setdefault(key, {"labels": {"job": key[0], "instance": key[1]}, "buckets": [Bucket(t, None, 0) for t in times]})
+    return out
+
+
+def _sample_ratios(url: str, period: Period) -> dict[tuple[str, str], float]:
+    """Prometheus' sample-based availability of each target over the period, via `@`."""
+    expr = f"avg_over_time({PROBES}[{int(period.seconds)}s] @ {period.end.timestamp():.0f})"
+    return {(r["metric"]["job"], r["metric"]["instance"]): float(r["value"][1]) for r in promapi.query(url, expr)}
+
+
+def _expected(step: float, interval: float) -> float:
+    """Probes a fully measured bucket holds: every whole scrape interval that fits in it (a
+    9.5 s bucket of 2 s scrapes holds 4 or 5 depending on phase; 4 is complete)."""
+    return max(1.0, float(int(step / interval + 1e-9)))
+
+
+def _maintenance_of(inv: Inventory, kind: str, ident: str) -> list[tuple[float, float, str]]:
+    out = []
+    for mw in inv.doc.maintenance:
+        if ident in getattr(mw.targets, kind):
+            start = mw.start if mw.start.tzinfo else mw.start.replace(tzinfo=timezone(timedelta(hours=7)))
+            end = mw.end if mw.end.tzinfo else mw.end.replace(tzinfo=timezone(timedelta(hours=7)))
+            out.append((start.timestamp(), end.timestamp(), mw.id))
+    return out
+
+
+def uptime(inv: Inventory, url: str, period: Period, step: float) -> tuple[list[SystemAvailability], list[AgencyReach]]:
+    intervals = _interval_seconds(url)
+    by_target = _buckets_by_target(url, period, step)
+    ratios = _sample_ratios(url, period)
+    systems = []
+    for system in inv.doc.systems:
+        mine = {k: v for k, v in by_target.items() if f",{system.id}," in v["labels"].get("systems", "")}
+        windows = _maintenance_of(inv, "systems", system.id)
+        targets = []
+        for (job, instance), v in sorted(mine.items()):
+            server = v["labels"].get("server", "")
+            mw = windows + _maintenance_of(inv, "servers", server)
+            expected = _expected(step, intervals.get(job, 15.0))
+            targets.append(TargetAvailability(instance, job, server, v["labels"].get("service", "icmp"),
+                                              availability(v["buckets"], step, expected, period.seconds, [(s, e) for s, e, _ in mw]),
+                                              ratios.get((job, instance))))
+        buckets = combine_min([v["buckets"] for v in mine.values()]) if mine else []
+        expected = _expected(step, min((intervals.get(j, 15.0) for j, _ in mine), default=15.0))
+        result = availability(buckets, step, expected, period.seconds, [(s, e) for s, e, _ in windows])
+        systems.append(SystemAvailability(system.id, system.name, system.level, system.sla_target, result, buckets, windows, targets))
+    agencies = []
+    for a in inv.doc.agencies:
+        mine = [v for v in by_target.values() if v["labels"].get("agency") == a.id]
+        result = (availability(mine[0]["buckets"], step, _expected(step, intervals.get("blackbox_icmp", 15.0)), period.seconds)
+                  if mine else None)
+        agencies.append(AgencyReach(a.id, a.name, a.tier.value, result))
+    return systems, agencies
+
+
+def bandwidth(inv: Inventory, url: str, period: Period, step: float) -> list[LinkLoad]:
+    start, end = period.start.timestamp() + step, period.end.timestamp()
+    series = promapi.query_range(url, "provdc:link_bytes_per_second:rate", start, end, step)
+    by_link: dict[str, dict[str, list[tuple[float, float]]]] = {}
+    for r in series:
+        samples = [(float(t), float(v) * 8) for t, v in r["values"]]  # bytes/s -> bits/s, as contracts are written
+        by_link.setdefault(r["metric"].get("link", ""), {})[r["metric"].get("direction", "")] = samples
+    out = []
+    for link in inv.doc.links:
+        measured = link.id in by_link
+        directions, ratios = [], {}
+        for direction, contract in (("a_to_b", link.capacity.a_to_b), ("b_to_a", link.capacity.b_to_a)):
+            samples = by_link.get(link.id, {}).get(direction, [])
+            directions.append(direction_load(direction, contract, samples, period))
+            ratios[direction] = [(t, v / contract) for t, v in samples]
+        out.append(LinkLoad(link.id, link.kind.value, link.provider or "", measured, directions, ratios))
+    return out
+
+
+# -------------------------------------------------------------------------------- governance
+
+def d14_status(inv: Inventory, today: date) -> list[D14Status]:
+    """Directive 14/CT-TTg four layers from the inventory's evidence, judged against `today`.
+    Independent assessment: yearly for levels 3-4, every 6 months for level 5 (ND 85 Art.
+    20.2.c); below level 3 it is not periodic by law."""
+    rows = []
+    for s in inv.doc.systems:
+        d = s.d14
+        onsite = ("ok", d.onsite_team.unit) if d.onsite_team else ("missing", "")
+        if d.soc is None:
+            soc = ("missing", "")
+        else:
+            soc = ("ok" if d.soc.contract_end >= today else "expired", f"{d.soc.provider} → {d.soc.contract_end.isoformat()}")
+        if d.assessment is None:
+            assessment = ("missing" if s.level >= 3 else "not_required", "")
+        else:
+            max_age = 183 if s.level >= 5 else 365
+            fresh = (today - d.assessment.date).days <= max_age
+            state = "ok" if fresh or s.level < 3 else "expired"
+            assessment = (state, f"{d.assessment.assessor}, {d.assessment.date.isoformat()}")
+        national = ("ok", d.national_monitoring.connected.isoformat()) if d.national_monitoring else ("missing", "")
+        rows.append(D14Status(s.id, s.level, onsite, soc, assessment, national))
+    return rows
+
+
+def security(inv: Inventory, run: AuditRun, previous: AuditRun | None, today: date) -> Security:
+    def both(findings: list[Finding]) -> tuple[float | None, float | None]:
+        return score(findings), score(findings, waivers_count_as_pass=False)
+
+    hosts_of = {s.id: set(s.servers) for s in inv.doc.systems}
+    owner = {s.id: s.owner for s in inv.doc.servers}
+    layers = {layer: both([f for f in run.findings if f.layer == layer])
+              for layer in ("network", "host", "application", "data", "governance")}
+    systems = {sid: both([f for f in run.findings if f.system == sid or f.host in hosts]) for sid, hosts in hosts_of.items()}
+    levels = {lvl: both([f for f in run.findings if any((f.system == s.id or f.host in hosts_of[s.id]) for s in inv.doc.systems
+                                                        if s.level == lvl)])
+              for lvl in sorted({s.level for s in inv.doc.systems})}
+    agencies = {a: both([f for f in run.findings if owner.get(f.host or "") == a]) for a in sorted({o for o in owner.values() if o})}
+    failed = sorted((f for f in run.findings if f.status in (Status.FAIL, Status.ERROR)),
+                    key=lambda f: (-SEVERITY_WEIGHT[f.severity], f.check, f.host or ""))
+    waivers = [(w.check, w.scope, w.approver, w.expires, (w.expires - today).days) for w in run.waivers]
+    sec = Security(run, layers, systems, levels, agencies, failed, waivers)
+    if previous is not None:
+        before = {(f.check, f.host): f.status for f in previous.findings}
+        sec.has_previous = True
+        sec.new_failures = [f for f in failed if before.get((f.check, f.host)) not in (Status.FAIL, Status.ERROR)]
+        sec.fixed = [f for f in run.findings if f.status is Status.PASS and before.get((f.check, f.host)) in (Status.FAIL, Status.ERROR)]
+    return sec
+
+
+def previous_run(audit_path: Path) -> AuditRun | None:
+    """The run before `audit_path` in the same directory, for drift."""
+    files = sorted(audit_path.parent.glob("audit-*.json"))
+    earlier = [f for f in files if f.name < audit_path.name]
+    return load_run(earlier[-1]) if earlier else None
+
+
+def collect(inv: Inventory, url: str, period: Period, audit: Path | None = None, step: float | None = None,
+            now: datetime | None = None) -> ProvinceReport:
+    step = pick_step(period, step)
+    now = now or datetime.now(timezone.utc)
+    systems, agencies = uptime(inv, url, period, step)
+    links = bandwidth(inv, url, period, step)
+    sec = None
+    if audit is not None:
+        path = latest_run_file(audit) if audit.is_dir() else audit
+        if path is not None:
+            sec = security(inv, load_run(path), previous_run(path), now.date())
+    return ProvinceReport(inv.province.id, inv.province.name, period, step, now, systems, links, agencies,
+                          compute_stats(inv), d14_status(inv, now.date()), sec)

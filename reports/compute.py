@@ -1,0 +1,211 @@
+"""Report arithmetic: availability, coverage, downtime, incidents, link percentiles. Pure.
+
+Accounting rule (printed in every report):
+* The period is cut into buckets of equal length (`step`); Prometheus gives, per bucket and
+  target, the share of successful probes and how many probes were recorded.
+* A bucket's *measured time* is its length times recorded / expected probes (at most 1).
+  Unmeasured time is a **gap**: it counts neither as up nor as down, and lowers coverage.
+* Buckets overlapping an announced maintenance window of the target are excluded from
+  availability and listed separately.
+* Availability = up time / measured time; coverage = measured time / (period - maintenance);
+  downtime = measured time x share of failed probes.
+* An incident is a run of consecutive buckets with failed probes; it starts at the first such
+  bucket's start and ends at the last one's end.
+* A system is as available as its least available target in each bucket.
+
+Bandwidth: per direction, 5-minute rate samples; mean and peak over the period; p95 by nearest
+rank; Circular 06/2026/TT-BKHCN compliance: every 7-day window (starting at each day boundary
+of the period) has p95 <= 90 % of the contracted capacity. Shorter periods are judged on the
+whole period and marked so.
+"""
+
+from __future__ import annotations
+
+import calendar
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+VN = timezone(timedelta(hours=7))
+CONTRACT_LIMIT = 0.9            # Circular 06/2026: p95 <= 90 % of capacity
+WINDOW_DAYS = 7
+
+
+@dataclass(frozen=True)
+class Period:
+    start: datetime
+    end: datetime
+
+    @classmethod
+    def month(cls, year: int, month: int, tz: timezone = VN) -> "Period":
+        days = calendar.monthrange(year, month)[1]
+        start = datetime(year, month, 1, tzinfo=tz)
+        return cls(start, start + timedelta(days=days))
+
+    @property
+    def seconds(self) -> float:
+        return (self.end - self.start).total_seconds()
+
+    @property
+    def label(self) -> str:
+        return f"{self.start:%Y-%m-%d} – {(self.end - timedelta(seconds=1)):%Y-%m-%d}"
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """One step of the period for one target: its end time, success share and probe count."""
+
+    end: float            # Unix time
+    success: float | None  # share of successful probes, None if no probe recorded
+    count: float          # probes recorded
+
+
+@dataclass(frozen=True)
+class Incident:
+    start: float
+    end: float
+
+    @property
+    def minutes(self) -> float:
+        return (self.end - self.start) / 60
+
+
+@dataclass
+class Availability:
+    availability: float | None   # None when nothing was measured
+    coverage: float
+    downtime_minutes: float
+    maintenance_minutes: float
+    measured_minutes: float
+    incidents: list[Incident] = field(default_factory=list)
+
+    def met(self, target_percent: float) -> bool | None:
+        return None if self.availability is None else self.availability * 100 >= target_percent - 1e-9
+
+
+def _overlaps(start: float, end: float, windows: list[tuple[float, float]]) -> bool:
+    return any(s < end and start < e for s, e in windows)
+
+
+def availability(buckets: list[Bucket], step: float, expected: float, period_seconds: float,
+                 maintenance: list[tuple[float, float]] = ()) -> Availability:
+    """Apply the accounting rule to one target's buckets (see the module docstring)."""
+    up = measured = maintenance_time = 0.0
+    incidents: list[Incident] = []
+    current: Incident | None = None
+    for b in sorted(buckets, key=lambda b: b.end):
+        start = b.end - step
+        if _overlaps(start, b.end, list(maintenance)):
+            maintenance_time += step
+            current = _close(current, incidents)
+            continue
+        share = min(1.0, b.count / expected) if expected > 0 else 0.0
+        if b.success is None or share == 0:
+            current = _close(current, incidents)
+            continue
+        time_measured = step * share
+        measured += time_measured
+        up += time_measured * b.success
+        if b.success < 1 - 1e-9:
+            current = Incident(current.start if current else start, b.end)
+        else:
+            current = _close(current, incidents)
+    _close(current, incidents)
+    base = period_seconds - maintenance_time
+    return Availability(
+        availability=up / measured if measured else None,
+        coverage=min(1.0, measured / base) if base > 0 else 0.0,
+        downtime_minutes=(measured - up) / 60,
+        maintenance_minutes=maintenance_time / 60,
+        measured_minutes=measured / 60,
+        incidents=incidents,
+    )
+
+
+def _close(current: Incident | None, incidents: list[Incident]) -> None:
+    if current is not None:
+        incidents.append(current)
+    return None
+
+
+def combine_min(series: list[list[Bucket]]) -> list[Bucket]:
+    """A system's buckets: per bucket, the least successful of its targets; the count is the
+    smallest count, so a gap in any target is a gap of the system."""
+    by_end: dict[float, list[Bucket]] = {}
+    for buckets in series:
+        for b in buckets:
+            by_end.setdefault(b.end, []).append(b)
+    out = []
+    for end in sorted(by_end):
+        group = by_end[end]
+        if len(group) < len(series) or any(b.success is None for b in group):
+            out.append(Bucket(end, None, 0))
+        else:
+            out.append(Bucket(end, min(b.success for b in group), min(b.count for b in group)))
+    return out
+
+
+# ------------------------------------------------------------------------------- bandwidth
+
+def percentile(values: list[float], q: float) -> float | None:
+    """Nearest-rank percentile (the carriers' billing convention)."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, math.ceil(q * len(ordered)))
+    return ordered[rank - 1]
+
+
+@dataclass
+class DirectionLoad:
+    direction: str
+    contract_bps: int
+    mean_bps: float | None
+    peak_bps: float | None
+    p95_bps: float | None
+    worst_window_p95_bps: float | None
+    worst_window_start: float | None
+    samples: int
+    whole_period_only: bool          # the period was shorter than 7 days
+
+    @property
+    def p95_utilisation(self) -> float | None:
+        return None if self.p95_bps is None else self.p95_bps / self.contract_bps
+
+    @property
+    def worst_window_utilisation(self) -> float | None:
+        return None if self.worst_window_p95_bps is None else self.worst_window_p95_bps / self.contract_bps
+
+    @property
+    def compliant(self) -> bool | None:
+        u = self.worst_window_utilisation
+        return None if u is None else u <= CONTRACT_LIMIT + 1e-12
+
+
+def direction_load(direction: str, contract_bps: int, samples: list[tuple[float, float]], period: Period) -> DirectionLoad:
+    """Statistics of one direction of a link from (time, bits/s) samples."""
+    values = [v for _, v in samples]
+    worst, worst_start, whole = _worst_window(samples, period)
+    return DirectionLoad(direction, contract_bps,
+                         mean_bps=sum(values) / len(values) if values else None,
+                         peak_bps=max(values) if values else None,
+                         p95_bps=percentile(values, 0.95),
+                         worst_window_p95_bps=worst, worst_window_start=worst_start,
+                         samples=len(values), whole_period_only=whole)
+
+
+def _worst_window(samples: list[tuple[float, float]], period: Period) -> tuple[float | None, float | None, bool]:
+    if not samples:
+        return None, None, False
+    window = WINDOW_DAYS * 86400
+    if period.seconds < window:
+        return percentile([v for _, v in samples], 0.95), period.start.timestamp(), True
+    worst: tuple[float | None, float | None] = (None, None)
+    day = period.start
+    while day + timedelta(seconds=window) <= period.end:
+        lo, hi = day.timestamp(), day.timestamp() + window
+        p95 = percentile([v for t, v in samples if lo < t <= hi], 0.95)
+        if p95 is not None and (worst[0] is None or p95 > worst[0]):
+            worst = (p95, lo)
+        day += timedelta(days=1)
+    return worst[0], worst[1], False

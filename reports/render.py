@@ -1,0 +1,242 @@
+"""Render province reports: HTML and Markdown through jinja2; JSON and CSV from the data; PDF
+from the HTML with headless Chromium (a Debian package, which also renders the inline SVG
+charts and Vietnamese diacritics with the system fonts).
+
+Templates only loop and print: every number is computed and formatted here.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import subprocess
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+
+from provdc.errors import ProvdcError
+from provdc.reports import charts
+from provdc.reports.collect import ProvinceReport
+from provdc.reports.i18n import Locale
+
+FORMATS = ("html", "pdf", "md", "json", "csv")
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def environment() -> Environment:
+    return Environment(loader=PackageLoader("provdc.reports", "templates"), undefined=StrictUndefined,
+                       autoescape=select_autoescape(["html", "htm", "xml", "html.j2"]), trim_blocks=True, lstrip_blocks=True)
+
+
+def _state(loc: Locale, met: bool | None) -> str:
+    return loc.t("unknown") if met is None else loc.t("met") if met else loc.t("not_met")
+
+
+def province_view(r: ProvinceReport, loc: Locale) -> dict[str, Any]:
+    """Everything a template prints for one province, as formatted strings."""
+    start, end = r.period.start.timestamp(), r.period.end.timestamp()
+    systems = []
+    for s in r.systems:
+        a = s.result
+        systems.append({
+            "id": s.id, "name": s.name, "level": s.level, "target": loc.percent(s.target_percent / 100),
+            "availability": loc.percent(a.availability, 3), "coverage": loc.percent(a.coverage, 1),
+            "downtime": loc.number(a.downtime_minutes, 1), "incident_count": len(a.incidents),
+            "met": _state(loc, s.met), "met_class": {True: "ok", False: "bad", None: "unknown"}[s.met],
+            "timeline": Markup(charts.timeline(s.buckets, r.step, start, end, [(a_, b_) for a_, b_, _ in s.maintenance],
+                                               f"{s.name}: {loc.t('timeline')}")),
+            "maintenance": [{"id": w, "start": loc.datetime(a_), "end": loc.datetime(b_)} for a_, b_, w in s.maintenance],
+            "incidents": [{"start": loc.datetime(i.start), "end": loc.datetime(i.end), "minutes": loc.number(i.minutes, 1)}
+                          for i in a.incidents],
+            "targets": [{"target": t.instance, "job": t.job.removeprefix("blackbox_"), "server": t.server,
+                         "availability": loc.percent(t.result.availability, 3), "coverage": loc.percent(t.result.coverage, 1),
+                         "downtime": loc.number(t.result.downtime_minutes, 1), "samples": loc.percent(t.sample_ratio, 3)}
+                        for t in s.targets],
+        })
+    links, unmeasured = [], []
+    for link in r.links:
+        if not link.measured:
+            unmeasured.append({"id": link.id, "kind": link.kind})
+            continue
+        names = {"a_to_b": loc.t("a_to_b"), "b_to_a": loc.t("b_to_a")}
+        rows = [{"direction": names[d.direction], "contract": loc.rate(d.contract_bps), "mean": loc.rate(d.mean_bps),
+                 "peak": loc.rate(d.peak_bps), "p95": loc.rate(d.p95_bps), "utilisation": loc.percent(d.p95_utilisation, 1),
+                 "worst": loc.percent(d.worst_window_utilisation, 1),
+                 "compliant": _state(loc, d.compliant), "compliant_class": {True: "ok", False: "bad", None: "unknown"}[d.compliant],
+                 "whole_period": d.whole_period_only} for d in link.directions]
+        links.append({"id": link.id, "kind": link.kind, "provider": link.provider, "rows": rows,
+                      "chart": Markup(charts.utilisation(link.utilisation, start, end, f"{link.id}: {loc.t('utilisation')}", names))})
+    stats = r.stats
+    tiers = ["province", "district", "commune", "all"]
+    connectivity = [{"tier": loc.t(f"tier_{t}"), "agencies": stats.agencies_per_tier[t],
+                     "lan": f"{stats.agencies_with_lan[t]} ({loc.percent((stats.agencies_with_lan[t].percent or 0) / 100, 1)})",
+                     "wan": f"{stats.agencies_on_wan[t]} {loc.t(f'tier_{t}')}"} for t in tiers if stats.agencies_per_tier[t]]
+    bandwidth_tiers = [{"tier": loc.t(f"tier_{t}"), "links": bw.links, "a_to_b": loc.rate(bw.a_to_b_bps), "b_to_a": loc.rate(bw.b_to_a_bps)}
+                       for t, bw in stats.wan_bandwidth_per_tier.items()]
+    reach = [{"id": a.id, "name": a.name, "tier": loc.t(f"tier_{a.tier}"),
+              "availability": loc.percent(a.result.availability, 3) if a.result else "—",
+              "coverage": loc.percent(a.result.coverage, 1) if a.result else "—"} for a in r.agencies if a.result]
+    d14 = [{"system": d.system, "level": d.level, **{k: {"state": loc.t(f"state_{getattr(d, k)[0]}"), "class": getattr(d, k)[0],
+                                                         "detail": getattr(d, k)[1]} for k in ("onsite", "soc", "assessment", "national")}}
+           for d in r.d14]
+    met = [s for s in r.systems if s.met]
+    measured = [link for link in r.links if link.measured]
+    ok_links = [link for link in measured if all(d.compliant is not False for d in link.directions)]
+    view = {"id": r.province, "name": r.name, "period": r.period.label if loc.lang == "en" else
+            f"{loc.date(r.period.start)} – {loc.date(r.period.end.timestamp() - 1)}",
+            "generated": loc.datetime(r.generated), "step": loc.duration(r.step),
+            "systems": systems, "links": links, "unmeasured": unmeasured, "connectivity": connectivity,
+            "bandwidth_tiers": bandwidth_tiers, "reach": reach, "d14": d14,
+            "summary": {"systems": loc.t("summary_systems", met=len(met), total=len(r.systems)),
+                        "links": loc.t("summary_links", ok=len(ok_links), total=len(measured))},
+            "security": _security_view(r, loc)}
+    if r.security:
+        sec = r.security
+        view["summary"]["score"] = loc.t("summary_score", with_waivers=loc.percent(_overall(sec, True), 1),
+                                         without=loc.percent(_overall(sec, False), 1))
+    return view
+
+
+def _overall(sec, with_waivers: bool) -> float | None:
+    from provdc.checks.results import score
+
+    return score(sec.run.findings, waivers_count_as_pass=with_waivers)
+
+
+def _security_view(r: ProvinceReport, loc: Locale) -> dict[str, Any] | None:
+    sec = r.security
+    if sec is None:
+        return None
+
+    def pair(p):
+        return {"with": loc.percent(p[0], 1), "without": loc.percent(p[1], 1)}
+
+    def finding(f):
+        return {"check": f.check, "host": f.host or "—", "severity": f.severity, "status": f.status.value,
+                "found": f.found, "remediation": f.remediation}
+
+    return {
+        "finished": loc.datetime(sec.run.finished), "partial": sec.run.partial,
+        "layers": [{"layer": loc.t(f"layer_{k}"), **pair(v)} for k, v in sec.layer_scores.items() if v[0] is not None],
+        "systems": [{"system": k, **pair(v)} for k, v in sec.system_scores.items() if v[0] is not None],
+        "levels": [{"level": k, **pair(v)} for k, v in sec.level_scores.items() if v[0] is not None],
+        "agencies": [{"agency": k, **pair(v)} for k, v in sec.agency_scores.items() if v[0] is not None],
+        "failed": [finding(f) for f in sec.failed],
+        "waivers": [{"check": c, "scope": s, "approver": a, "expires": loc.date_of(e), "days": d} for c, s, a, e, d in sec.waivers],
+        "has_previous": sec.has_previous,
+        "new_failures": [finding(f) for f in sec.new_failures],
+        "fixed": [finding(f) for f in sec.fixed],
+    }
+
+
+def render_html(reports: list[ProvinceReport], lang: str) -> str:
+    loc = Locale(lang)
+    return environment().get_template("report.html.j2").render(
+        t=loc.t, lang=lang, provinces=[province_view(r, loc) for r in reports])
+
+
+def render_markdown(reports: list[ProvinceReport], lang: str) -> str:
+    loc = Locale(lang)
+    env = environment()
+    env.autoescape = False  # Markdown: cells are cleaned by the `cell` filter instead
+    env.filters["cell"] = lambda v: str(v).replace("|", "\\|").replace("\n", " ").replace("<", "&lt;")
+    return env.get_template("report.md.j2").render(t=loc.t, lang=lang, provinces=[province_view(r, loc) for r in reports])
+
+
+def to_json(reports: list[ProvinceReport]) -> str:
+    def default(o):
+        if hasattr(o, "isoformat"):
+            return o.isoformat()
+        if hasattr(o, "value"):
+            return o.value
+        if hasattr(o, "model_dump"):
+            return o.model_dump(mode="json")
+        return str(o)
+
+    data = []
+    for r in reports:
+        d = asdict(r)
+        for s in d["systems"]:
+            s.pop("buckets")  # bulky; the JSON carries the results, the HTML the timeline
+        data.append(d)
+    return json.dumps({"schema": "provdc-report/1", "provinces": data}, default=default, ensure_ascii=False, indent=2) + "\n"
+
+
+def to_csv(reports: list[ProvinceReport]) -> dict[str, str]:
+    """Three tables: uptime.csv, bandwidth.csv, security.csv (machine-readable: '.' decimals)."""
+    uptime, bandwidth, security = io.StringIO(), io.StringIO(), io.StringIO()
+    u, b, s = csv.writer(uptime), csv.writer(bandwidth), csv.writer(security)
+    u.writerow(["province", "system", "level", "target_percent", "availability", "coverage", "downtime_minutes",
+                "incidents", "maintenance_minutes", "met"])
+    b.writerow(["province", "link", "direction", "contract_bps", "mean_bps", "peak_bps", "p95_bps", "worst_7day_p95_bps",
+                "compliant", "samples"])
+    s.writerow(["province", "check", "host", "layer", "severity", "status", "found", "remediation"])
+    for r in reports:
+        for sys in r.systems:
+            a = sys.result
+            u.writerow([r.province, sys.id, sys.level, sys.target_percent, _num(a.availability), _num(a.coverage),
+                        _num(a.downtime_minutes), len(a.incidents), _num(a.maintenance_minutes), sys.met])
+        for link in r.links:
+            for d in link.directions:
+                b.writerow([r.province, link.id, d.direction, d.contract_bps, _num(d.mean_bps), _num(d.peak_bps), _num(d.p95_bps),
+                            _num(d.worst_window_p95_bps), d.compliant, d.samples])
+        if r.security:
+            for f in r.security.run.findings:
+                s.writerow([r.province, f.check, f.host or "", f.layer, f.severity, f.status.value, f.found, f.remediation])
+    return {"uptime.csv": uptime.getvalue(), "bandwidth.csv": bandwidth.getvalue(), "security.csv": security.getvalue()}
+
+
+def _num(v: float | None) -> str:
+    return "" if v is None else f"{v:.6g}"
+
+
+def chromium() -> str:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        path = shutil.which(name)
+        if path:
+            return path
+    raise ProvdcError("PDF needs Chromium (Debian package chromium): apt-get install chromium")
+
+
+def html_to_pdf(html_path: Path, pdf_path: Path) -> None:
+    with tempfile.TemporaryDirectory() as profile:
+        result = subprocess.run([chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--no-pdf-header-footer",
+                                 f"--print-to-pdf={pdf_path}", html_path.resolve().as_uri()],
+                                capture_output=True, text=True, timeout=120)
+    if not pdf_path.exists() or pdf_path.stat().st_size == 0:
+        raise ProvdcError(f"Chromium could not print the PDF: {result.stderr.strip()[-300:]}")
+
+
+def write(reports: list[ProvinceReport], fmt: str, lang: str, out: Path) -> list[Path]:
+    """Write the report in `fmt` under `out`; returns the files written."""
+    out.mkdir(parents=True, exist_ok=True)
+    stem = f"report-{'-'.join(r.province for r in reports)}-{reports[0].period.start:%Y%m%d}-{lang}"
+    if fmt == "json":
+        path = out / f"{stem}.json"
+        path.write_text(to_json(reports), encoding="utf-8")
+        return [path]
+    if fmt == "csv":
+        paths = []
+        for name, text in to_csv(reports).items():
+            path = out / f"{stem}-{name}"
+            path.write_text(text, encoding="utf-8")
+            paths.append(path)
+        return paths
+    if fmt == "md":
+        path = out / f"{stem}.md"
+        path.write_text(render_markdown(reports, lang), encoding="utf-8")
+        return [path]
+    html_path = out / f"{stem}.html"
+    html_path.write_text(render_html(reports, lang), encoding="utf-8")
+    if fmt == "html":
+        return [html_path]
+    pdf = out / f"{stem}.pdf"
+    html_to_pdf(html_path, pdf)
+    return [html_path, pdf]

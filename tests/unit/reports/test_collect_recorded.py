@@ -1,0 +1,64 @@
+"""Report collection on recorded Prometheus API responses (served from loopback), with
+hand-checked figures: a gap, a failed bucket, a maintenance window, and a link's p95."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from provdc.reports import collect
+from provdc.reports.compute import Period
+
+from tests.unit.reports.conftest import PERIOD, T0  # noqa: E402 - the recorded responses live there
+
+
+def test_system_and_target_availability_from_recorded_responses(lab_inventory, prometheus):
+    systems, agencies = collect.uptime(lab_inventory, prometheus, PERIOD, 60)
+    portal = next(s for s in systems if s.id == "portal")
+    web = next(t for t in portal.targets if t.server == "portal-web1")
+    # portal-web1 counts only before the window: 5 min measured, bucket 4 half failed (30 s);
+    # its gap (bucket 6) lies inside the window, so coverage of the non-maintenance time is full
+    assert web.result.availability == pytest.approx(270 / 300)
+    assert web.result.downtime_minutes == pytest.approx(0.5)
+    assert web.result.maintenance_minutes == pytest.approx(5) and web.result.coverage == pytest.approx(1.0)
+    assert web.sample_ratio == pytest.approx(0.944)     # Prometheus' own figure, via the @ modifier
+    # the system: per bucket the least available of portal-web1 and db1, window excluded
+    assert portal.result.availability == pytest.approx(0.9) and portal.result.maintenance_minutes == pytest.approx(5)
+    assert [w for _, _, w in portal.maintenance] == ["mw-portal-2026-11"]
+    assert portal.met is False                           # 90 % < 99.9 %
+    # mcdt shares db1, whose bucket 8 failed, and has no window: that failure counts there
+    mcdt = next(s for s in systems if s.id == "mcdt")
+    assert mcdt.result.availability == pytest.approx(0.9) and mcdt.result.downtime_minutes == pytest.approx(1)
+    assert [(i.start - T0, i.end - T0) for i in mcdt.result.incidents] == [(480, 540)]
+    db_under_mcdt = next(t for t in mcdt.targets if t.server == "db1")
+    assert db_under_mcdt.result.coverage == pytest.approx(1.0)
+    reach = next(a for a in agencies if a.id == "ubnd-xa-dong-son")
+    assert reach.result.availability == 1.0 and reach.result.coverage == 1.0
+
+
+def test_a_gap_lowers_coverage_and_is_not_counted_as_up(lab_inventory, prometheus):
+    systems, _ = collect.uptime(lab_inventory, prometheus, PERIOD, 60)
+    # lgsp has no recorded target at all: nothing measured is unknown, never 100 %
+    lgsp = next(s for s in systems if s.id == "lgsp")
+    assert lgsp.result.availability is None and lgsp.result.coverage == 0 and lgsp.met is None
+
+
+def test_link_load_from_recorded_responses(lab_inventory, prometheus):
+    links = {link.id: link for link in collect.bandwidth(lab_inventory, prometheus, PERIOD, 60)}
+    load = links["wan-xa-dong-son"]
+    a_to_b = load.directions[0]
+    # bytes/s 25k..250k -> bits/s 200k..2M; p95 of 10 samples by nearest rank = the 10th = 2 Mbit/s
+    assert a_to_b.peak_bps == 2_000_000 and a_to_b.p95_bps == 2_000_000
+    assert a_to_b.mean_bps == pytest.approx(1_100_000)
+    assert a_to_b.p95_utilisation == pytest.approx(1.0) and a_to_b.compliant is False and a_to_b.whole_period_only
+    assert load.directions[1].compliant is True
+    assert not links["wan-ubnd-tinh"].measured  # no counters recorded: listed as unmeasured
+
+
+def test_step_always_tiles_the_period():
+    assert collect.pick_step(Period.month(2026, 1)) == 300.0          # 8,928 buckets
+    assert collect.pick_step(Period.month(2026, 2)) == 300.0          # 8,064 buckets
+    odd = Period(PERIOD.start, PERIOD.start + timedelta(seconds=57))
+    step = collect.pick_step(odd)
+    assert odd.seconds / step == round(odd.seconds / step)

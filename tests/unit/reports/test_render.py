@@ -1,0 +1,113 @@
+"""Rendering: every inventory string escaped, each language's conventions, all formats, roll-up."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from provdc.checks.results import AuditRun, Finding, Status, WaiverRecord
+from provdc.inventory import load_inventory
+from provdc.reports import collect, render
+from provdc.reports.i18n import Locale, catalog
+from tests.conftest import LAB_INVENTORY
+from tests.unit.reports.conftest import PERIOD
+
+NOW = datetime(2026, 11, 22, 8, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def hostile_inventory(tmp_path):
+    """The lab inventory with a system named like an injection attempt."""
+    for f in LAB_INVENTORY.glob("*.yaml"):
+        text = f.read_text(encoding="utf-8")
+        if f.name == "systems.yaml":
+            text = text.replace("name: Hệ thống thư điện tử công vụ", 'name: "<script>alert(1)</script> & thư"')
+        (tmp_path / f.name).write_text(text, encoding="utf-8")
+    return load_inventory(tmp_path)
+
+
+@pytest.fixture
+def audit_dir(tmp_path):
+    d = tmp_path / "audits"
+    d.mkdir()
+    fail = Finding(check="ssh_password_auth_disabled", layer="host", severity="high", status=Status.FAIL, host="db2",
+                   found="PasswordAuthentication yes", remediation="provision --tags sshd")
+    run = AuditRun(province="lab", started=NOW, finished=NOW, findings=[
+        fail, Finding(check="tls_min_version", layer="application", severity="critical", status=Status.WAIVED, host="mail1")],
+        waivers=[WaiverRecord(check="tls_min_version", scope="host:mail1", approver="CIO", expires=datetime(2026, 12, 2).date())])
+    earlier = run.model_copy(update={"findings": [fail.model_copy(update={"status": Status.PASS})]})
+    (d / "audit-20261101T000000Z.json").write_text(earlier.to_json())
+    (d / "audit-20261122T080000Z.json").write_text(run.to_json())
+    return d
+
+
+@pytest.fixture
+def report(hostile_inventory, prometheus, audit_dir):
+    return collect.collect(hostile_inventory, prometheus, PERIOD, audit_dir, step=60, now=NOW)
+
+
+def test_html_escapes_every_inventory_string(report):
+    html = render.render_html([report], "vi")
+    assert "<script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; thư" in html
+    assert "<svg" in html and "data-state=\"down\"" in html  # the charts are inline SVG
+
+
+def test_vietnamese_and_english_conventions(report):
+    vi = render.render_html([report], "vi")
+    en = render.render_html([report], "en")
+    assert "Báo cáo tuân thủ hằng tháng" in vi and "Monthly compliance report" in en
+    assert "90,000%" in vi and "90.000%" in en               # mcdt availability, decimal comma in Vietnamese
+    assert "22/11/2026" in vi and "2026-11-22" in en
+    assert "Thông tư 06/2026/TT-BKHCN" in vi and "Circular 06/2026/TT-BKHCN" in en
+
+
+def test_security_section_scores_waivers_drift_and_d14(report):
+    html = render.render_html([report], "en")
+    assert "ssh_password_auth_disabled" in html and "provision --tags sshd" in html
+    assert "New failures" in html and "ssh_password_auth_disabled@db2" in html  # passed in the previous run
+    sec = report.security
+    assert sec.waivers == [("tls_min_version", "host:mail1", "CIO", datetime(2026, 12, 2).date(), 10)]
+    d14 = {d.system: d for d in report.d14}
+    assert d14["qlvb"].soc[0] == "expired"                       # contract ended 30/06/2026
+    assert d14["mcdt"].assessment[0] == "expired"                # 20/04/2025: more than a year before
+    assert d14["portal"].assessment[0] == "ok" and d14["portal"].national[0] == "ok"
+    assert d14["email"].onsite[0] == "missing" and d14["email"].assessment[0] == "not_required"  # level 2
+
+
+def test_markdown_json_and_csv(report, tmp_path):
+    md = render.render_markdown([report], "en")
+    assert "| Link | Direction |" in md and "<script>" not in md
+    data = json.loads(render.to_json([report]))
+    mcdt = next(s for s in data["provinces"][0]["systems"] if s["id"] == "mcdt")
+    assert mcdt["result"]["availability"] == pytest.approx(0.9)
+    tables = render.to_csv([report])
+    rows = list(csv.DictReader(io.StringIO(tables["uptime.csv"])))
+    assert {r["system"] for r in rows} >= {"portal", "mcdt"}
+    bw = list(csv.DictReader(io.StringIO(tables["bandwidth.csv"])))
+    assert next(r for r in bw if r["link"] == "wan-xa-dong-son" and r["direction"] == "a_to_b")["p95_bps"] == "2e+06"
+    written = render.write([report], "csv", "en", tmp_path / "out")
+    assert sorted(p.name.split("-en-")[-1] for p in written) == ["bandwidth.csv", "security.csv", "uptime.csv"]
+
+
+def test_rollup_of_several_provinces_has_a_summary(report):
+    other = collect.ProvinceReport(**{**report.__dict__, "province": "lab2", "name": "Tỉnh Thứ Hai"})
+    html = render.render_html([report, other], "vi")
+    assert "Các tỉnh trong báo cáo" in html and html.count('class="province"') == 2
+    assert "Tỉnh Thứ Hai" in html
+
+
+def test_catalogues_have_the_same_keys():
+    assert set(catalog("vi")) == set(catalog("en"))
+    assert all(isinstance(k, str) for k in catalog("vi"))  # an unquoted yes: would become True
+
+
+def test_number_formats():
+    assert Locale("vi").percent(0.9995) == "99,95%" and Locale("en").percent(0.9995) == "99.95%"
+    assert Locale("vi").number(1234567.891) == "1.234.567,89"
+    assert Locale("vi").rate(2_000_000) == "2,00 Mbps"
