@@ -120,10 +120,6 @@ def pick_step(period: Period, wanted: float | None = None) -> float:
     return period.seconds / buckets
 
 
-def _window(step: float) -> str:
-    return f"{int(round(step * 1000))}ms"
-
-
 def _interval_seconds(url: str) -> dict[str, float]:
     """Scrape interval per job, from the targets Prometheus reports."""
     out = {}
@@ -134,22 +130,35 @@ def _interval_seconds(url: str) -> dict[str, float]:
     return out
 
 
+def _grid(period: Period, step: float) -> tuple[int, int, list[int]]:
+    """Bucket ends on Prometheus' own grid: integer milliseconds (it truncates query times and
+    steps to milliseconds, so float times could miss its samples by one)."""
+    step_ms = int(round(step * 1000))
+    start_ms = int(round(period.start.timestamp() * 1000)) + step_ms
+    end_ms = int(round(period.end.timestamp() * 1000))
+    return start_ms, step_ms, list(range(start_ms, end_ms + 1, step_ms))
+
+
+def _by_ms(values: list) -> dict[int, float]:
+    return {int(round(float(t) * 1000)): float(v) for t, v in values}
+
+
 def _buckets_by_target(url: str, period: Period, step: float) -> dict[tuple[str, str], dict]:
-    start, end = period.start.timestamp() + step, period.end.timestamp()
-    window = _window(step)
-    shares = promapi.query_range(url, f"avg_over_time({PROBES}[{window}])", start, end, step)
-    counts = promapi.query_range(url, f"count_over_time({PROBES}[{window}])", start, end, step)
-    count_of = {(r["metric"]["job"], r["metric"]["instance"]): {round(float(t), 3): float(v) for t, v in r["values"]} for r in counts}
-    times = [start + step * i for i in range(int(round((end - start) / step)) + 1)]
-    share_at = lambda series: {round(float(t), 3): float(v) for t, v in series}  # noqa: E731 - float keys, rounded
+    start_ms, step_ms, grid = _grid(period, step)
+    start, end, step_s = start_ms / 1000, grid[-1] / 1000 if grid else start_ms / 1000, step_ms / 1000
+    window = f"{step_ms}ms"
+    shares = promapi.query_range(url, f"avg_over_time({PROBES}[{window}])", start, end, step_s)
+    counts = promapi.query_range(url, f"count_over_time({PROBES}[{window}])", start, end, step_s)
+    count_of = {(r["metric"]["job"], r["metric"]["instance"]): _by_ms(r["values"]) for r in counts}
     out = {}
     for r in shares:
         key = (r["metric"]["job"], r["metric"]["instance"])
-        share = share_at(r["values"])
-        buckets = [Bucket(t, share.get(round(t, 3)), count_of.get(key, {}).get(round(t, 3), 0.0)) for t in times]
+        share = _by_ms(r["values"])
+        counted = count_of.get(key, {})
+        buckets = [Bucket(t / 1000, share.get(t), counted.get(t, 0.0)) for t in grid]
         out[key] = {"labels": r["metric"], "buckets": buckets}
-    for key, counts_at in count_of.items():  # a target with counts but no shares: all gaps
-        out.setdefault(key, {"labels": {"job": key[0], "instance": key[1]}, "buckets": [Bucket(t, None, 0) for t in times]})
+    for key in count_of:  # a target with counts but no shares: all gaps
+        out.setdefault(key, {"labels": {"job": key[0], "instance": key[1]}, "buckets": [Bucket(t / 1000, None, 0) for t in grid]})
     return out
 
 
@@ -205,8 +214,9 @@ def uptime(inv: Inventory, url: str, period: Period, step: float) -> tuple[list[
 
 
 def bandwidth(inv: Inventory, url: str, period: Period, step: float) -> list[LinkLoad]:
-    start, end = period.start.timestamp() + step, period.end.timestamp()
-    series = promapi.query_range(url, "provdc:link_bytes_per_second:rate", start, end, step)
+    start_ms, step_ms, grid = _grid(period, step)
+    series = promapi.query_range(url, "provdc:link_bytes_per_second:rate", start_ms / 1000,
+                                 (grid[-1] if grid else start_ms) / 1000, step_ms / 1000)
     by_link: dict[str, dict[str, list[tuple[float, float]]]] = {}
     for r in series:
         samples = [(float(t), float(v) * 8) for t, v in r["values"]]  # bytes/s -> bits/s, as contracts are written

@@ -7,8 +7,12 @@ test here ever addresses anything but loopback or the lab's own supernets.
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
+
+from provdc.exporters import promapi, stack
+from provdc.exporters.monitoring import Settings
 
 from tests.conftest import LAB_INVENTORY, ROOT
 
@@ -43,3 +47,37 @@ def mini_lab_path():
     twin.down(MINI_INVENTORY)
     yield MINI_INVENTORY
     twin.down(MINI_INVENTORY)
+
+
+INTERVAL = 2.0
+SETTINGS = Settings(scrape_interval="2s", sli_window="20s", rate_window="20s", prometheus_port=29090,
+                    blackbox_port=29115, snmp_port=29116, exporter_port=29300)
+
+
+@pytest.fixture(scope="session")
+def monitoring(lab, tmp_path_factory):
+    """The real monitoring stack scraping the lab twin every 2 s (own ports and run dir)."""
+    run_dir = tmp_path_factory.mktemp("monitor")
+    running = stack.up(LAB_INVENTORY, run_dir, SETTINGS)
+    _wait(lambda: _value(running, 'count(probe_success{job=~"blackbox_.*"})') >= 30, 30, "first scrape round")
+    yield running
+    stack.down(LAB_INVENTORY, run_dir)
+
+
+def _value(st, expr: str) -> float:
+    result = promapi.query(st.prometheus_url, expr)
+    return float(result[0]["value"][1]) if result else float("nan")
+
+
+def _wait(condition, timeout: float, what: str, step: float = 0.5) -> float:
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        try:
+            if condition():
+                return time.monotonic() - start
+        except promapi.PrometheusError:
+            pass
+        time.sleep(step)
+    raise AssertionError(f"{what}: not reached within {timeout} s")
+
+

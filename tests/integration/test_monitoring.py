@@ -4,48 +4,19 @@ the lab twin: uptime probes, the availability SLI, link utilisation against cont
 from __future__ import annotations
 
 import subprocess
-import time
 import urllib.request
 
 import pytest
 
-from provdc.exporters import promapi, stack
-from provdc.exporters.monitoring import Settings
+from provdc.exporters import stack
 from provdc.lab import faults
 from tests.conftest import LAB_INVENTORY
 
 pytestmark = pytest.mark.lab
 
-INTERVAL = 2.0
-SETTINGS = Settings(scrape_interval="2s", sli_window="20s", rate_window="20s", prometheus_port=29090,
-                    blackbox_port=29115, snmp_port=29116, exporter_port=29300)
+from tests.integration.conftest import INTERVAL, SETTINGS, _value, _wait  # noqa: E402
+
 SERVICE_JOBS = ("blackbox_tcp", "blackbox_tls", "blackbox_ssh", "blackbox_http", "blackbox_https")
-
-
-@pytest.fixture(scope="module")
-def monitoring(lab, tmp_path_factory):
-    run_dir = tmp_path_factory.mktemp("monitor")
-    running = stack.up(LAB_INVENTORY, run_dir, SETTINGS)
-    _wait(lambda: _value(running, 'count(probe_success{job=~"blackbox_.*"})') >= 30, 30, "first scrape round")
-    yield running
-    stack.down(LAB_INVENTORY, run_dir)
-
-
-def _value(st, expr: str) -> float:
-    result = promapi.query(st.prometheus_url, expr)
-    return float(result[0]["value"][1]) if result else float("nan")
-
-
-def _wait(condition, timeout: float, what: str, step: float = 0.5) -> float:
-    start = time.monotonic()
-    while time.monotonic() - start < timeout:
-        try:
-            if condition():
-                return time.monotonic() - start
-        except promapi.PrometheusError:
-            pass
-        time.sleep(step)
-    raise AssertionError(f"{what}: not reached within {timeout} s")
 
 
 def test_every_declared_service_target_is_up(monitoring, lab_inventory):
