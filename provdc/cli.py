@@ -546,13 +546,19 @@ def report(paths: tuple[Path, ...], urls: tuple[str, ...], month: str | None, da
 @click.option("--inventory", "inventory_path", type=click.Path(exists=True, path_type=Path), default=None,
               help="Inventory to run on (default: the embedded lab example, inventory/examples/lab).")
 @click.option("--keep", is_flag=True, help="Leave what the demo built running (lab, monitoring) for exploring.")
-def demo(inventory_path: Path | None, keep: bool) -> None:
-    """Run the main job end to end on an example province, stage by stage with durations."""
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("demo-out"), show_default=True,
+              help="Where the reports are written.")
+def demo(inventory_path: Path | None, keep: bool, out_dir: Path) -> None:
+    """Run the main job end to end on an example province, stage by stage with durations:
+    validate the inventory, build its lab twin, start monitoring, apply a planned load and
+    fault, and render the compliance reports (Vietnamese and English, HTML and PDF)."""
     from provdc.demo import run_demo
 
     path = inventory_path or _examples_dir() / "lab"
-    runner = run_demo(path, out, keep=keep)
+    runner = run_demo(path, out, keep=keep, out_dir=out_dir.resolve())
     out.print(f"[bold]demo finished[/] in {runner.total_seconds:.1f} s")
+    for result in runner.results:
+        out.print(f"  {result.seconds:6.1f} s  {result.name}")
 
 
 if __name__ == "__main__":  # pragma: no cover

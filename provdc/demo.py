@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import datetime, timezone
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -69,7 +70,7 @@ def _wait(condition: Callable[[], bool], timeout: float, step: float = 0.5) -> b
     return False
 
 
-def run_demo(inventory_path: Path, console: Console, *, keep: bool = False) -> StageRunner:
+def run_demo(inventory_path: Path, console: Console, *, keep: bool = False, out_dir: Path = Path("demo-out")) -> StageRunner:
     """Validate, summarise and export the example province (later parts add their stages)."""
     from provdc.inventory import exports, load_inventory
     from provdc.inventory.stats import compute_stats
@@ -120,6 +121,7 @@ def run_demo(inventory_path: Path, console: Console, *, keep: bool = False) -> S
         settings = Settings(scrape_interval="2s", sli_window="20s", rate_window="20s")
         running = stack.up(inventory_path, work / "monitor", settings)
         holder["stack"] = running
+        holder["monitor_start"] = datetime.now(timezone.utc)
         if not keep:
             runner.on_exit("monitor: down", lambda: "stopped " + ", ".join(stack.down(inventory_path, work / "monitor")))
         expected = len(stack.target_health(running)) if _wait(lambda: len(stack.target_health(running)) > 0, 20) else 0
@@ -154,6 +156,21 @@ def run_demo(inventory_path: Path, console: Console, *, keep: bool = False) -> S
             raise RuntimeError(f"monitoring did not record the fault (peak utilisation {peak_v}, min probe {down_v})")
         return f"peak utilisation of {link} {peak_v:.0%} of contract; {host} probes reached 0"
 
+    def reports() -> str:
+        from datetime import datetime, timezone
+
+        from provdc.reports import collect, render
+        from provdc.reports.compute import Period
+
+        period = Period(holder["monitor_start"], datetime.now(timezone.utc))  # type: ignore[arg-type]
+        data = collect.collect(holder["inv"], holder["stack"].prometheus_url, period)  # type: ignore[arg-type,attr-defined]
+        written = [f for lang in ("vi", "en") for f in render.write([data], "pdf", lang, out_dir)]
+        holder["reports"] = written
+        worst = min(data.systems, key=lambda x: x.result.availability if x.result.availability is not None else 2)
+        availability = worst.result.availability
+        return (f"{len(written)} files in {out_dir} (html and pdf, vi and en); lowest availability: {worst.id} "
+                f"{availability:.2%}" if availability is not None else f"{len(written)} files in {out_dir}")
+
     try:
         runner.run("inventory: load and validate", validate)
         runner.run("inventory: statistics", stats)
@@ -164,6 +181,7 @@ def run_demo(inventory_path: Path, console: Console, *, keep: bool = False) -> S
             runner.run("monitor: up (Prometheus, blackbox, snmp, provdc exporters)", monitor_up)
             runner.run("lab: planned load and fault", planned_fault)
             runner.run("monitor: the fault is in Prometheus", monitoring_saw_it)
+            runner.run("reports: monthly compliance report for the run (vi, en; html, pdf)", reports)
     finally:
         runner.cleanup()
     return runner

@@ -255,12 +255,14 @@ def test_cli_status_and_fault_round_trip(lab):
     assert r.returncode == 1 and "netem" in r.stderr
 
 
-def test_demo_runs_every_stage_and_tears_down(mini_lab_path):
-    r = subprocess.run([sys.executable, "-m", "provdc.cli", "demo", "--inventory", str(mini_lab_path)],
+def test_demo_runs_every_stage_and_tears_down(mini_lab_path, tmp_path):
+    out = tmp_path / "reports"
+    r = subprocess.run([sys.executable, "-m", "provdc.cli", "demo", "--inventory", str(mini_lab_path), "--out", str(out)],
                        capture_output=True, text=True, timeout=240)
     assert r.returncode == 0, r.stderr
+    assert sorted(p.suffix for p in out.iterdir()) == [".html", ".html", ".pdf", ".pdf"]
     for stage in ("inventory: load and validate", "lab: up", "lab: every declared service listens", "monitor: up",
-                  "lab: planned load and fault", "monitor: the fault is in Prometheus", "monitor: down", "lab: down",
-                  "demo finished"):
+                  "lab: planned load and fault", "monitor: the fault is in Prometheus", "reports: monthly compliance report",
+                  "monitor: down", "lab: down", "demo finished"):
         assert stage in r.stdout
     assert _lab_leftovers(mini_lab_path) == []
