@@ -166,10 +166,12 @@ def run_demo(inventory_path: Path, console: Console, *, keep: bool = False, out_
         data = collect.collect(holder["inv"], holder["stack"].prometheus_url, period)  # type: ignore[arg-type,attr-defined]
         written = [f for lang in ("vi", "en") for f in render.write([data], "pdf", lang, out_dir)]
         holder["reports"] = written
-        worst = min(data.systems, key=lambda x: x.result.availability if x.result.availability is not None else 2)
-        availability = worst.result.availability
-        return (f"{len(written)} files in {out_dir} (html and pdf, vi and en); lowest availability: {worst.id} "
-                f"{availability:.2%}" if availability is not None else f"{len(written)} files in {out_dir}")
+        summary = f"{len(written)} files in {out_dir} (html and pdf, vi and en)"
+        measured = [x for x in data.systems if x.result.availability is not None]
+        if measured:
+            worst = min(measured, key=lambda x: x.result.availability)
+            summary += f"; lowest availability: {worst.id} {worst.result.availability:.2%}"
+        return summary
 
     try:
         runner.run("inventory: load and validate", validate)
