@@ -58,7 +58,9 @@ class Settings:
 
     @property
     def scrape_timeout(self) -> str:
-        return f"{max(1, int(_seconds(self.scrape_interval) * 0.8))}s"
+        # 80 % of the interval, in milliseconds: blackbox gets the timeout minus 0.5 s for its
+        # probe, and a probe cut off by the scrape records no sample at all (a gap, not a failure)
+        return f"{max(1000, int(_seconds(self.scrape_interval) * 800))}ms"
 
 
 def _seconds(duration: str) -> float:

@@ -72,6 +72,7 @@ def main(ctx: click.Context, debug: bool) -> None:
                   up, down, status, ssh, fault (stop, start, link-down, link-up, saturate)
       exporter    serve provdc's Prometheus metrics (inventory, contracts, SLA targets, audits)
       monitor     config, up, down, status: Prometheus + blackbox + snmp exporters from the inventory
+      audit       four-layer security checks gated by level (in progress: host, design, governance)
       report      monthly compliance report (uptime, link load, audit, connectivity), vi or en
 
     \b
@@ -468,6 +469,100 @@ def monitor_status(path: Path, run_dir: Path | None) -> None:
     out.print(t)
     up = sum(r["health"] == "up" for r in rows)
     out.print(f"{up}/{len(rows)} targets up")
+
+
+# ----------------------------------------------------------------------------------- audit
+
+def _load_waivers(path: Path | None):
+    """Waivers from a YAML file (a list, or a mapping with `waivers:`), every error located."""
+    if path is None:
+        return []
+    from pydantic import TypeAdapter, ValidationError
+
+    from provdc.errors import InventoryError
+    from provdc.inventory.load import field_path
+    from provdc.inventory.model import Waiver
+    from provdc.inventory.source import BROKEN, Problem, load_yaml, position_of
+
+    problems: list = []
+    data = load_yaml(path, path.name, problems)
+    if problems or data is BROKEN:
+        raise InventoryError(problems)
+    items = data.get("waivers", []) if isinstance(data, dict) else data
+    try:
+        return TypeAdapter(list[Waiver]).validate_python(items or [])
+    except ValidationError as exc:
+        raise InventoryError([Problem(position_of(items, tuple(e["loc"])), field_path(items, tuple(e["loc"])),
+                                      e["msg"]) for e in exc.errors()]) from None
+
+
+STATUS_STYLE = {"PASS": "green", "FAIL": "red", "ERROR": "bold red", "WAIVED": "yellow", "NOT_APPLICABLE": "dim", "MANUAL": "cyan"}
+
+
+@main.command()
+@click.argument("path", type=click.Path(exists=True, path_type=Path), metavar="PATH")
+@click.option("--layer", "layers", multiple=True, type=click.Choice(["network", "host", "application", "data", "governance"]),
+              help="Only these layers (repeatable).")
+@click.option("--system", "systems", multiple=True, help="Only the servers and evidence of these systems (repeatable).")
+@click.option("--limit", help="Only these hosts (comma-separated server ids).")
+@click.option("--waivers", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Extra waivers (YAML).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here.")
+@click.option("--results-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Keep every run here as audit-<UTC time>.json (what exporters and reports read).")
+@click.option("--timeout", type=float, default=20, show_default=True, help="Seconds per host for fact gathering.")
+def audit(path: Path, layers: tuple[str, ...], systems: tuple[str, ...], limit: str | None, waivers: Path | None,
+          fmt: str, output: Path | None, results_dir: Path | None, timeout: float) -> None:
+    """Four-layer security audit of PATH, gated by each system's security level.
+
+    Facts are gathered once per host over one SSH connection, all hosts in parallel; each check
+    is judged from them. Exit 0 when nothing failed, 3 when a check FAILs or ends in ERROR (an
+    unreachable host is never a pass), 1 on a tool error, 2 on a usage error.
+    """
+    from provdc.checks.engine import Options, run_audit
+    from provdc.inventory import load_inventory
+
+    inv = load_inventory(path)
+    opts = Options(layers=set(layers) or None, systems=set(systems) or None,
+                   hosts=set(limit.split(",")) if limit else None, waivers=_load_waivers(waivers), timeout=timeout)
+    unknown = (opts.hosts or set()) - set(inv.servers) | (opts.systems or set()) - set(inv.systems)
+    if unknown:
+        raise click.BadParameter(f"not in the inventory: {', '.join(sorted(unknown))}")
+    with err.status("auditing"):
+        run = run_audit(inv, opts, progress=lambda m: err.print(f"  {m}"))
+    text = run.to_json()
+    if results_dir:
+        results_dir.mkdir(parents=True, exist_ok=True)
+        _write_atomically(results_dir / f"audit-{run.finished:%Y%m%dT%H%M%SZ}.json", text)
+    if fmt == "json":
+        if output:
+            _write_atomically(output, text)
+        else:
+            sys.stdout.write(text)
+    else:
+        _print_findings(run)
+    failed = [f for f in run.findings if f.status.value in ("FAIL", "ERROR")]
+    sys.exit(3 if failed else 0)
+
+
+def _print_findings(run) -> None:
+    from collections import Counter
+
+    from provdc.checks.results import layer_scores
+
+    t = Table(title=f"Audit of {run.province}", title_justify="left")
+    for col in ("host / system", "layer", "check", "severity", "status", "found"):
+        t.add_column(col, overflow="fold")
+    for f in run.findings:
+        if f.status.value == "NOT_APPLICABLE":
+            continue
+        style = STATUS_STYLE[f.status.value]
+        t.add_row(f.host or f.system or "inventory", f.layer, f.check, f.severity, f"[{style}]{f.status.value}[/]", f.found[:80])
+    out.print(t)
+    counts = Counter(f.status.value for f in run.findings)
+    out.print("  ".join(f"{k} {v}" for k, v in sorted(counts.items())) + (" — [red]partial run[/]" if run.partial else ""))
+    scores = layer_scores(run)
+    out.print("scores (waivers counted): " + ", ".join(f"{k} {v:.0%}" for k, v in scores.items() if v is not None))
 
 
 # ---------------------------------------------------------------------------------- report

@@ -1,0 +1,204 @@
+"""The audit engine: gather facts once per host (one SSH round trip, all hosts in parallel),
+judge every applicable check, apply waivers, and return an AuditRun.
+
+Failure is never success: an unreachable host, a timeout, an unparsable fact or a check that
+raises becomes ERROR on exactly the findings concerned, and the run is marked partial.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from typing import Any
+
+from provdc.checks import design, governance, host  # noqa: F401 - importing registers the checks
+from provdc.checks.facts import FACT_SCRIPT, FactError, parse_facts
+from provdc.checks.registry import DEFAULT, Check, CheckRegistry, Verdict
+from provdc.checks.results import AppliedWaiver, AuditRun, Finding, Status, WaiverRecord
+from provdc.inventory import Inventory, model
+from provdc.secrets import SecretRef
+
+CONTEXT_FACTS = {"server", "level", "inv", "system", "today"}
+
+
+@dataclass
+class Options:
+    layers: set[str] | None = None
+    systems: set[str] | None = None
+    hosts: set[str] | None = None
+    waivers: list[model.Waiver] = field(default_factory=list)
+    timeout: float = 20.0
+    today: date = field(default_factory=date.today)
+
+
+@dataclass
+class HostFacts:
+    facts: dict[str, Any]
+    seconds: float
+    error: str | None = None         # the whole host failed (unreachable, timeout)
+
+
+def ssh_argv(inv: Inventory, server: model.Server, timeout: float) -> list[str]:
+    argv = ["ssh", "-o", "BatchMode=yes", "-o", f"ConnectTimeout={max(1, int(timeout / 2))}", "-o", "IdentitiesOnly=yes",
+            "-p", str(server.ssh.port)]
+    if server.ssh.key:
+        ref = SecretRef.parse(server.ssh.key)
+        key = str(ref.path(inv.base)) if ref.scheme == "file" else ref.resolve(inv.base)  # env: names a key path
+        argv += ["-i", key]
+    if server.ssh.known_hosts:
+        argv += ["-o", f"UserKnownHostsFile={server.ssh.known_hosts}", "-o", "StrictHostKeyChecking=yes"]
+    return [*argv, f"{server.ssh.user}@{server.address}", "sh", "-s"]
+
+
+def gather(inv: Inventory, server: model.Server, timeout: float) -> HostFacts:
+    """Run the fact script on one host, over one connection, within `timeout` seconds."""
+    start = time.monotonic()
+    try:
+        r = subprocess.run(ssh_argv(inv, server, timeout), input=FACT_SCRIPT, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return HostFacts({}, time.monotonic() - start, f"no answer within {timeout:.0f} s")
+    seconds = time.monotonic() - start
+    if r.returncode == 255:  # ssh's own failure: the host was not reached
+        return HostFacts({}, seconds, f"unreachable over SSH: {r.stderr.strip().splitlines()[-1] if r.stderr.strip() else 'no reason given'}")
+    return HostFacts(parse_facts(r.stdout), seconds)
+
+
+def _judge(c: Check, values: dict[str, Any]) -> Verdict:
+    args = []
+    for name in c.facts:
+        value = values.get(name)
+        if isinstance(value, FactError):
+            return Verdict.error(str(value))
+        if name not in values:
+            return Verdict.error(f"fact {name} was not gathered")
+        args.append(value)
+    try:
+        return c.func(*args)
+    except Exception as exc:  # noqa: BLE001 - a crashed check is ERROR on its finding, never a PASS
+        return Verdict.error(f"check crashed: {type(exc).__name__}: {exc}")
+
+
+def _finding(c: Check, verdict: Verdict, host_id: str | None, system_id: str | None, seconds: float, evidence: str) -> Finding:
+    return Finding(check=c.id, layer=c.layer, severity=c.severity, status=verdict.status, host=host_id, system=system_id,
+                   title=c.title, expected=verdict.expected, found=verdict.found, evidence=evidence, seconds=round(seconds, 4),
+                   remediation=c.remediation + (f" (provdc provision --tags {','.join(c.tags)})" if c.tags else ""))
+
+
+def _selected(c: Check, opts: Options) -> bool:
+    return opts.layers is None or c.layer in opts.layers
+
+
+def _host_findings(inv: Inventory, checks: list[Check], opts: Options, progress: Callable[[str], None]) -> tuple[list[Finding], bool]:
+    servers = [s for s in inv.doc.servers
+               if (opts.hosts is None or s.id in opts.hosts)
+               and (opts.systems is None or any(x.id in opts.systems for x in inv.systems_by_server[s.id]))]
+    if not servers or not checks:
+        return [], False
+    with ThreadPoolExecutor(max_workers=min(32, len(servers))) as pool:
+        gathered = dict(zip([s.id for s in servers], pool.map(lambda s: gather(inv, s, opts.timeout), servers)))
+    findings, partial = [], False
+    for s in servers:
+        hf = gathered[s.id]
+        level = inv.server_level(s.id) or 1
+        progress(f"{s.id}: facts in {hf.seconds:.2f} s" + (f" ({hf.error})" if hf.error else ""))
+        partial |= hf.error is not None
+        values = {**hf.facts, "server": s, "level": level, "inv": inv}
+        for c in checks:
+            t = time.perf_counter()
+            if c.level > level:
+                verdict = Verdict.not_applicable(f"applies from level {c.level}; {s.id} serves level {level}")
+            elif hf.error:
+                verdict = Verdict.error(hf.error)
+            else:
+                verdict = _judge(c, values)
+            partial |= verdict.status is Status.ERROR
+            findings.append(_finding(c, verdict, s.id, None, time.perf_counter() - t + hf.seconds / max(1, len(checks)),
+                                     f"ssh {s.ssh.user}@{s.address}: fact script ({', '.join(c.facts)})"))
+    return findings, partial
+
+
+def _system_findings(inv: Inventory, checks: list[Check], opts: Options) -> list[Finding]:
+    out = []
+    for system in inv.doc.systems:
+        if opts.systems is not None and system.id not in opts.systems:
+            continue
+        for c in checks:
+            t = time.perf_counter()
+            verdict = (Verdict.not_applicable(f"applies from level {c.level}; {system.id} is level {system.level}")
+                       if c.level > system.level else _judge(c, {"system": system, "today": opts.today, "inv": inv}))
+            out.append(_finding(c, verdict, None, system.id, time.perf_counter() - t, "inventory evidence"))
+    return out
+
+
+def _inventory_findings(inv: Inventory, checks: list[Check], opts: Options) -> list[Finding]:
+    level = max((s.level for s in inv.doc.systems), default=1)
+    out = []
+    for c in checks:
+        t = time.perf_counter()
+        verdict = (Verdict.not_applicable(f"applies from level {c.level}; the highest level here is {level}")
+                   if c.level > level else _judge(c, {"inv": inv, "today": opts.today}))
+        out.append(_finding(c, verdict, None, None, time.perf_counter() - t, "inventory design"))
+    return out
+
+
+# -------------------------------------------------------------------------------------- waivers
+
+def _waiver_scope(w: model.Waiver) -> str:
+    for kind in ("host", "system", "agency"):
+        value = getattr(w.scope, kind)
+        if value:
+            return f"{kind}:{value}"
+    return "all"
+
+
+def _covers(w: model.Waiver, f: Finding, inv: Inventory) -> bool:
+    if w.check != f.check:
+        return False
+    sc = w.scope
+    if sc.host:
+        return f.host == sc.host
+    if sc.system:
+        return f.system == sc.system or (f.host is not None and any(x.id == sc.system for x in inv.systems_by_server.get(f.host, [])))
+    if sc.agency:
+        owner = inv.servers[f.host].owner if f.host in inv.servers else None
+        return owner == sc.agency or (f.system is not None and inv.systems[f.system].owner == sc.agency)
+    return True
+
+
+def apply_waivers(findings: list[Finding], waivers: list[model.Waiver], inv: Inventory, today: date) -> list[Finding]:
+    """A failing finding covered by a valid waiver becomes WAIVED; under an expired waiver it
+    stays FAIL and says so. Passing findings are never touched."""
+    out = []
+    for f in findings:
+        w = next((w for w in waivers if _covers(w, f, inv)), None)
+        if w is None or f.status not in (Status.FAIL, Status.ERROR):
+            out.append(f)
+            continue
+        applied = AppliedWaiver(approver=w.approver, expires=w.expires, justification=w.justification)
+        if w.expires < today:
+            out.append(f.model_copy(update={"status": Status.FAIL, "waiver": applied,
+                                            "found": f"{f.found} (waiver expired {w.expires.isoformat()})"}))
+        else:
+            out.append(f.model_copy(update={"status": Status.WAIVED, "waiver": applied}))
+    return out
+
+
+def run_audit(inv: Inventory, opts: Options = Options(), registry: CheckRegistry = DEFAULT,
+              progress: Callable[[str], None] = lambda _: None) -> AuditRun:
+    started = datetime.now(timezone.utc)
+    selected = [c for c in registry if _selected(c, opts)]
+    host_checks = [c for c in selected if c.scope == "host"]
+    findings, partial = _host_findings(inv, host_checks, opts, progress)
+    findings += _system_findings(inv, [c for c in selected if c.scope == "system"], opts)
+    if opts.hosts is None and opts.systems is None:
+        findings += _inventory_findings(inv, [c for c in selected if c.scope == "inventory"], opts)
+    waivers = [*inv.doc.waivers, *opts.waivers]
+    findings = apply_waivers(findings, waivers, inv, opts.today)
+    return AuditRun(province=inv.province.id, started=started, finished=datetime.now(timezone.utc), partial=partial,
+                    findings=sorted(findings, key=lambda f: (f.host or "", f.system or "", f.layer, f.check)),
+                    waivers=[WaiverRecord(check=w.check, scope=_waiver_scope(w), approver=w.approver, expires=w.expires)
+                             for w in waivers])

@@ -1,0 +1,199 @@
+"""Host facts: one script, one SSH round trip per host, parsed by pure functions.
+
+The script prints sections (`==> name`); each parser turns one section into a value. A missing
+section or a parse failure makes that fact unavailable, and every check that needs it reports
+ERROR (never PASS). Secrets stay on the host: /etc/shadow is reduced to "empty / locked / set"
+per account before it leaves.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+FACT_SCRIPT = r"""
+export LC_ALL=C PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+s() { echo "==> $1"; }
+s sshd;        sshd -T 2>&1
+s passwd;      cat /etc/passwd
+s shadow;      awk -F: '{ st = ($2 == "") ? "EMPTY" : (($2 ~ /^[!*]/) ? "LOCKED" : "SET"); print $1 ":" st }' /etc/shadow
+s login_defs;  grep -E '^[[:space:]]*(PASS_MAX_DAYS|PASS_MIN_DAYS|PASS_WARN_AGE)' /etc/login.defs
+s pwquality;   cat /etc/security/pwquality.conf /etc/security/pwquality.conf.d/*.conf 2>/dev/null | grep -Ev '^[[:space:]]*(#|$)'
+s faillock;    grep -Ev '^[[:space:]]*(#|$)' /etc/security/faillock.conf 2>/dev/null; grep -h pam_faillock /etc/pam.d/common-auth 2>/dev/null
+s tmout;       grep -rhsE '^[^#]*TMOUT=' /etc/profile /etc/profile.d/ /etc/bash.bashrc
+s listening;   ss -Htlnu 2>&1
+s nft;         if command -v nft >/dev/null; then nft list ruleset 2>&1; else echo "NFT-MISSING"; fi
+s ntp;         grep -hE '^[[:space:]]*(server|pool)[[:space:]]' /etc/chrony/chrony.conf /etc/chrony/sources.d/*.sources 2>/dev/null; grep -hE '^NTP=' /etc/systemd/timesyncd.conf /etc/systemd/timesyncd.conf.d/*.conf 2>/dev/null; pidof chronyd systemd-timesyncd >/dev/null && echo "DAEMON-RUNNING"
+s journald;    grep -hE '^[[:space:]]*(Storage|MaxRetentionSec|MaxFileSec)=' /etc/systemd/journald.conf /etc/systemd/journald.conf.d/*.conf 2>/dev/null
+s logrotate;   grep -hE '^[[:space:]]*(rotate|daily|weekly|monthly|yearly)([[:space:]]|$)' /etc/logrotate.conf 2>/dev/null
+s auditd;      pidof auditd >/dev/null && echo RUNNING || echo STOPPED; ls /etc/audit/rules.d/ 2>/dev/null
+s world_writable; find /etc /usr/bin /usr/sbin /usr/local /usr/lib/systemd -xdev -type f -perm -0002 2>/dev/null | head -50
+s suid;        find /usr/bin /usr/sbin /usr/local/bin /usr/local/sbin -xdev -type f -perm -4000 2>/dev/null
+s os;          . /etc/os-release 2>/dev/null; echo "$ID $VERSION_ID"
+s end
+"""
+
+SECTION = re.compile(r"^==> (\w+)$")
+
+
+def split_sections(output: str) -> dict[str, list[str]]:
+    """`==> name` headers to {name: lines}; a run that was cut short has no `end` section."""
+    sections: dict[str, list[str]] = {}
+    current = None
+    for line in output.splitlines():
+        m = SECTION.match(line)
+        if m:
+            current = m.group(1)
+            sections[current] = []
+        elif current is not None:
+            sections[current].append(line)
+    return sections
+
+
+class FactError(Exception):
+    """A fact could not be read or parsed; the checks that need it report ERROR."""
+
+
+def _kv(lines: list[str], sep: str | None = None) -> dict[str, str]:
+    out = {}
+    for line in lines:
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        key, _, value = line.partition(sep) if sep else line.partition(" ")
+        out.setdefault(key.strip().lower(), value.strip())  # first value wins, as in sshd and PAM
+    return out
+
+
+def parse_sshd(lines: list[str]) -> dict[str, str]:
+    if not lines or any("command not found" in line or line.startswith("sshd: ") for line in lines[:2]):
+        raise FactError("sshd -T failed: " + (lines[0] if lines else "no output"))
+    values = _kv(lines)
+    if "port" not in values:
+        raise FactError("sshd -T failed: " + lines[0].strip())
+    return values
+
+
+def parse_passwd(lines: list[str]) -> list[dict[str, Any]]:
+    accounts = []
+    for line in lines:
+        parts = line.split(":")
+        if len(parts) >= 7:
+            accounts.append({"name": parts[0], "uid": int(parts[2]), "shell": parts[6]})
+    if not accounts:
+        raise FactError("/etc/passwd unreadable")
+    return accounts
+
+
+def parse_shadow(lines: list[str]) -> dict[str, str]:
+    out = dict(line.split(":", 1) for line in lines if ":" in line)
+    if not out:
+        raise FactError("/etc/shadow unreadable")
+    return out
+
+
+def parse_numbers(lines: list[str]) -> dict[str, int]:
+    """KEY VALUE or key = value lines with integer values (login.defs, pwquality, faillock)."""
+    out: dict[str, int] = {}
+    for line in lines:
+        m = re.match(r"^\s*([A-Za-z_]+)\s*(?:=|\s)\s*(-?\d+)", line)
+        if m:
+            out.setdefault(m.group(1).lower(), int(m.group(2)))
+        for key, value in re.findall(r"\b(deny|unlock_time|fail_interval)=(\d+)", line):  # pam_faillock.so args
+            out.setdefault(key, int(value))
+    return out
+
+
+def parse_tmout(lines: list[str]) -> int | None:
+    values = [int(m.group(1)) for line in lines for m in [re.search(r"TMOUT=(\d+)", line)] if m]
+    return min(values) if values else None
+
+
+def parse_listening(lines: list[str]) -> list[tuple[str, str, int]]:
+    """(proto, local address, port) of every listening socket."""
+    out = []
+    for line in lines:
+        parts = line.split()
+        if len(parts) >= 5 and parts[0] in ("tcp", "udp"):
+            address, _, port = parts[4].rpartition(":")
+            if port.isdigit():
+                out.append((parts[0], address.strip("[]"), int(port)))
+        elif line.strip() and "not found" in line:
+            raise FactError(line.strip())
+    return out
+
+
+def parse_nft(lines: list[str]) -> dict[str, Any]:
+    if lines and lines[0] == "NFT-MISSING":
+        return {"installed": False, "input_policy": None, "text": ""}
+    text = "\n".join(lines)
+    m = re.search(r"hook input priority [^;]+;\s*policy (\w+);", text)
+    return {"installed": True, "input_policy": m.group(1) if m else None, "text": text}
+
+
+def parse_ntp(lines: list[str]) -> dict[str, Any]:
+    servers = []
+    for line in lines:
+        m = re.match(r"^\s*(?:server|pool)\s+(\S+)", line) or re.match(r"^NTP=(.*)$", line)
+        if m:
+            servers += m.group(1).split()
+    return {"servers": servers, "running": "DAEMON-RUNNING" in lines}
+
+
+_DURATION = {"s": 1, "min": 60, "h": 3600, "d": 86400, "day": 86400, "w": 604800, "week": 604800,
+             "month": 2_629_800, "m": 2_629_800, "y": 31_557_600, "year": 31_557_600}
+
+
+def parse_retention(journald: list[str], logrotate: list[str]) -> dict[str, Any]:
+    """How long logs are kept, in days: journald MaxRetentionSec and logrotate rotate x period."""
+    j = _kv(journald, "=")
+    journal_days = None
+    if "maxretentionsec" in j:
+        m = re.match(r"(\d+)\s*([a-z]*)", j["maxretentionsec"])
+        if m:
+            journal_days = int(m.group(1)) * _DURATION.get(m.group(2) or "s", 1) / 86400
+    period = next((p for line in logrotate for p in ("daily", "weekly", "monthly", "yearly") if line.strip() == p), "weekly")
+    rotate = next((int(m.group(1)) for line in logrotate for m in [re.match(r"\s*rotate\s+(\d+)", line)] if m), None)
+    per = {"daily": 1, "weekly": 7, "monthly": 30, "yearly": 365}[period]
+    return {"journal_days": journal_days, "persistent": j.get("storage", "auto") in ("persistent", "auto"),
+            "logrotate_days": rotate * per if rotate is not None else None}
+
+
+def parse_lines(lines: list[str]) -> list[str]:
+    return [line for line in lines if line.strip()]
+
+
+PARSERS: dict[str, Callable[[dict[str, list[str]]], Any]] = {
+    "sshd": lambda s: parse_sshd(s["sshd"]),
+    "passwd": lambda s: parse_passwd(s["passwd"]),
+    "shadow": lambda s: parse_shadow(s["shadow"]),
+    "login_defs": lambda s: parse_numbers(s["login_defs"]),
+    "pwquality": lambda s: parse_numbers(s["pwquality"]),
+    "faillock": lambda s: parse_numbers(s["faillock"]),
+    "tmout": lambda s: parse_tmout(s["tmout"]),
+    "listening": lambda s: parse_listening(s["listening"]),
+    "nft": lambda s: parse_nft(s["nft"]),
+    "ntp": lambda s: parse_ntp(s["ntp"]),
+    "retention": lambda s: parse_retention(s["journald"], s["logrotate"]),
+    "auditd": lambda s: {"running": "RUNNING" in s["auditd"], "rules": [x for x in s["auditd"] if x.endswith(".rules")]},
+    "world_writable": lambda s: parse_lines(s["world_writable"]),
+    "suid": lambda s: parse_lines(s["suid"]),
+    "os": lambda s: (s["os"][0].split() + ["", ""])[:2] if s["os"] else ["", ""],
+}
+
+
+def parse_facts(output: str) -> dict[str, Any]:
+    """Every fact the output holds; a fact that failed is a FactError value, not a value."""
+    sections = split_sections(output)
+    facts: dict[str, Any] = {}
+    for name, parse in PARSERS.items():
+        try:
+            facts[name] = parse(sections)
+        except KeyError as exc:
+            facts[name] = FactError(f"section {exc.args[0]} missing: the fact script did not finish")
+        except FactError as exc:
+            facts[name] = exc
+        except (ValueError, IndexError) as exc:
+            facts[name] = FactError(f"could not parse {name}: {exc}")
+    return facts

@@ -1,0 +1,229 @@
+"""Host-layer checks (TCVN 11930 x.2.2, server security), judged from one host's facts.
+
+Context facts the engine adds to the gathered ones: `server` (the inventory's server), `level`
+(the highest level among the systems it runs) and `inv` (the whole inventory).
+"""
+
+from __future__ import annotations
+
+from provdc.checks.registry import Verdict, check, clause
+
+WEAK_CIPHER = ("cbc", "arcfour", "3des")
+WEAK_MAC = ("hmac-sha1", "hmac-md5", "umac-64@")
+WEAK_KEX = ("diffie-hellman-group1-sha1", "diffie-hellman-group14-sha1", "diffie-hellman-group-exchange-sha1")
+# days logs must be kept per level: none stated at level 1; 1, 3, 6, 12 months for levels 2-5
+RETENTION_DAYS = {1: 0, 2: 30, 3: 90, 4: 180, 5: 365}
+
+
+@check(layer="host", level=1, severity="high", title="sshd refuses password authentication",
+       rationale="Passwords can be guessed or reused; keys (or MFA through a bastion) resist brute force.",
+       remediation="Set 'PasswordAuthentication no' in sshd_config and reload sshd (validated with sshd -t).",
+       tags=("sshd",), clauses=clause("7.2.2.1"), facts=("sshd",))
+def ssh_password_auth_disabled(sshd: dict[str, str]) -> Verdict:
+    value = sshd.get("passwordauthentication", "yes")
+    return Verdict.passed(f"passwordauthentication {value}") if value == "no" else \
+        Verdict.failed("passwordauthentication no", f"passwordauthentication {value}")
+
+
+@check(layer="host", level=1, severity="high", title="root cannot log in with a password over SSH",
+       rationale="Default administrator accounts must be disabled or restricted (TCVN 11930 7.2.2.1).",
+       remediation="Set 'PermitRootLogin no' (or prohibit-password where keys are managed) and reload sshd.",
+       tags=("sshd",), clauses=clause("7.2.2.1"), facts=("sshd",))
+def ssh_root_login_restricted(sshd: dict[str, str]) -> Verdict:
+    value = sshd.get("permitrootlogin", "yes")
+    ok = value in ("no", "prohibit-password", "without-password", "forced-commands-only")
+    return Verdict.passed(f"permitrootlogin {value}") if ok else Verdict.failed("permitrootlogin no or prohibit-password", f"permitrootlogin {value}")
+
+
+@check(layer="host", level=1, severity="critical", title="sshd refuses empty passwords",
+       rationale="An account without a password must never be reachable remotely.",
+       remediation="Set 'PermitEmptyPasswords no' in sshd_config and reload sshd.",
+       tags=("sshd",), clauses=clause("7.2.2.1"), facts=("sshd",))
+def ssh_empty_passwords_refused(sshd: dict[str, str]) -> Verdict:
+    value = sshd.get("permitemptypasswords", "no")
+    return Verdict.passed(f"permitemptypasswords {value}") if value == "no" else \
+        Verdict.failed("permitemptypasswords no", f"permitemptypasswords {value}")
+
+
+@check(layer="host", level=3, severity="medium", title="SSH offers no weak ciphers, MACs or key exchanges",
+       rationale="Remote administration must use secure connections only (TCVN 11930 7.2.2.2): no CBC, SHA-1 or group1.",
+       remediation="Restrict Ciphers, MACs and KexAlgorithms in sshd_config to modern algorithms and reload sshd.",
+       tags=("sshd",), clauses=clause("7.2.2.2"), facts=("sshd",))
+def ssh_strong_crypto(sshd: dict[str, str]) -> Verdict:
+    weak = [c for c in sshd.get("ciphers", "").split(",") if any(w in c for w in WEAK_CIPHER)]
+    weak += [m for m in sshd.get("macs", "").split(",") if any(m.startswith(w) for w in WEAK_MAC)]
+    weak += [k for k in sshd.get("kexalgorithms", "").split(",") if k in WEAK_KEX]
+    return Verdict.failed("no CBC ciphers, SHA-1/MD5 MACs or SHA-1 key exchange", ", ".join(weak)) if weak else \
+        Verdict.passed("modern algorithms only")
+
+
+@check(layer="host", level=3, severity="medium", title="idle SSH sessions are closed within 5 minutes",
+       rationale="TCVN 11930 7.2.2.2 asks for idle timeouts; TCVN 14423 suggests 5 minutes for administrators.",
+       remediation="Set ClientAliveInterval 300 and ClientAliveCountMax 1 (or less) in sshd_config.",
+       tags=("sshd",), clauses=clause("7.2.2.2"), facts=("sshd",))
+def ssh_idle_timeout(sshd: dict[str, str]) -> Verdict:
+    interval = int(sshd.get("clientaliveinterval", "0") or 0)
+    count = int(sshd.get("clientalivecountmax", "3") or 3)
+    total = interval * max(count, 1)
+    found = f"clientaliveinterval {interval} x clientalivecountmax {count}"
+    return Verdict.passed(found) if 0 < total <= 300 else Verdict.failed("0 < interval x count <= 300 s", found)
+
+
+@check(layer="host", level=3, severity="medium", title="SSH allows at most 4 authentication attempts per connection",
+       rationale="Failed logins must be limited (TCVN 11930 7.2.2.1).",
+       remediation="Set 'MaxAuthTries 4' (or less) in sshd_config.",
+       tags=("sshd",), clauses=clause("7.2.2.1"), facts=("sshd",))
+def ssh_max_auth_tries(sshd: dict[str, str]) -> Verdict:
+    value = int(sshd.get("maxauthtries", "6"))
+    return Verdict.passed(f"maxauthtries {value}") if value <= 4 else Verdict.failed("maxauthtries <= 4", f"maxauthtries {value}")
+
+
+@check(layer="host", level=3, severity="low", title="SSH does not listen on the default administration port",
+       rationale="TCVN 11930 7.2.2.2 literally asks to change the default administration port; where it is kept, "
+                 "record a compensating control (firewalled to the management zone) as a waiver.",
+       remediation="Set Port in sshd_config and in the inventory's ssh.port together, or waive with justification.",
+       tags=("sshd",), clauses=clause("7.2.2.2"), facts=("sshd",))
+def ssh_port_not_default(sshd: dict[str, str]) -> Verdict:
+    port = sshd.get("port", "22")
+    return Verdict.passed(f"port {port}") if port != "22" else Verdict.failed("a port other than 22", "port 22")
+
+
+@check(layer="host", level=1, severity="critical", title="no account has an empty password",
+       rationale="An authentication policy must apply to everyone who accesses the server (TCVN 11930 7.2.2.1).",
+       remediation="Lock or set a password for the listed accounts (passwd -l NAME).",
+       tags=("accounts",), clauses=clause("7.2.2.1"), facts=("shadow",))
+def accounts_no_empty_passwords(shadow: dict[str, str]) -> Verdict:
+    empty = sorted(name for name, state in shadow.items() if state == "EMPTY")
+    return Verdict.failed("no empty password field", ", ".join(empty)) if empty else Verdict.passed(f"{len(shadow)} accounts checked")
+
+
+@check(layer="host", level=1, severity="critical", title="only root has UID 0",
+       rationale="A second UID-0 account is an unmanaged administrator (default accounts renamed or disabled).",
+       remediation="Remove the extra UID-0 accounts or give them their own UID.",
+       tags=("accounts",), clauses=clause("7.2.2.1"), facts=("passwd",))
+def accounts_only_root_uid0(passwd: list[dict]) -> Verdict:
+    extra = sorted(a["name"] for a in passwd if a["uid"] == 0 and a["name"] != "root")
+    return Verdict.failed("only root", ", ".join(extra)) if extra else Verdict.passed("only root has UID 0")
+
+
+@check(layer="host", level=1, severity="medium", title="passwords need at least 8 characters of 3 classes (14 at level 3+)",
+       rationale="TT 03/2017 complexity baseline; TCVN 14423 suggests 14 characters without MFA.",
+       remediation="Set minlen and minclass in /etc/security/pwquality.conf (libpam-pwquality).",
+       tags=("password_policy",), clauses=clause("7.2.2.1"), facts=("pwquality", "level"))
+def password_complexity(pwquality: dict[str, int], level: int) -> Verdict:
+    want = 14 if level >= 3 else 8
+    minlen, minclass = pwquality.get("minlen", 0), pwquality.get("minclass", 0)
+    found = f"minlen {minlen}, minclass {minclass}" if pwquality else "pwquality not configured"
+    return Verdict.passed(found) if minlen >= want and minclass >= 3 else Verdict.failed(f"minlen >= {want}, minclass >= 3", found)
+
+
+@check(layer="host", level=3, severity="medium", title="passwords expire within 90 days",
+       rationale="The password rules must set a change interval and validity period (TCVN 11930 7.2.2.1).",
+       remediation="Set PASS_MAX_DAYS 90 (or less) and PASS_MIN_DAYS 1 in /etc/login.defs.",
+       tags=("password_policy",), clauses=clause("7.2.2.1"), facts=("login_defs",))
+def password_max_age(login_defs: dict[str, int]) -> Verdict:
+    days = login_defs.get("pass_max_days", 99999)
+    return Verdict.passed(f"PASS_MAX_DAYS {days}") if 0 < days <= 90 else Verdict.failed("PASS_MAX_DAYS <= 90", f"PASS_MAX_DAYS {days}")
+
+
+@check(layer="host", level=3, severity="medium", title="accounts are locked after at most 10 failed logins",
+       rationale="Failed logins within a window must be limited and the account disabled (TCVN 11930 7.2.2.1).",
+       remediation="Configure pam_faillock (deny <= 10, unlock_time >= 900) in /etc/security/faillock.conf.",
+       tags=("password_policy",), clauses=clause("7.2.2.1"), facts=("faillock",))
+def login_lockout(faillock: dict[str, int]) -> Verdict:
+    deny, unlock = faillock.get("deny"), faillock.get("unlock_time")
+    found = f"deny {deny}, unlock_time {unlock}" if faillock else "pam_faillock not configured"
+    ok = deny is not None and 0 < deny <= 10 and (unlock is None or unlock == 0 or unlock >= 900)
+    return Verdict.passed(found) if ok else Verdict.failed("deny <= 10 and unlock_time >= 900 (or 0)", found)
+
+
+@check(layer="host", level=3, severity="low", title="idle shell sessions end within 15 minutes",
+       rationale="Idle sessions must be closed (TCVN 11930 7.2.2.2).",
+       remediation="Set 'readonly TMOUT=900' in /etc/profile.d/provdc-tmout.sh.",
+       tags=("shell",), clauses=clause("7.2.2.2"), facts=("tmout",))
+def shell_idle_timeout(tmout: int | None) -> Verdict:
+    if tmout is None:
+        return Verdict.failed("TMOUT <= 900", "TMOUT not set")
+    return Verdict.passed(f"TMOUT {tmout}") if 0 < tmout <= 900 else Verdict.failed("TMOUT <= 900", f"TMOUT {tmout}")
+
+
+@check(layer="host", level=3, severity="high", title="the host firewall drops what is not allowed",
+       rationale="A host firewall must block unauthorised access to the server (TCVN 11930 7.2.2.4).",
+       remediation="Provision nftables with an input policy of drop and rules for the declared services only.",
+       tags=("firewall",), clauses=clause("7.2.2.4"), facts=("nft",))
+def firewall_default_deny(nft: dict) -> Verdict:
+    if not nft["installed"]:
+        return Verdict.failed("nftables input policy drop", "nftables not installed")
+    policy = nft["input_policy"]
+    return Verdict.passed(f"input policy {policy}") if policy == "drop" else \
+        Verdict.failed("nftables input policy drop", f"input policy {policy or 'none (no input chain)'}")
+
+
+@check(layer="host", level=1, severity="high", title="every listening TCP port is a declared service",
+       rationale="Only needed services may be open (TCVN 11930 7.2.1.2, 7.2.2.4): an undeclared listener is drift.",
+       remediation="Stop the undeclared service, or declare it in the inventory with who may reach it.",
+       tags=("services",), clauses=clause("7.2.2.4"), facts=("listening", "server"))
+def listening_ports_declared(listening: list[tuple[str, str, int]], server) -> Verdict:
+    declared = {(s.proto, s.port) for s in server.services}
+    extra = sorted({(proto, port) for proto, address, port in listening
+                    if proto == "tcp" and not address.startswith("127.") and address != "::1" and (proto, port) not in declared})
+    found = ", ".join(f"{p}/{proto}" for proto, p in extra)
+    return Verdict.failed("only declared ports listen beyond loopback", found) if extra else \
+        Verdict.passed(f"{len({(p, n) for p, _, n in listening})} sockets, all declared or loopback")
+
+
+@check(layer="host", level=3, severity="medium", title="time is synchronised with the inventory's NTP server",
+       rationale="Server time must follow the time server so logs can be correlated (TCVN 11930 7.2.2.3).",
+       remediation="Provision chrony with the inventory's NTP servers (province.ntp).",
+       tags=("time",), clauses=clause("7.2.2.3"), facts=("ntp", "inv"))
+def time_synchronised(ntp: dict, inv) -> Verdict:
+    wanted = set(inv.province.ntp)
+    if not wanted:
+        return Verdict.not_applicable("the inventory names no NTP server")
+    configured = set(ntp["servers"])
+    found = f"servers {', '.join(sorted(configured)) or 'none'}, daemon {'running' if ntp['running'] else 'not running'}"
+    return Verdict.passed(found) if wanted & configured and ntp["running"] else \
+        Verdict.failed(f"a running time daemon using {', '.join(sorted(wanted))}", found)
+
+
+@check(layer="host", level=2, severity="medium", title="logs are kept as long as the level requires",
+       rationale="Server logs must be kept 1/3/6/12 months at levels 2/3/4/5 (TCVN 11930 x.2.2.3, TCVN 14423).",
+       remediation="Set journald MaxRetentionSec and logrotate rotate x period to at least the level's months.",
+       tags=("logging",), clauses=clause("7.2.2.3"), facts=("retention", "level"))
+def log_retention_for_level(retention: dict, level: int) -> Verdict:
+    need = RETENTION_DAYS[level]
+    kept = max(d for d in (retention["journal_days"], retention["logrotate_days"], 0) if d is not None)
+    found = f"{kept:.0f} days (journald {retention['journal_days']}, logrotate {retention['logrotate_days']})"
+    return Verdict.passed(found) if kept >= need else Verdict.failed(f">= {need} days", found)
+
+
+@check(layer="host", level=3, severity="medium", title="auditd records security events",
+       rationale="Logins, configuration changes and access to important data must be logged (TCVN 11930 7.2.2.3).",
+       remediation="Provision auditd with the provdc rules and start it.",
+       tags=("auditd",), clauses=clause("7.2.2.3"), facts=("auditd",))
+def auditd_running(auditd: dict) -> Verdict:
+    found = f"auditd {'running' if auditd['running'] else 'not running'}, {len(auditd['rules'])} rule files"
+    return Verdict.passed(found) if auditd["running"] else Verdict.failed("auditd running", found)
+
+
+@check(layer="host", level=1, severity="medium", title="no world-writable files in system paths",
+       rationale="World-writable system files let any user change what root runs (access control, 7.2.2.2).",
+       remediation="chmod o-w the listed files.",
+       tags=("permissions",), clauses=clause("7.2.2.2"), facts=("world_writable",))
+def no_world_writable_system_files(world_writable: list[str]) -> Verdict:
+    return Verdict.failed("none", ", ".join(world_writable[:10])) if world_writable else Verdict.passed("none found")
+
+
+KNOWN_SUID = {"/usr/bin/passwd", "/usr/bin/su", "/usr/bin/sudo", "/usr/bin/mount", "/usr/bin/umount", "/usr/bin/chsh",
+              "/usr/bin/chfn", "/usr/bin/gpasswd", "/usr/bin/newgrp", "/usr/lib/openssh/ssh-keysign", "/usr/bin/pkexec",
+              "/usr/bin/fusermount", "/usr/bin/fusermount3", "/usr/lib/dbus-1.0/dbus-daemon-launch-helper",
+              "/usr/bin/ntfs-3g", "/usr/sbin/pppd", "/usr/lib/polkit-1/polkit-agent-helper-1"}
+
+
+@check(layer="host", level=3, severity="medium", title="set-UID programs are only the distribution's known ones",
+       rationale="An unexpected set-UID binary is a privilege-escalation path (7.2.2.4 hardening).",
+       remediation="Remove the set-UID bit (chmod u-s) from the listed programs, or add them to the known list with a waiver.",
+       tags=("permissions",), clauses=clause("7.2.2.4"), facts=("suid",))
+def suid_files_known(suid: list[str]) -> Verdict:
+    unknown = sorted(set(suid) - KNOWN_SUID)
+    return Verdict.failed("only known set-UID programs", ", ".join(unknown)) if unknown else Verdict.passed(f"{len(suid)} known")

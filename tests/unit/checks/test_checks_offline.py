@@ -1,0 +1,127 @@
+"""Every check judged offline on facts: one PASS and one FAIL case each; parsers on recorded output."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from provdc.checks.engine import DEFAULT, _judge
+from provdc.checks.facts import FactError, parse_facts
+from provdc.checks.results import Status
+from provdc.inventory import load_inventory
+from tests.conftest import EXAMPLES
+
+HERE = Path(__file__).parent
+LAB = load_inventory(EXAMPLES / "lab")
+HUE = load_inventory(EXAMPLES / "thua-thien-hue")
+SERVER = LAB.servers["db1"]
+SSHD_OK = {"port": "2222", "passwordauthentication": "no", "permitrootlogin": "prohibit-password", "permitemptypasswords": "no",
+           "ciphers": "chacha20-poly1305@openssh.com,aes256-gcm@openssh.com", "macs": "hmac-sha2-512-etm@openssh.com",
+           "kexalgorithms": "curve25519-sha256", "clientaliveinterval": "300", "clientalivecountmax": "1", "maxauthtries": "3"}
+TODAY = date(2026, 11, 22)
+
+
+def sshd(**changes):
+    return {"sshd": {**SSHD_OK, **changes}}
+
+
+def system(sid, **d14):
+    s = LAB.systems[sid]
+    return {"system": s.model_copy(update={"d14": s.d14.model_copy(update=d14)} if d14 else {}), "today": TODAY}
+
+
+CASES = {  # check id -> (facts that pass, facts that fail)
+    "ssh_password_auth_disabled": (sshd(), sshd(passwordauthentication="yes")),
+    "ssh_root_login_restricted": (sshd(), sshd(permitrootlogin="yes")),
+    "ssh_empty_passwords_refused": (sshd(), sshd(permitemptypasswords="yes")),
+    "ssh_strong_crypto": (sshd(), sshd(ciphers="aes128-cbc,aes256-gcm@openssh.com")),
+    "ssh_idle_timeout": (sshd(), sshd(clientaliveinterval="0")),
+    "ssh_max_auth_tries": (sshd(), sshd(maxauthtries="6")),
+    "ssh_port_not_default": (sshd(), sshd(port="22")),
+    "accounts_no_empty_passwords": ({"shadow": {"root": "LOCKED", "ops": "SET"}}, {"shadow": {"root": "LOCKED", "guest": "EMPTY"}}),
+    "accounts_only_root_uid0": ({"passwd": [{"name": "root", "uid": 0, "shell": ""}]},
+                                {"passwd": [{"name": "root", "uid": 0, "shell": ""}, {"name": "toor", "uid": 0, "shell": ""}]}),
+    "password_complexity": ({"pwquality": {"minlen": 14, "minclass": 4}, "level": 3}, {"pwquality": {"minlen": 8, "minclass": 4}, "level": 3}),
+    "password_max_age": ({"login_defs": {"pass_max_days": 90}}, {"login_defs": {"pass_max_days": 99999}}),
+    "login_lockout": ({"faillock": {"deny": 5, "unlock_time": 900}}, {"faillock": {}}),
+    "shell_idle_timeout": ({"tmout": 900}, {"tmout": None}),
+    "firewall_default_deny": ({"nft": {"installed": True, "input_policy": "drop", "text": ""}},
+                              {"nft": {"installed": True, "input_policy": "accept", "text": ""}}),
+    "listening_ports_declared": ({"listening": [("tcp", "10.99.30.11", 5432), ("tcp", "127.0.0.1", 25)], "server": SERVER},
+                                 {"listening": [("tcp", "0.0.0.0", 3306)], "server": SERVER}),
+    "time_synchronised": ({"ntp": {"servers": ["10.99.40.10"], "running": True}, "inv": LAB},
+                          {"ntp": {"servers": ["pool.ntp.org"], "running": True}, "inv": LAB}),
+    "log_retention_for_level": ({"retention": {"journal_days": 92, "logrotate_days": 28, "persistent": True}, "level": 3},
+                                {"retention": {"journal_days": None, "logrotate_days": 28, "persistent": True}, "level": 3}),
+    "auditd_running": ({"auditd": {"running": True, "rules": ["provdc.rules"]}}, {"auditd": {"running": False, "rules": []}}),
+    "no_world_writable_system_files": ({"world_writable": []}, {"world_writable": ["/etc/cron.d/evil"]}),
+    "suid_files_known": ({"suid": ["/usr/bin/passwd"]}, {"suid": ["/usr/bin/passwd", "/usr/local/bin/rootme"]}),
+    "d14_onsite_team": (system("portal"), system("email")),
+    "d14_soc_contract_valid": (system("portal"), system("qlvb")),
+    "d14_assessment_fresh": (system("portal"), system("mcdt")),
+    "d14_national_monitoring": (system("portal"), system("mcdt")),
+    "level_approval_recorded": (system("portal"), system("mcdt")),
+    "required_zones_for_level": ({"inv": LAB}, {"inv": LAB.__class__(doc=LAB.doc.model_copy(update={
+        "zones": [z for z in LAB.doc.zones if z.kind.value != "database"]}), base=LAB.base)}),
+    "core_device_redundancy": ({"inv": HUE}, {"inv": LAB}),
+    "internet_uplink_redundancy": ({"inv": LAB}, {"inv": LAB.__class__(doc=LAB.doc.model_copy(update={
+        "links": [link for link in LAB.doc.links if link.id != "inet-international"]}), base=LAB.base)}),
+    "dr_site_distance": ({"inv": HUE.__class__(doc=HUE.doc.model_copy(update={"sites": [
+        s.model_copy(update={"location": s.location.model_copy(update={"lat": 16.0})}) if s.kind.value == "backup" else s
+        for s in HUE.doc.sites]}), base=HUE.base)}, {"inv": HUE}),
+}
+
+
+def test_every_registered_check_has_a_pass_and_a_fail_case():
+    assert sorted(CASES) == sorted(c.id for c in DEFAULT)
+
+
+@pytest.mark.parametrize("check_id", sorted(CASES))
+def test_pass_case(check_id):
+    verdict = _judge(DEFAULT[check_id], CASES[check_id][0])
+    assert verdict.status is Status.PASS, verdict
+
+
+@pytest.mark.parametrize("check_id", sorted(CASES))
+def test_fail_case(check_id):
+    verdict = _judge(DEFAULT[check_id], CASES[check_id][1])
+    assert verdict.status is Status.FAIL, verdict
+    assert verdict.expected and verdict.found
+
+
+def test_a_missing_or_broken_fact_is_error_never_pass():
+    c = DEFAULT["ssh_password_auth_disabled"]
+    assert _judge(c, {"sshd": FactError("sshd -T failed: Missing privilege separation directory: /run/sshd")}).status is Status.ERROR
+    assert _judge(c, {}).status is Status.ERROR
+
+
+def test_a_crashing_check_is_error():
+    assert _judge(DEFAULT["ssh_max_auth_tries"], sshd(maxauthtries="many")).status is Status.ERROR
+
+
+def test_recorded_debian_output_parses():
+    facts = parse_facts((HERE / "facts" / "debian12-default.txt").read_text())
+    assert isinstance(facts["sshd"], FactError) and "privilege separation" in str(facts["sshd"])  # sshd -T failed there
+    assert facts["login_defs"]["pass_max_days"] == 99999
+    assert facts["passwd"][0] == {"name": "root", "uid": 0, "shell": "/bin/bash"}
+    assert facts["shadow"]["root"] == "LOCKED"
+    assert facts["os"] == ["debian", "12"]
+
+
+def test_a_cut_short_script_makes_its_facts_errors():
+    text = (HERE / "facts" / "debian12-default.txt").read_text()
+    facts = parse_facts(text.split("==> nft")[0])
+    assert isinstance(facts["nft"], FactError) and isinstance(facts["ntp"], FactError)
+    assert not isinstance(facts["passwd"], FactError)
+
+
+def test_registry_rejects_bad_definitions():
+    from provdc.checks.registry import CheckRegistry
+
+    reg = CheckRegistry()
+    with pytest.raises(ValueError, match="id differs"):
+        reg.add(DEFAULT["ssh_port_not_default"].__class__(**{**DEFAULT["ssh_port_not_default"].__dict__, "id": "other"}))
+    with pytest.raises(ValueError, match="level outside"):
+        reg.add(DEFAULT["ssh_port_not_default"].__class__(**{**DEFAULT["ssh_port_not_default"].__dict__, "level": 9}))
