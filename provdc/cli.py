@@ -499,19 +499,38 @@ def _load_waivers(path: Path | None):
 STATUS_STYLE = {"PASS": "green", "FAIL": "red", "ERROR": "bold red", "WAIVED": "yellow", "NOT_APPLICABLE": "dim", "MANUAL": "cyan"}
 
 
-@main.command()
+class DefaultCommandGroup(click.Group):
+    """A group that runs its default command when the first argument is not a subcommand, so
+    `provdc audit PATH` and `provdc audit diff OLD NEW` both read naturally."""
+
+    default_command = "run"
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("-h", "--help"):
+            args = [self.default_command, *args]
+        return super().parse_args(ctx, args)
+
+
+@main.group(cls=DefaultCommandGroup)
+def audit() -> None:
+    """Four-layer security audit gated by security level (`provdc audit PATH`), and the
+    difference between two runs (`provdc audit diff OLD.json NEW.json`)."""
+
+
+@audit.command("run")
 @click.argument("path", type=click.Path(exists=True, path_type=Path), metavar="PATH")
 @click.option("--layer", "layers", multiple=True, type=click.Choice(["network", "host", "application", "data", "governance"]),
               help="Only these layers (repeatable).")
 @click.option("--system", "systems", multiple=True, help="Only the servers and evidence of these systems (repeatable).")
 @click.option("--limit", help="Only these hosts (comma-separated server ids).")
 @click.option("--waivers", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Extra waivers (YAML).")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "junit", "sarif", "csv", "html"]), default="table",
+              show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here.")
 @click.option("--results-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Keep every run here as audit-<UTC time>.json (what exporters and reports read).")
 @click.option("--timeout", type=float, default=20, show_default=True, help="Seconds per host for fact gathering.")
-def audit(path: Path, layers: tuple[str, ...], systems: tuple[str, ...], limit: str | None, waivers: Path | None,
+def audit_run(path: Path, layers: tuple[str, ...], systems: tuple[str, ...], limit: str | None, waivers: Path | None,
           fmt: str, output: Path | None, results_dir: Path | None, timeout: float) -> None:
     """Four-layer security audit of PATH, gated by each system's security level.
 
@@ -530,19 +549,64 @@ def audit(path: Path, layers: tuple[str, ...], systems: tuple[str, ...], limit: 
         raise click.BadParameter(f"not in the inventory: {', '.join(sorted(unknown))}")
     with err.status("auditing"):
         run = run_audit(inv, opts, progress=lambda m: err.print(f"  {m}"))
-    text = run.to_json()
     if results_dir:
         results_dir.mkdir(parents=True, exist_ok=True)
-        _write_atomically(results_dir / f"audit-{run.finished:%Y%m%dT%H%M%SZ}.json", text)
-    if fmt == "json":
+        _write_atomically(results_dir / f"audit-{run.finished:%Y%m%dT%H%M%SZ}.json", run.to_json())
+    if fmt == "table" and not output:
+        _print_findings(run)
+    else:
+        text = _audit_text(run, fmt)
         if output:
             _write_atomically(output, text)
+            err.print(f"wrote {output}")
         else:
             sys.stdout.write(text)
-    else:
-        _print_findings(run)
     failed = [f for f in run.findings if f.status.value in ("FAIL", "ERROR")]
     sys.exit(3 if failed else 0)
+
+
+def _audit_text(run, fmt: str) -> str:
+    from provdc.checks import outputs
+
+    if fmt == "json":
+        return run.to_json()
+    if fmt == "junit":
+        return outputs.to_junit(run)
+    if fmt == "sarif":
+        return json.dumps(outputs.to_sarif(run), ensure_ascii=False, indent=2) + "\n"
+    if fmt == "csv":
+        return outputs.to_csv(run)
+    if fmt == "html":
+        from provdc.reports.render import render_audit_html
+
+        return render_audit_html(run)
+    raise click.BadParameter(f"format {fmt} writes to the terminal only; use --format json to write a file")
+
+
+@audit.command("diff")
+@click.argument("old", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("new", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def audit_diff(old: Path, new: Path, as_json: bool) -> None:
+    """New failures, fixes and changed evidence between two audit runs (exit 3 if anything new fails)."""
+    from provdc.checks.outputs import diff
+    from provdc.checks.results import load_run
+
+    try:
+        d = diff(load_run(old), load_run(new))
+    except ValueError as exc:
+        raise ProvdcError(str(exc)) from None
+    if as_json:
+        sys.stdout.write(d.to_json())
+    else:
+        for title, items in (("new failures", d.new_failures), ("fixed", d.fixed)):
+            out.print(f"[bold]{title}[/] ({len(items)})")
+            for f in items:
+                out.print(f"  {f.check} @ {f.host or f.system or 'inventory'}: {f.found}", markup=False)
+        out.print(f"[bold]changed evidence[/] ({len(d.changed)})")
+        for a, b in d.changed:
+            out.print(f"  {b.check} @ {b.host or b.system or 'inventory'}: {a.found} -> {b.found}", markup=False)
+    sys.exit(3 if d.new_failures else 0)
 
 
 def _print_findings(run) -> None:

@@ -240,3 +240,24 @@ def write(reports: list[ProvinceReport], fmt: str, lang: str, out: Path) -> list
     pdf = out / f"{stem}.pdf"
     html_to_pdf(html_path, pdf)
     return [html_path, pdf]
+
+
+def render_audit_html(run) -> str:
+    """A self-contained HTML page of one audit run (every inventory string escaped)."""
+    from collections import Counter
+
+    from provdc.checks.results import layer_scores
+
+    loc = Locale("en")
+    counts = Counter(f.status.value for f in run.findings)
+    with_w, without = layer_scores(run), layer_scores(run, waivers_count_as_pass=False)
+    findings = [{"subject": f.host or (f"system:{f.system}" if f.system else "inventory"), "layer": f.layer, "check": f.check,
+                 "title": f.title, "severity": f.severity, "status": f.status.value, "expected": f.expected, "found": f.found,
+                 "remediation": f.remediation,
+                 "waiver": f"{f.waiver.approver}, until {f.waiver.expires}" if f.waiver else ""}
+                for f in run.findings if f.status.value != "NOT_APPLICABLE"]
+    return environment().get_template("audit.html.j2").render(
+        province=run.province, finished=loc.datetime(run.finished), partial=run.partial,
+        counts=[{"status": k, "count": v} for k, v in sorted(counts.items())],
+        scores=[{"layer": k, "with": loc.percent(v, 1), "without": loc.percent(without[k], 1)} for k, v in with_w.items() if v is not None],
+        findings=findings)
