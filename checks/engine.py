@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any
 
-from provdc.checks import design, governance, host  # noqa: F401 - importing registers the checks
+from provdc.checks import application, design, governance, host  # noqa: F401 - importing registers the checks
 from provdc.checks.facts import FACT_SCRIPT, FactError, parse_facts
+from provdc.checks.probes import probe_service
 from provdc.checks.registry import DEFAULT, Check, CheckRegistry, Verdict
 from provdc.checks.results import AppliedWaiver, AuditRun, Finding, Status, WaiverRecord
 from provdc.inventory import Inventory, model
@@ -55,7 +56,16 @@ def ssh_argv(inv: Inventory, server: model.Server, timeout: float) -> list[str]:
 
 
 def gather(inv: Inventory, server: model.Server, timeout: float) -> HostFacts:
-    """Run the fact script on one host, over one connection, within `timeout` seconds."""
+    """One host's facts: the fact script over one SSH connection, and probes of its declared
+    HTTP(S) services from here, all within `timeout` seconds per step."""
+    start = time.monotonic()
+    facts = _ssh_facts(inv, server, timeout)
+    facts.facts["web"] = _web_facts(server, timeout)
+    facts.seconds = time.monotonic() - start
+    return facts
+
+
+def _ssh_facts(inv: Inventory, server: model.Server, timeout: float) -> HostFacts:
     start = time.monotonic()
     try:
         r = subprocess.run(ssh_argv(inv, server, timeout), input=FACT_SCRIPT, capture_output=True, text=True, timeout=timeout)
@@ -65,6 +75,15 @@ def gather(inv: Inventory, server: model.Server, timeout: float) -> HostFacts:
     if r.returncode == 255:  # ssh's own failure: the host was not reached
         return HostFacts({}, seconds, f"unreachable over SSH: {r.stderr.strip().splitlines()[-1] if r.stderr.strip() else 'no reason given'}")
     return HostFacts(parse_facts(r.stdout), seconds)
+
+
+def _web_facts(server: model.Server, timeout: float) -> list[dict] | FactError:
+    web = [svc for svc in server.services if svc.kind in ("http", "https") and svc.proto == "tcp"]
+    try:
+        return [probe_service(str(server.address), svc.port, svc.tls or svc.kind == "https", svc.path or "/", min(timeout, 5))
+                for svc in web]
+    except Exception as exc:  # noqa: BLE001 - an unreachable service makes the web fact unavailable: ERROR
+        return FactError(f"web probe failed: {type(exc).__name__}: {exc}")
 
 
 def _judge(c: Check, values: dict[str, Any]) -> Verdict:
@@ -106,7 +125,7 @@ def _host_findings(inv: Inventory, checks: list[Check], opts: Options, progress:
         level = inv.server_level(s.id) or 1
         progress(f"{s.id}: facts in {hf.seconds:.2f} s" + (f" ({hf.error})" if hf.error else ""))
         partial |= hf.error is not None
-        values = {**hf.facts, "server": s, "level": level, "inv": inv}
+        values = {**hf.facts, "server": s, "level": level, "inv": inv, "now": datetime.now(timezone.utc)}
         for c in checks:
             t = time.perf_counter()
             if c.level > level:

@@ -176,7 +176,9 @@ def nginx_config(server: model.Server, web: list[model.Service]) -> str:
         if not svc.tls and has_https:
             body = f"return 301 https://$host:{https_port}$request_uri;" if https_port != 443 else "return 301 https://$host$request_uri;"
         else:
-            body = f"location / {{ default_type text/html; return 200 '<!doctype html><title>{server.hostname}</title><p>{server.hostname}: {svc.name}</p>'; }}"
+            # only the home page exists: admin or default pages answer 404, as on a clean install
+            body = (f"location = / {{ default_type text/html; return 200 '<!doctype html><title>{server.hostname}</title>"
+                    f"<p>{server.hostname}: {svc.name}</p>'; }} location / {{ return 404; }}")
         blocks.append(f"  server {{ {listen} server_name {server.hostname}; {tls} {body} }}")
     return ("# written by provdc lab: only the declared ports of this host\n"
             "pid /run/nginx.pid;\nerror_log /var/log/nginx/error.log;\nevents { worker_connections 256; }\n"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -32,7 +32,25 @@ def system(sid, **d14):
     return {"system": s.model_copy(update={"d14": s.d14.model_copy(update=d14)} if d14 else {}), "today": TODAY}
 
 
+NOW = datetime(2026, 11, 22, tzinfo=timezone.utc)
+
+
+def web(tls=True, old=(), not_after="2027-11-22T00:00:00+00:00", status=200, headers=None, pages=None, location=""):
+    home = {"status": status, "headers": {**({"location": location} if location else {}), **(headers or {})}}
+    return {"target": f"{'https' if tls else 'http'}://10.99.10.11:{443 if tls else 80}/", "tls": tls, "old_protocols": list(old),
+            "certificate": {"not_after": not_after}, "home": home, "default_pages": pages or {"/server-status": 404}}
+
+
+SAFE = {"strict-transport-security": "max-age=31536000", "x-content-type-options": "nosniff", "x-frame-options": "DENY",
+        "server": "nginx"}
 CASES = {  # check id -> (facts that pass, facts that fail)
+    "tls_protocols_modern": ({"web": [web()]}, {"web": [web(old=("TLSv1",))]}),
+    "tls_certificate_not_expiring": ({"web": [web()], "now": NOW}, {"web": [web(not_after="2026-12-01T00:00:00+00:00")], "now": NOW}),
+    "http_redirects_to_https": ({"web": [web(), web(tls=False, status=301, location="https://10.99.10.11/")]},
+                                {"web": [web(), web(tls=False, status=200)]}),
+    "security_headers_present": ({"web": [web(headers=SAFE)]}, {"web": [web(headers={"server": "nginx"})]}),
+    "server_banner_hides_version": ({"web": [web(headers=SAFE)]}, {"web": [web(headers={"server": "nginx/1.22.1"})]}),
+    "no_default_pages_exposed": ({"web": [web()]}, {"web": [web(pages={"/server-status": 200})]}),
     "ssh_password_auth_disabled": (sshd(), sshd(passwordauthentication="yes")),
     "ssh_root_login_restricted": (sshd(), sshd(permitrootlogin="yes")),
     "ssh_empty_passwords_refused": (sshd(), sshd(permitemptypasswords="yes")),

@@ -1,0 +1,98 @@
+"""Application-layer checks (TCVN 11930 x.2.3), judged from probes of the declared HTTP(S)
+services of each host. A host without web services is NOT_APPLICABLE."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+from provdc.checks.registry import Verdict, check, clause
+
+EXPIRY_WINDOW = timedelta(days=30)
+
+
+def _web(web: list[dict], tls_only: bool = False) -> list[dict]:
+    return [w for w in web if w["tls"] or not tls_only]
+
+
+@check(layer="application", level=3, severity="high", title="TLS 1.0 and 1.1 are refused",
+       rationale="Communications carrying important data must be confidential (TCVN 11930 7.2.3.4): only TLS 1.2+.",
+       remediation="Set 'ssl_protocols TLSv1.2 TLSv1.3;' (nginx) or the server's equivalent.",
+       tags=("web_tls",), clauses=clause("7.2.3.4"), facts=("web",))
+def tls_protocols_modern(web: list[dict]) -> Verdict:
+    services = _web(web, tls_only=True)
+    if not services:
+        return Verdict.not_applicable("no TLS service declared")
+    old = [f"{w['target']} accepts {', '.join(w['old_protocols'])}" for w in services if w["old_protocols"]]
+    return Verdict.failed("TLS 1.2 or newer only", "; ".join(old)) if old else Verdict.passed(f"{len(services)} TLS services, 1.2+ only")
+
+
+@check(layer="application", level=3, severity="high", title="certificates are valid for at least 30 more days",
+       rationale="An expired certificate breaks confidentiality or trains users to click through warnings (7.2.3.4).",
+       remediation="Renew the certificate before the 30-day window; automate renewal.",
+       tags=("web_tls",), clauses=clause("7.2.3.4"), facts=("web", "now"))
+def tls_certificate_not_expiring(web: list[dict], now: datetime) -> Verdict:
+    services = _web(web, tls_only=True)
+    if not services:
+        return Verdict.not_applicable("no TLS service declared")
+    short = [f"{w['target']} until {w['certificate']['not_after'][:10]}" for w in services
+             if datetime.fromisoformat(w["certificate"]["not_after"]) - now < EXPIRY_WINDOW]
+    return Verdict.failed("valid for 30 days or more", "; ".join(short)) if short else \
+        Verdict.passed(f"earliest expiry {min(w['certificate']['not_after'][:10] for w in services)}")
+
+
+@check(layer="application", level=3, severity="medium", title="plain HTTP redirects to HTTPS",
+       rationale="Logins and data must not travel in clear; the HTTP port should only redirect (7.2.3.4).",
+       remediation="Answer every plain-HTTP request with a 301 to the https:// URL.",
+       tags=("web",), clauses=clause("7.2.3.4"), facts=("web",))
+def http_redirects_to_https(web: list[dict]) -> Verdict:
+    plain = [w for w in web if not w["tls"]]
+    if not plain or not any(w["tls"] for w in web):
+        return Verdict.not_applicable("no plain HTTP service beside an HTTPS one")
+    bad = [f"{w['target']} answers {w['home']['status']}" for w in plain
+           if not (w["home"]["status"] in (301, 302, 307, 308) and w["home"]["headers"].get("location", "").startswith("https://"))]
+    return Verdict.failed("301/308 to https://", "; ".join(bad)) if bad else Verdict.passed("redirects to HTTPS")
+
+
+@check(layer="application", level=2, severity="medium", title="HTTPS responses carry security headers",
+       rationale="HSTS, nosniff and framing protection resist downgrade, MIME confusion and clickjacking (7.2.3.6).",
+       remediation="Add Strict-Transport-Security, X-Content-Type-Options: nosniff and X-Frame-Options (or CSP frame-ancestors).",
+       tags=("web",), clauses=clause("7.2.3.6"), facts=("web",))
+def security_headers_present(web: list[dict]) -> Verdict:
+    services = _web(web, tls_only=True)
+    if not services:
+        return Verdict.not_applicable("no HTTPS service declared")
+    missing = []
+    for w in services:
+        h = w["home"]["headers"]
+        lacks = [name for name, ok in (("strict-transport-security", "strict-transport-security" in h),
+                                       ("x-content-type-options", h.get("x-content-type-options", "").lower() == "nosniff"),
+                                       ("x-frame-options or csp", "x-frame-options" in h or "frame-ancestors" in h.get("content-security-policy", "")))
+                 if not ok]
+        if lacks:
+            missing.append(f"{w['target']} lacks {', '.join(lacks)}")
+    return Verdict.failed("HSTS, nosniff, framing protection", "; ".join(missing)) if missing else Verdict.passed("all present")
+
+
+@check(layer="application", level=2, severity="low", title="server banners do not reveal versions",
+       rationale="Version banners tell an attacker which vulnerabilities to try (7.2.3.6).",
+       remediation="Set 'server_tokens off;' (nginx) or the server's equivalent; remove X-Powered-By.",
+       tags=("web",), clauses=clause("7.2.3.6"), facts=("web",))
+def server_banner_hides_version(web: list[dict]) -> Verdict:
+    if not web:
+        return Verdict.not_applicable("no HTTP service declared")
+    leaks = sorted({f"{k}: {v}" for w in web for k, v in w["home"]["headers"].items()
+                    if k in ("server", "x-powered-by") and re.search(r"\d", v)})
+    return Verdict.failed("no version in Server or X-Powered-By", "; ".join(leaks)) if leaks else Verdict.passed("no version shown")
+
+
+@check(layer="application", level=2, severity="medium", title="no default, status or admin pages are exposed",
+       rationale="Default and test pages leak configuration; admin pages belong to the management zone (7.2.3.2, 7.2.3.6).",
+       remediation="Remove default/status pages; serve admin interfaces only to the management zone.",
+       tags=("web",), clauses=clause("7.2.3.6"), facts=("web",))
+def no_default_pages_exposed(web: list[dict]) -> Verdict:
+    if not web:
+        return Verdict.not_applicable("no HTTP service declared")
+    exposed = [f"{w['target'].rstrip('/')}{page} -> {code}" for w in web if not (not w["tls"] and any(x["tls"] for x in web))
+               for page, code in w["default_pages"].items() if 200 <= code < 300]
+    return Verdict.failed("404 or 403 for default pages", "; ".join(exposed)) if exposed else Verdict.passed("none answered")
