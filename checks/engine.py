@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any
 
-from provdc.checks import application, design, governance, host  # noqa: F401 - importing registers the checks
+from provdc.checks import application, data, design, governance, host  # noqa: F401 - importing registers the checks
 from provdc.checks.facts import FACT_SCRIPT, FactError, parse_facts
 from provdc.checks.probes import probe_service
 from provdc.checks.registry import DEFAULT, Check, CheckRegistry, Verdict
@@ -111,7 +111,8 @@ def _selected(c: Check, opts: Options) -> bool:
     return opts.layers is None or c.layer in opts.layers
 
 
-def _host_findings(inv: Inventory, checks: list[Check], opts: Options, progress: Callable[[str], None]) -> tuple[list[Finding], bool]:
+def _host_findings(inv: Inventory, checks: list[Check], opts: Options, progress: Callable[[str], None],
+                   gathered_out: dict[str, dict] | None = None) -> tuple[list[Finding], bool]:
     servers = [s for s in inv.doc.servers
                if (opts.hosts is None or s.id in opts.hosts)
                and (opts.systems is None or any(x.id in opts.systems for x in inv.systems_by_server[s.id]))]
@@ -119,6 +120,8 @@ def _host_findings(inv: Inventory, checks: list[Check], opts: Options, progress:
         return [], False
     with ThreadPoolExecutor(max_workers=min(32, len(servers))) as pool:
         gathered = dict(zip([s.id for s in servers], pool.map(lambda s: gather(inv, s, opts.timeout), servers)))
+    if gathered_out is not None:
+        gathered_out.update({sid: hf.facts for sid, hf in gathered.items() if hf.error is None})
     findings, partial = [], False
     for s in servers:
         hf = gathered[s.id]
@@ -140,7 +143,7 @@ def _host_findings(inv: Inventory, checks: list[Check], opts: Options, progress:
     return findings, partial
 
 
-def _system_findings(inv: Inventory, checks: list[Check], opts: Options) -> list[Finding]:
+def _system_findings(inv: Inventory, checks: list[Check], opts: Options, host_facts: dict[str, dict]) -> list[Finding]:
     out = []
     for system in inv.doc.systems:
         if opts.systems is not None and system.id not in opts.systems:
@@ -148,7 +151,8 @@ def _system_findings(inv: Inventory, checks: list[Check], opts: Options) -> list
         for c in checks:
             t = time.perf_counter()
             verdict = (Verdict.not_applicable(f"applies from level {c.level}; {system.id} is level {system.level}")
-                       if c.level > system.level else _judge(c, {"system": system, "today": opts.today, "inv": inv}))
+                       if c.level > system.level else _judge(c, {"system": system, "today": opts.today, "inv": inv,
+                                                                 "host_facts": host_facts, "now": datetime.now(timezone.utc)}))
             out.append(_finding(c, verdict, None, system.id, time.perf_counter() - t, "inventory evidence"))
     return out
 
@@ -211,8 +215,9 @@ def run_audit(inv: Inventory, opts: Options = Options(), registry: CheckRegistry
     started = datetime.now(timezone.utc)
     selected = [c for c in registry if _selected(c, opts)]
     host_checks = [c for c in selected if c.scope == "host"]
-    findings, partial = _host_findings(inv, host_checks, opts, progress)
-    findings += _system_findings(inv, [c for c in selected if c.scope == "system"], opts)
+    host_facts: dict[str, dict] = {}
+    findings, partial = _host_findings(inv, host_checks, opts, progress, host_facts)
+    findings += _system_findings(inv, [c for c in selected if c.scope == "system"], opts, host_facts)
     if opts.hosts is None and opts.systems is None:
         findings += _inventory_findings(inv, [c for c in selected if c.scope == "inventory"], opts)
     waivers = [*inv.doc.waivers, *opts.waivers]

@@ -31,6 +31,11 @@ s auditd;      pidof auditd >/dev/null && echo RUNNING || echo STOPPED; ls /etc/
 s world_writable; find /etc /usr/bin /usr/sbin /usr/local /usr/lib/systemd -xdev -type f -perm -0002 2>/dev/null | head -50
 s suid;        find /usr/bin /usr/sbin /usr/local/bin /usr/local/sbin -xdev -type f -perm -4000 2>/dev/null
 s os;          . /etc/os-release 2>/dev/null; echo "$ID $VERSION_ID"
+s sysctl;      sysctl net.ipv4.ip_forward net.ipv4.conf.all.accept_redirects net.ipv4.conf.all.send_redirects net.ipv4.conf.all.accept_source_route net.ipv4.tcp_syncookies net.ipv4.conf.all.rp_filter 2>/dev/null
+s perms;       stat -c '%n %a %U %G' /etc/passwd /etc/shadow /etc/group /etc/gshadow 2>/dev/null
+s reboot;      test -e /var/run/reboot-required && echo REBOOT-REQUIRED; true
+s postgres;    for f in /etc/postgresql/*/main/pg_hba.conf; do [ -f "$f" ] && grep -Ev '^[[:space:]]*(#|$)' "$f" | sed 's/^/hba /'; done; for f in /etc/postgresql/*/main/postgresql.conf; do [ -f "$f" ] && grep -E '^[[:space:]]*listen_addresses' "$f" | sed 's/^/conf /'; done; for d in /var/lib/postgresql/*/main; do [ -d "$d" ] && stat -c 'datadir %n %a %U' "$d"; done; true
+s backups;     find /var/backups/provdc -mindepth 1 -maxdepth 1 -printf '%f %T@\n' 2>/dev/null; true
 s end
 """
 
@@ -164,6 +169,44 @@ def parse_lines(lines: list[str]) -> list[str]:
     return [line for line in lines if line.strip()]
 
 
+def parse_sysctl(lines: list[str]) -> dict[str, int]:
+    out = {}
+    for line in lines:
+        key, _, value = line.partition("=")
+        if value.strip().lstrip("-").isdigit():
+            out[key.strip()] = int(value.strip())
+    if not out:
+        raise FactError("sysctl printed nothing")
+    return out
+
+
+def parse_perms(lines: list[str]) -> dict[str, tuple[int, str, str]]:
+    out = {}
+    for line in lines:
+        parts = line.split()
+        if len(parts) == 4:
+            out[parts[0]] = (int(parts[1], 8), parts[2], parts[3])
+    return out
+
+
+def parse_postgres(lines: list[str]) -> dict[str, Any]:
+    """pg_hba rules, listen_addresses and data directories, or installed=False."""
+    hba = [line.split()[1:] for line in lines if line.startswith("hba ")]
+    listen = [line.split("=", 1)[1].split("#")[0].strip().strip("'\"") for line in lines if line.startswith("conf ")]
+    datadirs = [(p[1], int(p[2], 8), p[3]) for line in lines if line.startswith("datadir ") for p in [line.split()]]
+    return {"installed": bool(hba or listen or datadirs), "hba": hba, "listen": listen, "datadirs": datadirs}
+
+
+def parse_backups(lines: list[str]) -> dict[str, float]:
+    """Backup sets under /var/backups/provdc: name -> modification time (Unix)."""
+    out = {}
+    for line in lines:
+        name, _, mtime = line.rpartition(" ")
+        if name and mtime.replace(".", "", 1).isdigit():
+            out[name] = float(mtime)
+    return out
+
+
 PARSERS: dict[str, Callable[[dict[str, list[str]]], Any]] = {
     "sshd": lambda s: parse_sshd(s["sshd"]),
     "passwd": lambda s: parse_passwd(s["passwd"]),
@@ -180,6 +223,11 @@ PARSERS: dict[str, Callable[[dict[str, list[str]]], Any]] = {
     "world_writable": lambda s: parse_lines(s["world_writable"]),
     "suid": lambda s: parse_lines(s["suid"]),
     "os": lambda s: (s["os"][0].split() + ["", ""])[:2] if s["os"] else ["", ""],
+    "sysctl": lambda s: parse_sysctl(s["sysctl"]),
+    "perms": lambda s: parse_perms(s["perms"]),
+    "reboot": lambda s: "REBOOT-REQUIRED" in s["reboot"],
+    "postgres": lambda s: parse_postgres(s["postgres"]),
+    "backups": lambda s: parse_backups(s["backups"]),
 }
 
 

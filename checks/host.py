@@ -227,3 +227,73 @@ KNOWN_SUID = {"/usr/bin/passwd", "/usr/bin/su", "/usr/bin/sudo", "/usr/bin/mount
 def suid_files_known(suid: list[str]) -> Verdict:
     unknown = sorted(set(suid) - KNOWN_SUID)
     return Verdict.failed("only known set-UID programs", ", ".join(unknown)) if unknown else Verdict.passed(f"{len(suid)} known")
+
+
+def _sysctl_check(sysctl: dict[str, int], wanted: dict[str, set[int]]) -> Verdict:
+    wrong = [f"{k}={sysctl.get(k, '?')}" for k, ok in wanted.items() if sysctl.get(k) not in ok]
+    expected = ", ".join(f"{k} in {sorted(v)}" for k, v in wanted.items())
+    return Verdict.failed(expected, ", ".join(wrong)) if wrong else Verdict.passed(", ".join(f"{k}={sysctl[k]}" for k in wanted))
+
+
+@check(layer="host", level=2, severity="medium", title="servers do not forward packets",
+       rationale="A server that routes can bridge zones around the firewall (inter-zone access control, 7.2.1.3).",
+       remediation="Set net.ipv4.ip_forward = 0 in /etc/sysctl.d/ (routers are devices, not servers).",
+       tags=("sysctl",), clauses=clause("7.2.1.3"), facts=("sysctl",))
+def kernel_ip_forward_off(sysctl: dict[str, int]) -> Verdict:
+    return _sysctl_check(sysctl, {"net.ipv4.ip_forward": {0}})
+
+
+@check(layer="host", level=3, severity="low", title="ICMP redirects are neither accepted nor sent",
+       rationale="Redirects let a neighbour reroute a server's traffic (network intrusion prevention, 7.2.2.4).",
+       remediation="Set net.ipv4.conf.all.accept_redirects = 0 and send_redirects = 0 in /etc/sysctl.d/.",
+       tags=("sysctl",), clauses=clause("7.2.2.4"), facts=("sysctl",))
+def icmp_redirects_ignored(sysctl: dict[str, int]) -> Verdict:
+    return _sysctl_check(sysctl, {"net.ipv4.conf.all.accept_redirects": {0}, "net.ipv4.conf.all.send_redirects": {0}})
+
+
+@check(layer="host", level=2, severity="low", title="source-routed packets are refused",
+       rationale="Source routing lets a sender choose the path past filters (7.2.2.4).",
+       remediation="Set net.ipv4.conf.all.accept_source_route = 0 in /etc/sysctl.d/.",
+       tags=("sysctl",), clauses=clause("7.2.2.4"), facts=("sysctl",))
+def source_routing_off(sysctl: dict[str, int]) -> Verdict:
+    return _sysctl_check(sysctl, {"net.ipv4.conf.all.accept_source_route": {0}})
+
+
+@check(layer="host", level=2, severity="low", title="TCP SYN cookies are on",
+       rationale="SYN cookies keep a server answering during a SYN flood (availability, 7.2.2.4).",
+       remediation="Set net.ipv4.tcp_syncookies = 1 in /etc/sysctl.d/.",
+       tags=("sysctl",), clauses=clause("7.2.2.4"), facts=("sysctl",))
+def tcp_syncookies_on(sysctl: dict[str, int]) -> Verdict:
+    return _sysctl_check(sysctl, {"net.ipv4.tcp_syncookies": {1}})
+
+
+@check(layer="host", level=3, severity="low", title="reverse-path filtering drops spoofed sources",
+       rationale="Packets whose source could not route back are spoofed; dropping them is cheap protection (7.2.2.4).",
+       remediation="Set net.ipv4.conf.all.rp_filter = 1 (strict) or 2 (loose) in /etc/sysctl.d/.",
+       tags=("sysctl",), clauses=clause("7.2.2.4"), facts=("sysctl",))
+def reverse_path_filter_on(sysctl: dict[str, int]) -> Verdict:
+    return _sysctl_check(sysctl, {"net.ipv4.conf.all.rp_filter": {1, 2}})
+
+
+IDENTITY_MODES = {"/etc/passwd": 0o644, "/etc/group": 0o644, "/etc/shadow": 0o640, "/etc/gshadow": 0o640}
+
+
+@check(layer="host", level=1, severity="high", title="account files are owned by root and not writable by others",
+       rationale="Readable shadow files give away password hashes; writable passwd files give away root (7.2.2.2).",
+       remediation="chown root and chmod 644 /etc/passwd /etc/group, 640 /etc/shadow /etc/gshadow.",
+       tags=("permissions",), clauses=clause("7.2.2.2"), facts=("perms",))
+def identity_files_permissions(perms: dict[str, tuple[int, str, str]]) -> Verdict:
+    wrong = [f"{path} {mode:o} {owner}" for path, (mode, owner, _) in sorted(perms.items())
+             if owner != "root" or mode & ~IDENTITY_MODES.get(path, 0o644)]
+    if not perms:
+        return Verdict.error("no account file could be read")
+    return Verdict.failed("root-owned, at most 644 (passwd, group) and 640 (shadow, gshadow)", "; ".join(wrong)) if wrong \
+        else Verdict.passed(f"{len(perms)} files as expected")
+
+
+@check(layer="host", level=3, severity="low", title="no reboot is pending after updates",
+       rationale="Updated kernels and libraries only protect once running (patching plan, 7.2.2.4).",
+       remediation="Schedule the reboot in a maintenance window (and declare the window in the inventory).",
+       tags=("updates",), clauses=clause("7.2.2.4"), facts=("reboot",))
+def reboot_not_pending(reboot: bool) -> Verdict:
+    return Verdict.failed("no /var/run/reboot-required", "reboot required") if reboot else Verdict.passed("none pending")

@@ -43,7 +43,28 @@ def web(tls=True, old=(), not_after="2027-11-22T00:00:00+00:00", status=200, hea
 
 SAFE = {"strict-transport-security": "max-age=31536000", "x-content-type-options": "nosniff", "x-frame-options": "DENY",
         "server": "nginx"}
+SYSCTL_OK = {"net.ipv4.ip_forward": 0, "net.ipv4.conf.all.accept_redirects": 0, "net.ipv4.conf.all.send_redirects": 0,
+             "net.ipv4.conf.all.accept_source_route": 0, "net.ipv4.tcp_syncookies": 1, "net.ipv4.conf.all.rp_filter": 1}
+
+
+PG_OK = {"installed": True, "hba": [["host", "all", "all", "10.99.20.0/24", "scram-sha-256"]], "listen": ["10.99.30.11"],
+         "datadirs": [("/var/lib/postgresql/15/main", 0o700, "postgres")]}
+PERMS_OK = {"/etc/passwd": (0o644, "root", "root"), "/etc/shadow": (0o640, "root", "shadow")}
+PORTAL = LAB.systems["portal"]
 CASES = {  # check id -> (facts that pass, facts that fail)
+    "kernel_ip_forward_off": ({"sysctl": SYSCTL_OK}, {"sysctl": {**SYSCTL_OK, "net.ipv4.ip_forward": 1}}),
+    "icmp_redirects_ignored": ({"sysctl": SYSCTL_OK}, {"sysctl": {**SYSCTL_OK, "net.ipv4.conf.all.accept_redirects": 1}}),
+    "source_routing_off": ({"sysctl": SYSCTL_OK}, {"sysctl": {**SYSCTL_OK, "net.ipv4.conf.all.accept_source_route": 1}}),
+    "tcp_syncookies_on": ({"sysctl": SYSCTL_OK}, {"sysctl": {**SYSCTL_OK, "net.ipv4.tcp_syncookies": 0}}),
+    "reverse_path_filter_on": ({"sysctl": SYSCTL_OK}, {"sysctl": {**SYSCTL_OK, "net.ipv4.conf.all.rp_filter": 0}}),
+    "identity_files_permissions": ({"perms": PERMS_OK}, {"perms": {**PERMS_OK, "/etc/shadow": (0o644, "root", "shadow")}}),
+    "reboot_not_pending": ({"reboot": False}, {"reboot": True}),
+    "db_no_trust_auth": ({"postgres": PG_OK}, {"postgres": {**PG_OK, "hba": [["host", "all", "all", "0.0.0.0/0", "trust"]]}}),
+    "db_data_dir_private": ({"postgres": PG_OK}, {"postgres": {**PG_OK, "datadirs": [("/var/lib/postgresql/15/main", 0o755, "postgres")]}}),
+    "db_listen_restricted": ({"postgres": PG_OK, "server": SERVER}, {"postgres": {**PG_OK, "listen": ["*"]}, "server": SERVER}),
+    "backup_policy_declared": ({"system": PORTAL}, {"system": LAB.systems["email"]}),
+    "backup_fresh": ({"system": PORTAL, "host_facts": {"backup1": {"backups": {"portal": NOW.timestamp() - 3600}}}, "now": NOW},
+                     {"system": PORTAL, "host_facts": {"backup1": {"backups": {"portal": NOW.timestamp() - 3 * 86400}}}, "now": NOW}),
     "tls_protocols_modern": ({"web": [web()]}, {"web": [web(old=("TLSv1",))]}),
     "tls_certificate_not_expiring": ({"web": [web()], "now": NOW}, {"web": [web(not_after="2026-12-01T00:00:00+00:00")], "now": NOW}),
     "http_redirects_to_https": ({"web": [web(), web(tls=False, status=301, location="https://10.99.10.11/")]},

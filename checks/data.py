@@ -1,0 +1,75 @@
+"""Data-layer checks (TCVN 11930 x.2.4): database access and storage, backups by policy."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from provdc.checks.registry import Verdict, check, clause
+
+
+@check(layer="data", level=2, severity="critical", title="the database requires authentication (no trust)",
+       rationale="A 'trust' rule lets anyone who can connect act as any user (data confidentiality, 7.2.4.2).",
+       remediation="Replace 'trust' by 'scram-sha-256' in pg_hba.conf and reload PostgreSQL.",
+       tags=("database",), clauses=clause("7.2.4.2"), facts=("postgres",))
+def db_no_trust_auth(postgres: dict) -> Verdict:
+    if not postgres["installed"]:
+        return Verdict.not_applicable("no PostgreSQL configuration on this host")
+    trust = [" ".join(rule) for rule in postgres["hba"] if rule and rule[-1] == "trust"
+             or len(rule) >= 4 and "trust" in rule[3:]]
+    return Verdict.failed("no 'trust' method", "; ".join(trust)) if trust else Verdict.passed(f"{len(postgres['hba'])} rules, none trust")
+
+
+@check(layer="data", level=2, severity="high", title="database data directories are private to the database user",
+       rationale="Data files readable by others bypass every database control (7.2.4.2).",
+       remediation="chmod 700 the data directory (owned by postgres).",
+       tags=("database",), clauses=clause("7.2.4.2"), facts=("postgres",))
+def db_data_dir_private(postgres: dict) -> Verdict:
+    if not postgres["datadirs"]:
+        return Verdict.not_applicable("no PostgreSQL data directory on this host")
+    loose = [f"{path} {mode:o} {owner}" for path, mode, owner in postgres["datadirs"] if mode & 0o077]
+    return Verdict.failed("mode 700", "; ".join(loose)) if loose else Verdict.passed("mode 700")
+
+
+@check(layer="data", level=3, severity="medium", title="the database listens only on the server's own address",
+       rationale="Database servers are reachable only from the application zone (TT 12 §II.1.a; DAT-07).",
+       remediation="Set listen_addresses to the server's address (not '*') in postgresql.conf.",
+       tags=("database",), clauses=clause("7.2.4.2"), facts=("postgres", "server"))
+def db_listen_restricted(postgres: dict, server) -> Verdict:
+    if not postgres["listen"]:
+        return Verdict.not_applicable("no listen_addresses setting (PostgreSQL not configured here)")
+    value = postgres["listen"][0]
+    ok = "*" not in value and "0.0.0.0" not in value
+    return Verdict.passed(f"listen_addresses '{value}'") if ok else Verdict.failed(f"'{server.address}' or localhost", f"'{value}'")
+
+
+@check(layer="data", level=1, severity="high", title="a backup policy with an off-host target is declared",
+       rationale="At least configuration, databases and business data are backed up (7.2.4.3), away from the source (DAT-02).",
+       remediation="Declare backup (max_age_hours, target) for the system in the inventory and schedule the job.",
+       tags=("backup",), clauses=clause("7.2.4.3"), facts=("system",), scope="system")
+def backup_policy_declared(system) -> Verdict:
+    b = system.backup
+    return Verdict.passed(f"every {b.max_age_hours} h to {b.target}") if b and b.target else \
+        Verdict.failed("backup.target and max_age_hours", "no backup policy")
+
+
+@check(layer="data", level=1, severity="high", title="the latest backup is fresher than the policy",
+       rationale="A backup older than its policy is a loss window nobody accepted (7.2.4.3).",
+       remediation="Fix the backup job; its sets go to /var/backups/provdc/<system> on the target host.",
+       tags=("backup",), clauses=clause("7.2.4.3"), facts=("system", "host_facts", "now"), scope="system")
+def backup_fresh(system, host_facts: dict, now: datetime) -> Verdict:
+    b = system.backup
+    if b is None or b.target is None:
+        return Verdict.not_applicable("no backup policy declared (see backup_policy_declared)")
+    target = host_facts.get(b.target)
+    if target is None:
+        return Verdict.error(f"the backup host {b.target} was not audited in this run, or could not be reached")
+    sets = target.get("backups")
+    if sets is None or isinstance(sets, Exception):
+        return Verdict.error(f"backups on {b.target} could not be read: {sets}")
+    if system.id not in sets:
+        return Verdict.failed(f"{b.target}:/var/backups/provdc/{system.id}", "no backup set")
+    age_h = (now.timestamp() - sets[system.id]) / 3600
+    found = f"latest {age_h:.1f} h ago on {b.target}"
+    return Verdict.passed(found) if age_h <= b.max_age_hours else Verdict.failed(f"<= {b.max_age_hours} h", found)
+
+
