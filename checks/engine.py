@@ -15,12 +15,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any
 
-from provdc.checks import application, data, design, governance, host  # noqa: F401 - importing registers the checks
+from provdc.checks import application, data, design, governance, host, network  # noqa: F401 - registers the checks
 from provdc.checks.facts import FACT_SCRIPT, FactError, parse_facts
 from provdc.checks.probes import probe_service
 from provdc.checks.registry import DEFAULT, Check, CheckRegistry, Verdict
 from provdc.checks.results import AppliedWaiver, AuditRun, Finding, Status, WaiverRecord
 from provdc.inventory import Inventory, model
+from provdc.lab.guard import require_lab_routed
 from provdc.secrets import SecretRef
 
 CONTEXT_FACTS = {"server", "level", "inv", "system", "today"}
@@ -122,6 +123,7 @@ def _host_findings(inv: Inventory, checks: list[Check], opts: Options, progress:
         gathered = dict(zip([s.id for s in servers], pool.map(lambda s: gather(inv, s, opts.timeout), servers)))
     if gathered_out is not None:
         gathered_out.update({sid: hf.facts for sid, hf in gathered.items() if hf.error is None})
+    scan = network_view.get("open", {}) if (network_view := gathered_out.get("__network__", {}) if gathered_out else {}) else {}
     findings, partial = [], False
     for s in servers:
         hf = gathered[s.id]
@@ -129,6 +131,8 @@ def _host_findings(inv: Inventory, checks: list[Check], opts: Options, progress:
         progress(f"{s.id}: facts in {hf.seconds:.2f} s" + (f" ({hf.error})" if hf.error else ""))
         partial |= hf.error is not None
         values = {**hf.facts, "server": s, "level": level, "inv": inv, "now": datetime.now(timezone.utc)}
+        if s.id in scan:
+            values["open_ports"] = scan[s.id]
         for c in checks:
             t = time.perf_counter()
             if c.level > level:
@@ -157,13 +161,14 @@ def _system_findings(inv: Inventory, checks: list[Check], opts: Options, host_fa
     return out
 
 
-def _inventory_findings(inv: Inventory, checks: list[Check], opts: Options) -> list[Finding]:
+def _inventory_findings(inv: Inventory, checks: list[Check], opts: Options, net: dict | None) -> list[Finding]:
     level = max((s.level for s in inv.doc.systems), default=1)
     out = []
     for c in checks:
         t = time.perf_counter()
+        values = {"inv": inv, "today": opts.today, **({"network": net} if net is not None else {})}
         verdict = (Verdict.not_applicable(f"applies from level {c.level}; the highest level here is {level}")
-                   if c.level > level else _judge(c, {"inv": inv, "today": opts.today}))
+                   if c.level > level else _judge(c, values))
         out.append(_finding(c, verdict, None, None, time.perf_counter() - t, "inventory design"))
     return out
 
@@ -214,12 +219,18 @@ def run_audit(inv: Inventory, opts: Options = Options(), registry: CheckRegistry
               progress: Callable[[str], None] = lambda _: None) -> AuditRun:
     started = datetime.now(timezone.utc)
     selected = [c for c in registry if _selected(c, opts)]
+    if any(c.scope == "host" or "network" in c.facts for c in selected):
+        require_lab_routed(inv, "audit")
     host_checks = [c for c in selected if c.scope == "host"]
     host_facts: dict[str, dict] = {}
+    if any("open_ports" in c.facts or "network" in c.facts for c in selected):
+        servers = [sv for sv in inv.doc.servers if opts.hosts is None or sv.id in opts.hosts]
+        progress("nmap: scanning the zones")
+        host_facts["__network__"] = network.gather_network(inv, servers, sweep=opts.hosts is None and opts.systems is None)
     findings, partial = _host_findings(inv, host_checks, opts, progress, host_facts)
     findings += _system_findings(inv, [c for c in selected if c.scope == "system"], opts, host_facts)
     if opts.hosts is None and opts.systems is None:
-        findings += _inventory_findings(inv, [c for c in selected if c.scope == "inventory"], opts)
+        findings += _inventory_findings(inv, [c for c in selected if c.scope == "inventory"], opts, host_facts.get("__network__"))
     waivers = [*inv.doc.waivers, *opts.waivers]
     findings = apply_waivers(findings, waivers, inv, opts.today)
     return AuditRun(province=inv.province.id, started=started, finished=datetime.now(timezone.utc), partial=partial,

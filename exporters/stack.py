@@ -19,6 +19,7 @@ from pathlib import Path
 from provdc.errors import ProvdcError
 from provdc.exporters import monitoring, promapi
 from provdc.inventory import Inventory, load_inventory
+from provdc.lab.guard import require_lab_routed
 from provdc.proc import alive, spawn_detached, stop
 
 BINARIES = {"prometheus": "/usr/bin/prometheus", "blackbox": "/usr/bin/prometheus-blackbox-exporter",
@@ -62,6 +63,7 @@ def _read_state(run_dir: Path) -> dict | None:
 def up(path: Path, run_dir: Path | None = None, settings: monitoring.Settings = monitoring.Settings(),
        audit_results: Path | None = None, progress=lambda _: None) -> Stack:
     inv = load_inventory(path)
+    require_lab_routed(inv, "start probing")
     run_dir = run_dir or default_run_dir(inv)
     state = _read_state(run_dir)
     if state and any(alive(pid) for pid in state["pids"].values()):

@@ -163,6 +163,9 @@ def attach(path: str | Path) -> Lab:
     state = json.loads(paths.state.read_text())
     if not state.get("complete"):
         raise LabError(f"lab '{plan.prefix}' did not finish coming up; run `provdc lab down {path}`")
+    from provdc.lab.guard import require_lab_routed
+
+    require_lab_routed(inv, "use the lab")  # its state says up, but its routes must really be there
     return Lab(inv, plan, paths, {k: int(v) for k, v in state["anchors"].items()})
 
 

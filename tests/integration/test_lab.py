@@ -266,3 +266,25 @@ def test_demo_runs_every_stage_and_tears_down(mini_lab_path, tmp_path):
                   "monitor: down", "lab: down", "demo finished"):
         assert stage in r.stdout
     assert _lab_leftovers(mini_lab_path) == []
+
+
+def test_nothing_is_sent_to_a_lab_inventory_whose_twin_is_down(mini_lab_path):
+    """The network rule: with the twin down, its addresses would leave by the default route."""
+    from provdc.checks.engine import Options, run_audit
+    from provdc.errors import ScopeError
+    from provdc.exporters import stack
+    from provdc.inventory import load_inventory
+    from provdc.lab.guard import lab_is_routed
+
+    inv = load_inventory(mini_lab_path)
+    assert not lab_is_routed(inv)
+    with pytest.raises(ScopeError, match="twin is not up"):
+        run_audit(inv, Options(layers={"host"}))
+    with pytest.raises(ScopeError, match="twin is not up"):
+        run_audit(inv, Options(layers={"network"}))
+    with pytest.raises(ScopeError, match="twin is not up"):
+        stack.up(mini_lab_path)
+    run = run_audit(inv, Options(layers={"governance"}))  # inventory evidence only: allowed
+    assert run.findings == [] or all(f.host is None for f in run.findings)
+    twin.up(mini_lab_path)
+    assert lab_is_routed(inv)

@@ -51,7 +51,14 @@ PG_OK = {"installed": True, "hba": [["host", "all", "all", "10.99.20.0/24", "scr
          "datadirs": [("/var/lib/postgresql/15/main", 0o700, "postgres")]}
 PERMS_OK = {"/etc/passwd": (0o644, "root", "root"), "/etc/shadow": (0o640, "root", "shadow")}
 PORTAL = LAB.systems["portal"]
+EXPOSED = SERVER.model_copy(update={"services": [svc.model_copy(update={"from_": ["wan"]}) if svc.kind == "ssh" else svc
+                                                   for svc in SERVER.services]})
 CASES = {  # check id -> (facts that pass, facts that fail)
+    "open_ports_match_declared": ({"open_ports": {22, 5432}, "server": SERVER}, {"open_ports": {22, 5432, 3306}, "server": SERVER}),
+    "no_plaintext_management": ({"open_ports": {22}}, {"open_ports": {22, 23}}),
+    "admin_services_not_exposed": ({"server": SERVER}, {"server": EXPOSED}),
+    "unknown_hosts_in_zones": ({"network": {"alive": {"db": []}, "known": set()}},
+                               {"network": {"alive": {"db": ["10.99.30.99"]}, "known": set()}}),
     "kernel_ip_forward_off": ({"sysctl": SYSCTL_OK}, {"sysctl": {**SYSCTL_OK, "net.ipv4.ip_forward": 1}}),
     "icmp_redirects_ignored": ({"sysctl": SYSCTL_OK}, {"sysctl": {**SYSCTL_OK, "net.ipv4.conf.all.accept_redirects": 1}}),
     "source_routing_off": ({"sysctl": SYSCTL_OK}, {"sysctl": {**SYSCTL_OK, "net.ipv4.conf.all.accept_source_route": 1}}),
