@@ -15,6 +15,9 @@ from typing import Any
 FACT_SCRIPT = r"""
 export LC_ALL=C PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 s() { echo "==> $1"; }
+# processes of this host only: a lab host shares the PID table with its neighbours, but not its
+# network namespace (on a real server every process is in it, so nothing changes there)
+running() { me=$(readlink /proc/self/ns/net); for p in $(pidof "$1"); do [ "$(readlink /proc/$p/ns/net)" = "$me" ] && return 0; done; return 1; }
 s sshd;        sshd -T 2>&1
 s passwd;      cat /etc/passwd
 s shadow;      awk -F: '{ st = ($2 == "") ? "EMPTY" : (($2 ~ /^[!*]/) ? "LOCKED" : "SET"); print $1 ":" st }' /etc/shadow
@@ -24,10 +27,10 @@ s faillock;    grep -Ev '^[[:space:]]*(#|$)' /etc/security/faillock.conf 2>/dev/
 s tmout;       grep -rhsE '^[^#]*TMOUT=' /etc/profile /etc/profile.d/ /etc/bash.bashrc
 s listening;   ss -Htlnu 2>&1
 s nft;         if command -v nft >/dev/null; then nft list ruleset 2>&1; else echo "NFT-MISSING"; fi
-s ntp;         grep -hE '^[[:space:]]*(server|pool)[[:space:]]' /etc/chrony/chrony.conf /etc/chrony/sources.d/*.sources 2>/dev/null; grep -hE '^NTP=' /etc/systemd/timesyncd.conf /etc/systemd/timesyncd.conf.d/*.conf 2>/dev/null; pidof chronyd systemd-timesyncd >/dev/null && echo "DAEMON-RUNNING"
+s ntp;         grep -hE '^[[:space:]]*(server|pool)[[:space:]]' /etc/chrony/chrony.conf /etc/chrony/sources.d/*.sources 2>/dev/null; grep -hE '^NTP=' /etc/systemd/timesyncd.conf /etc/systemd/timesyncd.conf.d/*.conf 2>/dev/null; { running chronyd || running systemd-timesyncd; } && echo "DAEMON-RUNNING"
 s journald;    grep -hE '^[[:space:]]*(Storage|MaxRetentionSec|MaxFileSec)=' /etc/systemd/journald.conf /etc/systemd/journald.conf.d/*.conf 2>/dev/null
 s logrotate;   grep -hE '^[[:space:]]*(rotate|daily|weekly|monthly|yearly)([[:space:]]|$)' /etc/logrotate.conf 2>/dev/null
-s auditd;      pidof auditd >/dev/null && echo RUNNING || echo STOPPED; ls /etc/audit/rules.d/ 2>/dev/null
+s auditd;      running auditd && echo RUNNING || echo STOPPED; ls /etc/audit/rules.d/ 2>/dev/null
 s world_writable; find /etc /usr/bin /usr/sbin /usr/local /usr/lib/systemd -xdev -type f -perm -0002 2>/dev/null | head -50
 s suid;        find /usr/bin /usr/sbin /usr/local/bin /usr/local/sbin -xdev -type f -perm -4000 2>/dev/null
 s os;          . /etc/os-release 2>/dev/null; echo "$ID $VERSION_ID"
