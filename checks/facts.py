@@ -17,28 +17,29 @@ export LC_ALL=C PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bi
 s() { echo "==> $1"; }
 # processes of this host only: a lab host shares the PID table with its neighbours, but not its
 # network namespace (on a real server every process is in it, so nothing changes there)
+t() { timeout 10 "$@"; }  # per-fact timeout: a hung command costs one fact (ERROR), not the host
 running() { me=$(readlink /proc/self/ns/net); for p in $(pidof "$1"); do [ "$(readlink /proc/$p/ns/net)" = "$me" ] && return 0; done; return 1; }
-s sshd;        sshd -T 2>&1
+s sshd;        t sshd -T 2>&1
 s passwd;      cat /etc/passwd
 s shadow;      awk -F: '{ st = ($2 == "") ? "EMPTY" : (($2 ~ /^[!*]/) ? "LOCKED" : "SET"); print $1 ":" st }' /etc/shadow
 s login_defs;  grep -E '^[[:space:]]*(PASS_MAX_DAYS|PASS_MIN_DAYS|PASS_WARN_AGE)' /etc/login.defs
 s pwquality;   cat /etc/security/pwquality.conf /etc/security/pwquality.conf.d/*.conf 2>/dev/null | grep -Ev '^[[:space:]]*(#|$)'
 s faillock;    grep -Ev '^[[:space:]]*(#|$)' /etc/security/faillock.conf 2>/dev/null; grep -h pam_faillock /etc/pam.d/common-auth 2>/dev/null
 s tmout;       grep -rhsE '^[^#]*TMOUT=' /etc/profile /etc/profile.d/ /etc/bash.bashrc
-s listening;   ss -Htlnu 2>&1
-s nft;         if command -v nft >/dev/null; then nft list ruleset 2>&1; else echo "NFT-MISSING"; fi
+s listening;   t ss -Htlnu 2>&1
+s nft;         if command -v nft >/dev/null; then t nft list ruleset 2>&1; else echo "NFT-MISSING"; fi
 s ntp;         grep -hE '^[[:space:]]*(server|pool)[[:space:]]' /etc/chrony/chrony.conf /etc/chrony/sources.d/*.sources 2>/dev/null; grep -hE '^NTP=' /etc/systemd/timesyncd.conf /etc/systemd/timesyncd.conf.d/*.conf 2>/dev/null; { running chronyd || running systemd-timesyncd; } && echo "DAEMON-RUNNING"
 s journald;    grep -hE '^[[:space:]]*(Storage|MaxRetentionSec|MaxFileSec)=' /etc/systemd/journald.conf /etc/systemd/journald.conf.d/*.conf 2>/dev/null
 s logrotate;   grep -hE '^[[:space:]]*(rotate|daily|weekly|monthly|yearly)([[:space:]]|$)' /etc/logrotate.conf 2>/dev/null
 s auditd;      running auditd && echo RUNNING || echo STOPPED; ls /etc/audit/rules.d/ 2>/dev/null
-s world_writable; find /etc /usr/bin /usr/sbin /usr/local /usr/lib/systemd -xdev -type f -perm -0002 2>/dev/null | head -50
-s suid;        find /usr/bin /usr/sbin /usr/local/bin /usr/local/sbin -xdev -type f -perm -4000 2>/dev/null
+s world_writable; t find /etc /usr/bin /usr/sbin /usr/local /usr/lib/systemd -xdev -type f -perm -0002 2>/dev/null | head -50
+s suid;        t find /usr/bin /usr/sbin /usr/local/bin /usr/local/sbin -xdev -type f -perm -4000 2>/dev/null
 s os;          . /etc/os-release 2>/dev/null; echo "$ID $VERSION_ID"
 s sysctl;      sysctl net.ipv4.ip_forward net.ipv4.conf.all.accept_redirects net.ipv4.conf.all.send_redirects net.ipv4.conf.all.accept_source_route net.ipv4.tcp_syncookies net.ipv4.conf.all.rp_filter 2>/dev/null
 s perms;       stat -c '%n %a %U %G' /etc/passwd /etc/shadow /etc/group /etc/gshadow 2>/dev/null
 s reboot;      test -e /var/run/reboot-required && echo REBOOT-REQUIRED; true
 s postgres;    for f in /etc/postgresql/*/main/pg_hba.conf; do [ -f "$f" ] && grep -Ev '^[[:space:]]*(#|$)' "$f" | sed 's/^/hba /'; done; for f in /etc/postgresql/*/main/postgresql.conf; do [ -f "$f" ] && grep -E '^[[:space:]]*listen_addresses' "$f" | sed 's/^/conf /'; done; for d in /var/lib/postgresql/*/main; do [ -d "$d" ] && stat -c 'datadir %n %a %U' "$d"; done; true
-s backups;     find /var/backups/provdc -mindepth 1 -maxdepth 1 -printf '%f %T@\n' 2>/dev/null; true
+s backups;     t find /var/backups/provdc -mindepth 1 -maxdepth 1 -printf '%f %T@\n' 2>/dev/null; true
 s end
 """
 

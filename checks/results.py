@@ -119,3 +119,13 @@ def score(findings: list[Finding], *, waivers_count_as_pass: bool = True) -> flo
 def layer_scores(run: AuditRun, *, waivers_count_as_pass: bool = True) -> dict[str, float | None]:
     return {layer: score([f for f in run.findings if f.layer == layer], waivers_count_as_pass=waivers_count_as_pass)
             for layer in LAYERS}
+
+
+def grouped_scores(run: AuditRun, groups: dict[str, set[str]]) -> dict[str, tuple[float | None, float | None]]:
+    """Scores (with, without waivers) of the findings of each group, a group being a set of
+    host and system ids (e.g. a system's servers and itself, or an agency's servers)."""
+    out = {}
+    for name, members in groups.items():
+        findings = [f for f in run.findings if f.host in members or f.system in members]
+        out[name] = (score(findings), score(findings, waivers_count_as_pass=False))
+    return out

@@ -553,7 +553,7 @@ def audit_run(path: Path, layers: tuple[str, ...], systems: tuple[str, ...], lim
         results_dir.mkdir(parents=True, exist_ok=True)
         _write_atomically(results_dir / f"audit-{run.finished:%Y%m%dT%H%M%SZ}.json", run.to_json())
     if fmt == "table" and not output:
-        _print_findings(run)
+        _print_findings(run, inv)
     else:
         text = _audit_text(run, fmt)
         if output:
@@ -609,7 +609,23 @@ def audit_diff(old: Path, new: Path, as_json: bool) -> None:
     sys.exit(3 if d.new_failures else 0)
 
 
-def _print_findings(run) -> None:
+def _audit_groups(inv) -> dict[str, dict[str, set[str]]]:
+    """Systems, levels and agencies as sets of host and system ids, for grouped scores."""
+    systems = {s.id: {s.id, *s.servers} for s in inv.doc.systems}
+    levels: dict[str, set[str]] = {}
+    for s in inv.doc.systems:
+        levels.setdefault(f"level {s.level}", set()).update(systems[s.id])
+    agencies: dict[str, set[str]] = {}
+    for srv in inv.doc.servers:
+        if srv.owner:
+            agencies.setdefault(srv.owner, set()).add(srv.id)
+    for s in inv.doc.systems:
+        if s.owner:
+            agencies.setdefault(s.owner, set()).add(s.id)
+    return {"system": systems, "level": levels, "agency": agencies}
+
+
+def _print_findings(run, inv=None) -> None:
     from collections import Counter
 
     from provdc.checks.results import layer_scores
@@ -626,7 +642,15 @@ def _print_findings(run) -> None:
     counts = Counter(f.status.value for f in run.findings)
     out.print("  ".join(f"{k} {v}" for k, v in sorted(counts.items())) + (" — [red]partial run[/]" if run.partial else ""))
     scores = layer_scores(run)
-    out.print("scores (waivers counted): " + ", ".join(f"{k} {v:.0%}" for k, v in scores.items() if v is not None))
+    out.print("scores by layer (waivers counted): " + ", ".join(f"{k} {v:.0%}" for k, v in scores.items() if v is not None))
+    if inv is not None:
+        from provdc.checks.results import grouped_scores
+
+        for kind, groups in _audit_groups(inv).items():
+            pairs = grouped_scores(run, groups)
+            out.print(f"scores by {kind} (with / without waivers): " + ", ".join(
+                f"{k} {w:.0%}/{wo:.0%}" for k, (w, wo) in pairs.items() if w is not None))
+    out.print("score = weight of passed / weight of passed, failed and errored checks; critical 10, high 5, medium 3, low 1")
 
 
 # ---------------------------------------------------------------------------------- report

@@ -114,6 +114,21 @@ def run_demo(inventory_path: Path, console: Console, *, keep: bool = False, out_
             raise RuntimeError(f"only {listening}/{declared} declared services listen")
         return f"{listening}/{declared} declared services listening, {sum(link.up for link in links)}/{len(links)} links up"
 
+    def audit() -> str:
+        from collections import Counter
+
+        from provdc.checks.engine import Options, run_audit
+        from provdc.checks.results import layer_scores
+
+        run = run_audit(holder["inv"], Options())  # type: ignore[arg-type]
+        audits = out_dir / "audits"
+        audits.mkdir(parents=True, exist_ok=True)
+        (audits / f"audit-{run.finished:%Y%m%dT%H%M%SZ}.json").write_text(run.to_json(), encoding="utf-8")
+        holder["audits"] = audits
+        counts = Counter(f.status.value for f in run.findings)
+        scores = ", ".join(f"{k} {v:.0%}" for k, v in layer_scores(run).items() if v is not None)
+        return f"{len(run.findings)} findings ({counts['PASS']} PASS, {counts['FAIL']} FAIL, {counts['ERROR']} ERROR); scores {scores}"
+
     def monitor_up() -> str:
         from provdc.exporters import stack
         from provdc.exporters.monitoring import Settings
@@ -163,7 +178,8 @@ def run_demo(inventory_path: Path, console: Console, *, keep: bool = False, out_
         from provdc.reports.compute import Period
 
         period = Period(holder["monitor_start"], datetime.now(timezone.utc))  # type: ignore[arg-type]
-        data = collect.collect(holder["inv"], holder["stack"].prometheus_url, period)  # type: ignore[arg-type,attr-defined]
+        data = collect.collect(holder["inv"], holder["stack"].prometheus_url, period,  # type: ignore[arg-type,attr-defined]
+                               holder.get("audits"))  # type: ignore[arg-type]
         written = [f for lang in ("vi", "en") for f in render.write([data], "pdf", lang, out_dir)]
         holder["reports"] = written
         summary = f"{len(written)} files in {out_dir} (html and pdf, vi and en)"
@@ -180,6 +196,7 @@ def run_demo(inventory_path: Path, console: Console, *, keep: bool = False, out_
         if holder["inv"].doc.lab is not None:  # type: ignore[attr-defined]
             runner.run("lab: up (digital twin)", lab_up)
             runner.run("lab: every declared service listens", lab_check)
+            runner.run("audit: four layers, gated by level (before provisioning)", audit)
             runner.run("monitor: up (Prometheus, blackbox, snmp, provdc exporters)", monitor_up)
             runner.run("lab: planned load and fault", planned_fault)
             runner.run("monitor: the fault is in Prometheus", monitoring_saw_it)

@@ -93,3 +93,24 @@ def test_governance_checks_on_the_lab_inventory(lab):
     assert (v[("d14_assessment_fresh", "portal")], v[("d14_assessment_fresh", "mcdt")]) == (Status.PASS, Status.FAIL)
     assert (v[("d14_national_monitoring", "lgsp")], v[("d14_national_monitoring", "mcdt")]) == (Status.PASS, Status.FAIL)
     assert (v[("level_approval_recorded", "portal")], v[("level_approval_recorded", "lgsp")]) == (Status.PASS, Status.FAIL)
+
+
+def test_dr_site_distance_at_level_5(lab):
+    from provdc.checks import design
+    from provdc.checks.registry import DEFAULT, CheckRegistry
+    from provdc.inventory.model import Location, Site, SiteKind
+
+    only = CheckRegistry()
+    only.add(DEFAULT["dr_site_distance"])
+    inv = lab.inventory
+    level5 = [s.model_copy(update={"level": 5}) if s.id == "portal" else s for s in inv.doc.systems]
+    dc = inv.sites["dc"]
+    near = Site(id="dr", name="DR", kind=SiteKind.backup, location=Location(lat=dc.location.lat + 0.1, lon=dc.location.lon))
+    far = near.model_copy(update={"location": Location(lat=dc.location.lat + 0.5, lon=dc.location.lon)})
+    verdict = {}
+    for name, site in (("near", near), ("far", far)):
+        variant = _variant(inv, systems=level5, sites=[*inv.doc.sites, site])
+        verdict[name] = run_audit(variant, Options(), registry=only).findings[0]
+    assert verdict["near"].status is Status.FAIL and verdict["near"].found.startswith("11.")   # 0.1 degree = 11.1 km
+    assert verdict["far"].status is Status.PASS
+    assert design.haversine_km(dc.location, far.location) > 30
