@@ -138,7 +138,8 @@ def run_demo(inventory_path: Path, console: Console, *, keep: bool = False, out_
         holder["stack"] = running
         holder["monitor_start"] = datetime.now(timezone.utc)
         if not keep:
-            runner.on_exit("monitor: down", lambda: "stopped " + ", ".join(stack.down(inventory_path, work / "monitor")))
+            # the demo's time series served its reports; a user's `monitor down` keeps them
+            runner.on_exit("monitor: down", lambda: "stopped " + ", ".join(stack.down(inventory_path, work / "monitor", purge=True)))
         expected = len(stack.target_health(running)) if _wait(lambda: len(stack.target_health(running)) > 0, 20) else 0
         _wait(lambda: sum(t["health"] == "up" for t in stack.target_health(running)) == expected, 30)
         up = sum(t["health"] == "up" for t in stack.target_health(running))

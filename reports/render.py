@@ -119,7 +119,7 @@ def _security_view(r: ProvinceReport, loc: Locale) -> dict[str, Any] | None:
         return {"with": loc.percent(p[0], 1), "without": loc.percent(p[1], 1)}
 
     def finding(f):
-        return {"check": f.check, "host": f.host or "—", "severity": f.severity, "status": f.status.value,
+        return {"check": f.check, "host": f.host or f.system or "—", "severity": f.severity, "status": f.status.value,
                 "found": f.found, "remediation": f.remediation}
 
     return {
