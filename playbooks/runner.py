@@ -1,0 +1,99 @@
+"""`provdc provision`: the inventory becomes an Ansible inventory and site.yml runs through
+ansible-runner, with live per-host progress, a summary and the run's artifacts kept.
+
+Exit codes: 0 every host converged, 4 some host failed or was unreachable, 1 a tool error.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from provdc.errors import ProvdcError
+from provdc.inventory import Inventory
+from provdc.inventory.exports import to_ansible_dict
+from provdc.secrets import redact
+
+PLAYBOOKS = Path(__file__).resolve().parent
+
+
+@dataclass
+class HostSummary:
+    ok: int = 0
+    changed: int = 0
+    failed: int = 0
+    unreachable: int = 0
+    skipped: int = 0
+
+
+@dataclass
+class ProvisionResult:
+    status: str
+    rc: int
+    run_dir: Path
+    hosts: dict[str, HostSummary] = field(default_factory=dict)
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.status == "successful" and not any(h.failed or h.unreachable for h in self.hosts.values()) else 4
+
+
+def ansible_inventory(inv: Inventory) -> dict:
+    """The generated inventory plus connection settings: strict host keys from the inventory."""
+    data = to_ansible_dict(inv)
+    for host_id, hv in data["all"]["hosts"].items():
+        known = inv.servers[host_id].ssh.known_hosts
+        if known:
+            hv["ansible_ssh_common_args"] = f"-o UserKnownHostsFile={known} -o StrictHostKeyChecking=yes -o IdentitiesOnly=yes"
+    return data
+
+
+def provision(inv: Inventory, *, check: bool = False, diff: bool = False, limit: str | None = None,
+              tags: list[str] | None = None, forks: int | None = None, runs_dir: Path = Path("/var/lib/provdc/runs"),
+              on_event: Callable[[str, str, str], None] = lambda host, task, state: None) -> ProvisionResult:
+    import ansible_runner
+
+    run_dir = runs_dir / f"{inv.province.id}-{datetime.now(timezone.utc):%Y%m%dT%H%M%S%fZ}"
+    (run_dir / "private").mkdir(parents=True, exist_ok=True, mode=0o700)  # runner needs it to exist
+    bin_dir = str(Path(sys.executable).parent)
+    env = {
+        # ansible-runner runs `ansible-playbook` from PATH: the interpreter's own bin comes first
+        "PATH": f"{bin_dir}:{os.environ.get('PATH', '/usr/bin:/bin')}",
+        "ANSIBLE_PIPELINING": "True",
+        # setting ssh_args replaces Ansible's defaults, so ControlMaster/ControlPersist are repeated
+        "ANSIBLE_SSH_ARGS": "-o ControlMaster=auto -o ControlPersist=60s",
+        "ANSIBLE_SSH_CONTROL_PATH_DIR": str(run_dir / "cp"),
+        "ANSIBLE_HOST_KEY_CHECKING": "True",
+        "ANSIBLE_HOME": str(run_dir / "ansible-home"),
+        "ANSIBLE_LOCAL_TEMP": str(run_dir / "tmp"),
+        "ANSIBLE_RETRY_FILES_ENABLED": "False",
+        "ANSIBLE_ROLES_PATH": str(PLAYBOOKS / "roles"),
+        "ANSIBLE_NOCOLOR": "True",
+    }
+    cmdline = " ".join(x for x in ("--check" if check else "", "--diff" if diff else "") if x)
+
+    def handler(event: dict) -> bool:
+        data = event.get("event_data", {})
+        kind = event.get("event", "")
+        state = {"runner_on_ok": "changed" if data.get("res", {}).get("changed") else "ok", "runner_on_failed": "failed",
+                 "runner_on_unreachable": "unreachable", "runner_on_skipped": "skipped"}.get(kind)
+        if state and data.get("host"):
+            on_event(data["host"], data.get("task", ""), state)
+        return True
+
+    r = ansible_runner.run(private_data_dir=str(run_dir / "private"), project_dir=str(PLAYBOOKS), playbook="site.yml",
+                           inventory=ansible_inventory(inv), limit=limit, tags=",".join(tags) if tags else None,
+                           forks=forks or max(1, len(inv.servers)), envvars=env, cmdline=cmdline or None,
+                           event_handler=handler, quiet=True, rotate_artifacts=20)
+    if r.status not in ("successful", "failed") or r.stats is None:
+        stdout = redact((r.stdout.read() if hasattr(r.stdout, "read") else "")[-800:])
+        raise ProvdcError(f"ansible-runner ended '{r.status}' (rc {r.rc}): {stdout}")
+    hosts: dict[str, HostSummary] = {}
+    for key, attr in (("ok", "ok"), ("changed", "changed"), ("failures", "failed"), ("dark", "unreachable"), ("skipped", "skipped")):
+        for host, count in (r.stats.get(key) or {}).items():
+            setattr(hosts.setdefault(host, HostSummary()), attr, count)
+    return ProvisionResult(r.status, r.rc, run_dir, hosts)
