@@ -42,6 +42,14 @@ class ProvisionResult:
         return 0 if self.status == "successful" and not any(h.failed or h.unreachable for h in self.hosts.values()) else 4
 
 
+def _control_dir(run_dir: Path) -> Path:
+    import hashlib
+
+    path = Path("/run/provdc/cp") / hashlib.sha256(str(run_dir).encode()).hexdigest()[:10]
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return path
+
+
 def ansible_inventory(inv: Inventory) -> dict:
     """The generated inventory plus connection settings: strict host keys from the inventory."""
     data = to_ansible_dict(inv)
@@ -66,7 +74,9 @@ def provision(inv: Inventory, *, check: bool = False, diff: bool = False, limit:
         "ANSIBLE_PIPELINING": "True",
         # setting ssh_args replaces Ansible's defaults, so ControlMaster/ControlPersist are repeated
         "ANSIBLE_SSH_ARGS": "-o ControlMaster=auto -o ControlPersist=60s",
-        "ANSIBLE_SSH_CONTROL_PATH_DIR": str(run_dir / "cp"),
+        # control sockets live in a short directory: a socket path over 108 bytes makes every host
+        # look unreachable (deep run directories, such as test temp paths, exceed it)
+        "ANSIBLE_SSH_CONTROL_PATH_DIR": str(_control_dir(run_dir)),
         "ANSIBLE_HOST_KEY_CHECKING": "True",
         "ANSIBLE_HOME": str(run_dir / "ansible-home"),
         "ANSIBLE_LOCAL_TEMP": str(run_dir / "tmp"),

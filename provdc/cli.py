@@ -72,7 +72,8 @@ def main(ctx: click.Context, debug: bool) -> None:
                   up, down, status, ssh, fault (stop, start, link-down, link-up, saturate)
       exporter    serve provdc's Prometheus metrics (inventory, contracts, SLA targets, audits)
       monitor     config, up, down, status: Prometheus + blackbox + snmp exporters from the inventory
-      audit       four-layer security checks gated by level (in progress: host, design, governance)
+      provision   harden the servers through ansible-runner (in progress: sshd, sysctl, passwords, shell, logs)
+      audit       four-layer security checks gated by level, every output format, diffs
       report      monthly compliance report (uptime, link load, audit, connectivity), vi or en
 
     \b
@@ -469,6 +470,71 @@ def monitor_status(path: Path, run_dir: Path | None) -> None:
     out.print(t)
     up = sum(r["health"] == "up" for r in rows)
     out.print(f"{up}/{len(rows)} targets up")
+
+
+# ------------------------------------------------------------------------------- provision
+
+def _remediation_tags(path: Path) -> list[str]:
+    """The provisioning tags that fix the checks that failed in an audit results file."""
+    from provdc.checks.engine import DEFAULT
+    from provdc.checks.results import load_run
+
+    try:
+        run = load_run(path)
+    except ValueError as exc:
+        raise ProvdcError(str(exc)) from None
+    failed = {f.check for f in run.findings if f.status.value == "FAIL"}
+    return sorted({tag for check_id in failed if check_id in DEFAULT for tag in DEFAULT[check_id].tags})
+
+
+@main.command()
+@click.argument("path", type=click.Path(exists=True, path_type=Path), metavar="PATH")
+@click.option("--check", "check_mode", is_flag=True, help="Dry run: report what would change, change nothing.")
+@click.option("--diff", is_flag=True, help="Show file differences.")
+@click.option("--limit", help="Only these hosts or groups (Ansible pattern, e.g. role_web or db1,db2).")
+@click.option("--tags", help="Only these roles (comma-separated tags: sshd, sysctl, password_policy, shell, logging).")
+@click.option("--forks", type=click.IntRange(1, 500), help="Parallel hosts (default: all of them).")
+@click.option("--remediate", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Apply only the fixes for the checks that FAILed in this audit results file.")
+@click.option("--runs-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("/var/lib/provdc/runs"),
+              show_default=True, help="Where each run's artifacts are kept.")
+def provision(path: Path, check_mode: bool, diff: bool, limit: str | None, tags: str | None, forks: int | None,
+              remediate: Path | None, runs_dir: Path) -> None:
+    """Provision the servers of PATH with the project's roles through ansible-runner.
+
+    Exit 0 when every host converged, 4 when some host failed or was unreachable, 1 on a tool
+    error. The roles are what `provdc audit` verifies; --remediate runs only the roles that fix
+    what an audit found.
+    """
+    from provdc.inventory import load_inventory
+    from provdc.lab.guard import require_lab_routed
+    from provdc.playbooks.runner import provision as run_provision
+
+    inv = load_inventory(path)
+    require_lab_routed(inv, "provision")
+    tag_list = tags.split(",") if tags else None
+    if remediate:
+        tag_list = _remediation_tags(remediate)
+        if not tag_list:
+            out.print("nothing to remediate: no failed check in that audit has a provisioning fix")
+            return
+        err.print(f"remediating with tags: {', '.join(tag_list)}")
+    with err.status("provisioning") as status:
+        def progress(host: str, task: str, state: str) -> None:
+            status.update(f"provisioning: {host}: {task} [{state}]")
+            if state in ("failed", "unreachable"):
+                err.print(f"  [red]{host}: {task}: {state}[/]")
+        result = run_provision(inv, check=check_mode, diff=diff, limit=limit, tags=tag_list, forks=forks,
+                               runs_dir=runs_dir, on_event=progress)
+    t = Table(title=f"Provisioning {'(check mode) ' if check_mode else ''}of {inv.province.id}", title_justify="left")
+    for col in ("host", "ok", "changed", "failed", "unreachable"):
+        t.add_column(col, justify="left" if col == "host" else "right")
+    for host, h in sorted(result.hosts.items()):
+        t.add_row(host, str(h.ok), str(h.changed), f"[red]{h.failed}[/]" if h.failed else "0",
+                  f"[red]{h.unreachable}[/]" if h.unreachable else "0")
+    out.print(t)
+    out.print(f"artifacts: {result.run_dir}")
+    sys.exit(result.exit_code)
 
 
 # ----------------------------------------------------------------------------------- audit

@@ -1,0 +1,90 @@
+"""Provisioning on the mini lab's real hosts: converge, idempotence, check mode changes nothing,
+an unreachable host does not stop the others, remediation from an audit, no secret in artifacts."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+
+import pytest
+
+from provdc.checks.engine import Options, run_audit
+from provdc.checks.results import Status
+from provdc.inventory import load_inventory
+from provdc.lab import faults, twin
+from provdc.playbooks.runner import provision
+
+pytestmark = pytest.mark.lab
+
+MANAGED = ["/etc/ssh/sshd_config.d/50-provdc-hardening.conf", "/etc/sysctl.d/60-provdc.conf", "/etc/security/pwquality.conf",
+           "/etc/security/faillock.conf", "/etc/login.defs", "/etc/profile.d/provdc-tmout.sh", "/etc/systemd/journald.conf.d/provdc.conf"]
+
+
+def fingerprint(lab) -> dict[tuple[str, str], str]:
+    out = {}
+    for host in lab.inventory.servers:
+        for path in MANAGED:
+            p = lab.host_path(host, path)
+            out[(host, path)] = hashlib.sha256(p.read_bytes()).hexdigest() if p.exists() else "absent"
+    return out
+
+
+@pytest.fixture
+def mini(mini_lab_path):
+    return twin.up(mini_lab_path)
+
+
+def test_check_mode_changes_nothing_then_converge_then_idempotent(mini, tmp_path):
+    before = fingerprint(mini)
+    dry = provision(mini.inventory, check=True, runs_dir=tmp_path)
+    assert dry.exit_code == 0 and all(h.changed > 0 for h in dry.hosts.values())  # it would change things
+    assert fingerprint(mini) == before                                            # and changed nothing
+    first = provision(mini.inventory, runs_dir=tmp_path)
+    assert first.exit_code == 0 and set(first.hosts) == {"app1", "db1"}
+    assert all(h.changed > 0 and h.failed == 0 for h in first.hosts.values())
+    assert fingerprint(mini) != before
+    second = provision(mini.inventory, runs_dir=tmp_path)
+    assert second.exit_code == 0 and sum(h.changed for h in second.hosts.values()) == 0
+    run = run_audit(mini.inventory, Options(layers={"host"}))
+    passed = {(f.check, f.host) for f in run.findings if f.status is Status.PASS}
+    assert ("ssh_password_auth_disabled", "app1") in passed and ("ssh_password_auth_disabled", "db1") in passed
+    assert mini.ssh("app1", "hostname").stdout.strip() == "app1"  # nobody was locked out
+
+
+def test_an_unreachable_host_does_not_stop_the_others(mini, tmp_path):
+    faults.stop_host(mini, "db1")
+    try:
+        result = provision(mini.inventory, runs_dir=tmp_path)
+    finally:
+        faults.start_host(mini, "db1")
+    assert result.exit_code == 4
+    assert result.hosts["db1"].unreachable == 1
+    assert result.hosts["app1"].failed == 0 and result.hosts["app1"].changed > 0
+
+
+def test_remediation_applies_the_fixes_an_audit_asked_for(mini, tmp_path):
+    results = tmp_path / "audit.json"
+    results.write_text(run_audit(mini.inventory, Options(layers={"host"})).to_json())
+    cli = [sys.executable, "-m", "provdc.cli", "provision", str(mini.inventory.files[0]), "--remediate", str(results),
+           "--runs-dir", str(tmp_path / "runs")]
+    r = subprocess.run(cli, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert "remediating with tags:" in r.stderr and "sshd" in r.stderr
+    after = run_audit(mini.inventory, Options(layers={"host"}))
+    assert {f.status for f in after.findings if f.check == "ssh_password_auth_disabled"} == {Status.PASS}
+    # nothing in the artifacts or the output holds a secret value
+    community = (mini.paths.root / "snmp-community").read_text().strip()
+    key = mini.key.read_text()
+    blob = r.stdout + r.stderr + "".join(p.read_text(errors="replace") for p in (tmp_path / "runs").rglob("*") if p.is_file())
+    assert community not in blob and key.split("\n")[1] not in blob
+
+
+def test_generated_inventory_holds_only_the_model(mini_lab_path):
+    from provdc.playbooks.runner import ansible_inventory
+
+    inv = load_inventory(mini_lab_path)
+    hosts = ansible_inventory(inv)["all"]["hosts"]
+    assert sorted(hosts) == ["app1", "db1"]
+    assert hosts["db1"]["ansible_host"] == "10.98.1.12" and hosts["db1"]["provdc_services"][1]["sources"] == ["10.98.1.0/24"]
+    assert "UserKnownHostsFile=/run/provdc/lab-pt/known_hosts" in hosts["db1"]["ansible_ssh_common_args"]
