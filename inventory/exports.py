@@ -117,8 +117,10 @@ def ansible_groups(inv: Inventory) -> dict[str, list[str]]:
 
 def to_ansible_dict(inv: Inventory) -> dict[str, Any]:
     """The Ansible inventory as a dict (what ansible_runner.run(inventory=...) accepts)."""
+    management = [str(z.cidr) for z in inv.doc.zones if z.kind == model.ZoneKind.management]
     return {"all": {
-        "vars": {"provdc_province": inv.province.id, "ansible_python_interpreter": "/usr/bin/python3"},
+        "vars": {"provdc_province": inv.province.id, "ansible_python_interpreter": "/usr/bin/python3",
+                 "provdc_management_cidrs": management},
         "hosts": {s.id: server_hostvars(inv, s) for s in inv.doc.servers},
         "children": {name: {"hosts": {h: None for h in hosts}} for name, hosts in ansible_groups(inv).items()},
     }}

@@ -50,6 +50,15 @@ def test_check_mode_changes_nothing_then_converge_then_idempotent(mini, tmp_path
     passed = {(f.check, f.host) for f in run.findings if f.status is Status.PASS}
     assert ("ssh_password_auth_disabled", "app1") in passed and ("ssh_password_auth_disabled", "db1") in passed
     assert mini.ssh("app1", "hostname").stdout.strip() == "app1"  # nobody was locked out
+    # the host firewall: default deny, declared services still answer, an undeclared one does not
+    assert "policy drop" in mini.ssh("app1", "nft list ruleset").stdout
+    assert twin.tcp_open("10.98.1.11", 8443)
+    started = mini.in_host("app1", "sh", "-c", "setsid python3 -m http.server 3306 --bind 10.98.1.11 >/dev/null 2>&1 & sleep 1; "
+                                               "ss -Htln | grep -q :3306")
+    assert started.returncode == 0
+    assert not twin.tcp_open("10.98.1.11", 3306, timeout=2)  # listening, but the firewall drops it
+    # the management zone (this machine) reaches every declared service, for monitoring
+    assert twin.tcp_open("10.98.1.12", 5432)
 
 
 def test_an_unreachable_host_does_not_stop_the_others(mini, tmp_path):
