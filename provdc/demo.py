@@ -114,20 +114,38 @@ def run_demo(inventory_path: Path, console: Console, *, keep: bool = False, out_
             raise RuntimeError(f"only {listening}/{declared} declared services listen")
         return f"{listening}/{declared} declared services listening, {sum(link.up for link in links)}/{len(links)} links up"
 
-    def audit() -> str:
-        from collections import Counter
+    def audit(label: str) -> Callable[[], str]:
+        def run_stage() -> str:
+            from collections import Counter
 
-        from provdc.checks.engine import Options, run_audit
-        from provdc.checks.results import layer_scores
+            from provdc.checks.engine import Options, run_audit
+            from provdc.checks.results import score
 
-        run = run_audit(holder["inv"], Options())  # type: ignore[arg-type]
-        audits = out_dir / "audits"
-        audits.mkdir(parents=True, exist_ok=True)
-        (audits / f"audit-{run.finished:%Y%m%dT%H%M%SZ}.json").write_text(run.to_json(), encoding="utf-8")
-        holder["audits"] = audits
-        counts = Counter(f.status.value for f in run.findings)
-        scores = ", ".join(f"{k} {v:.0%}" for k, v in layer_scores(run).items() if v is not None)
-        return f"{len(run.findings)} findings ({counts['PASS']} PASS, {counts['FAIL']} FAIL, {counts['ERROR']} ERROR); scores {scores}"
+            run = run_audit(holder["inv"], Options())  # type: ignore[arg-type]
+            audits = out_dir / "audits"
+            audits.mkdir(parents=True, exist_ok=True)
+            (audits / f"audit-{run.finished:%Y%m%dT%H%M%S%fZ}.json").write_text(run.to_json(), encoding="utf-8")
+            holder["audits"] = audits
+            holder[f"audit_{label}"] = run
+            counts = Counter(f.status.value for f in run.findings)
+            summary = (f"{len(run.findings)} findings: {counts['PASS']} PASS, {counts['FAIL']} FAIL, {counts['ERROR']} ERROR; "
+                       f"score {score(run.findings):.0%}")
+            if label == "after" and "audit_before" in holder:
+                from provdc.checks.outputs import diff
+
+                d = diff(holder["audit_before"], run)  # type: ignore[arg-type]
+                summary += f"; {len(d.fixed)} fixed, {len(d.new_failures)} new failures"
+            return summary
+        return run_stage
+
+    def provision() -> str:
+        from provdc.playbooks.runner import provision as run_provision
+
+        result = run_provision(holder["inv"], runs_dir=out_dir / "runs")  # type: ignore[arg-type]
+        if result.exit_code != 0:
+            raise RuntimeError(f"provisioning failed on {[h for h, s in result.hosts.items() if s.failed or s.unreachable]}")
+        changed = sum(h.changed for h in result.hosts.values())
+        return f"{len(result.hosts)} hosts converged, {changed} changes (artifacts in {result.run_dir})"
 
     def monitor_up() -> str:
         from provdc.exporters import stack
@@ -197,7 +215,9 @@ def run_demo(inventory_path: Path, console: Console, *, keep: bool = False, out_
         if holder["inv"].doc.lab is not None:  # type: ignore[attr-defined]
             runner.run("lab: up (digital twin)", lab_up)
             runner.run("lab: every declared service listens", lab_check)
-            runner.run("audit: four layers, gated by level (before provisioning)", audit)
+            runner.run("audit: four layers, gated by level (before provisioning)", audit("before"))
+            runner.run("provision: hardening roles through ansible-runner", provision)
+            runner.run("audit: again, after provisioning", audit("after"))
             runner.run("monitor: up (Prometheus, blackbox, snmp, provdc exporters)", monitor_up)
             runner.run("lab: planned load and fault", planned_fault)
             runner.run("monitor: the fault is in Prometheus", monitoring_saw_it)

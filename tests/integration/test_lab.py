@@ -262,7 +262,8 @@ def test_demo_runs_every_stage_and_tears_down(mini_lab_path, tmp_path):
     assert r.returncode == 0, r.stderr
     assert sorted(p.suffix for p in out.iterdir() if p.is_file()) == [".html", ".html", ".pdf", ".pdf"]
     assert list((out / "audits").glob("audit-*.json"))
-    for stage in ("inventory: load and validate", "lab: up", "lab: every declared service listens", "audit: four layers", "monitor: up",
+    for stage in ("inventory: load and validate", "lab: up", "lab: every declared service listens", "audit: four layers", "provision:",
+                  "audit: again, after provisioning", "monitor: up",
                   "lab: planned load and fault", "monitor: the fault is in Prometheus", "reports: monthly compliance report",
                   "monitor: down", "lab: down", "demo finished"):
         assert stage in r.stdout
