@@ -46,9 +46,10 @@ def _scan_zone(addresses: list[str], cidr: str | None, exclude: set[str]) -> tup
     alive = None
     if cidr:
         excluded = ",".join(sorted(exclude)) or "0.0.0.0"
-        # LAN timings: an answer within 150 ms or none; echo plus SYN to common ports as probes
-        scanner.scan(hosts=cidr, arguments=f"-sn -n -T4 --max-retries 1 --min-rate 1000 --max-rtt-timeout 150ms "
-                                           f"--initial-rtt-timeout 50ms -PE -PS22,80,443 --exclude {excluded}")
+        # LAN timings, with retries: a routed zone's first probe may wait for the router's ARP,
+        # and a drift sweep that misses a host under load is worse than a slower one
+        scanner.scan(hosts=cidr, arguments=f"-sn -n -T4 --max-retries 3 --min-rate 500 --max-rtt-timeout 500ms "
+                                           f"--initial-rtt-timeout 100ms -PE -PS22,80,443 --exclude {excluded}")
         alive = sorted(h for h in scanner.all_hosts() if scanner[h].state() == "up")
     return open_ports, alive
 

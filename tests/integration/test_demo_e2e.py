@@ -1,0 +1,76 @@
+"""The main job end to end: `provdc demo` on a copy of the lab example moved to its own prefix
+and supernet (so it runs beside the session's lab). Asserts on what it produced: the audit runs
+before and after provisioning, and reports whose figures show the planned fault."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import LAB_INVENTORY
+from tests.integration.conftest import require_root
+
+pytestmark = pytest.mark.lab
+
+
+def relocated_lab(target: Path) -> Path:
+    """The lab example with prefix 'pe', supernet 10.96.0.0/16 and its own key paths."""
+    target.mkdir()
+    for f in LAB_INVENTORY.glob("*.yaml"):
+        text = f.read_text(encoding="utf-8").replace("10.99.", "10.96.").replace("lab-pd", "lab-pe")
+        text = text.replace("prefix: pd", "prefix: pe")
+        (target / f.name).write_text(text, encoding="utf-8")
+    return target
+
+
+@pytest.fixture
+def e2e_inventory(tmp_path):
+    require_root()
+    from provdc.lab import twin
+
+    path = relocated_lab(tmp_path / "province")
+    twin.down(path)
+    yield path
+    twin.down(path)
+
+
+def test_demo_end_to_end(e2e_inventory, tmp_path):
+    from provdc.lab import twin
+
+    out = tmp_path / "out"
+    r = subprocess.run([sys.executable, "-m", "provdc.cli", "demo", "--inventory", str(e2e_inventory), "--out", str(out)],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    assert "demo finished" in r.stdout
+    # two audit runs: provisioning fixed findings and broke none
+    before, after = [json.loads(p.read_text()) for p in sorted((out / "audits").glob("audit-*.json"))]
+    failing = lambda run: {(f["check"], f["host"] or f["system"]) for f in run["findings"] if f["status"] == "FAIL"}  # noqa: E731
+    assert len(failing(after)) < len(failing(before)) and not failing(after) - failing(before)
+    fixed = re.search(r"(\d+) fixed, (\d+) new failures", r.stdout)
+    assert fixed and int(fixed.group(1)) == len(failing(before) - failing(after)) and fixed.group(2) == "0"
+    assert all(f["status"] != "ERROR" for f in after["findings"])
+    # the reports: both languages, HTML and PDF; the stopped host's systems show the downtime
+    html = (out / next(p.name for p in out.iterdir() if p.name.endswith("-vi.html"))).read_text()
+    assert "Báo cáo tuân thủ hằng tháng" in html and "<script>" not in html
+    stopped = re.search(r"; (\S+) down for 8 s", r.stdout).group(1)
+    summary = re.search(r"lowest availability: (\S+) ([\d.]+)%", r.stdout)
+    assert summary and float(summary.group(2)) < 100.0
+    from provdc.inventory import load_inventory
+
+    inv = load_inventory(e2e_inventory)
+    assert summary.group(1) in {s.id for s in inv.systems_by_server[stopped]}  # the fault's system is the least available
+    # the load on the saturated link is in the English report
+    en = (out / next(p.name for p in out.iterdir() if p.name.endswith("-en.html"))).read_text()
+    assert "wan-xa-dong-son" in en
+    assert sorted(p.suffix for p in out.iterdir() if p.is_file()) == [".html", ".html", ".pdf", ".pdf"]
+    # and nothing was left behind
+    from provdc.lab.plan import plan_lab
+    from provdc.lab import net
+
+    assert net.leftovers(plan_lab(inv)) == []
+    _ = twin
