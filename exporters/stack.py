@@ -82,7 +82,10 @@ def up(path: Path, run_dir: Path | None = None, settings: monitoring.Settings = 
     (run_dir / "data").mkdir(parents=True, exist_ok=True)
     h = settings.listen_host
     commands = {
-        "blackbox": [BINARIES["blackbox"], f"--config.file={conf / 'blackbox.yml'}", f"--web.listen-address={h}:{settings.blackbox_port}"],
+        # probes end 0.8 s before the scrape times out: a failed probe must be recorded as a 0,
+        # not lost with a timed-out scrape (which would be a gap, not downtime)
+        "blackbox": [BINARIES["blackbox"], f"--config.file={conf / 'blackbox.yml'}", f"--web.listen-address={h}:{settings.blackbox_port}",
+                     "--timeout-offset=0.8"],
         "snmp": [BINARIES["snmp"], f"--config.file={run_dir / 'snmp.yml'}", f"--web.listen-address={h}:{settings.snmp_port}"],
         "exporter": [sys.executable, "-m", "provdc.cli", "exporter", "serve", str(Path(path).resolve()),
                      "--listen", f"{h}:{settings.exporter_port}", *(["--audit-results", str(audit_results)] if audit_results else [])],

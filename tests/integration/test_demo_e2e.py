@@ -59,7 +59,7 @@ def test_demo_end_to_end(e2e_inventory, tmp_path):
     assert "Báo cáo tuân thủ hằng tháng" in html and "<script>" not in html
     stopped = re.search(r"; (\S+) down for 8 s", r.stdout).group(1)
     summary = re.search(r"lowest availability: (\S+) ([\d.]+)%", r.stdout)
-    assert summary and float(summary.group(2)) < 100.0
+    assert summary and float(summary.group(2)) < 100.0, r.stdout
     from provdc.inventory import load_inventory
 
     inv = load_inventory(e2e_inventory)
