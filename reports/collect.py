@@ -139,8 +139,10 @@ def _grid(period: Period, step: float) -> tuple[int, int, list[int]]:
     return start_ms, step_ms, list(range(start_ms, end_ms + 1, step_ms))
 
 
-def _by_ms(values: list) -> dict[int, float]:
-    return {int(round(float(t) * 1000)): float(v) for t, v in values}
+def _by_index(values: list, start_ms: int, step_ms: int) -> dict[int, float]:
+    """Samples by their bucket index. Prometheus parses the float start time and can land a
+    millisecond off our grid, so each sample goes to the nearest grid point, never an exact key."""
+    return {round((float(t) * 1000 - start_ms) / step_ms): float(v) for t, v in values}
 
 
 def _buckets_by_target(url: str, period: Period, step: float) -> dict[tuple[str, str], dict]:
@@ -149,13 +151,13 @@ def _buckets_by_target(url: str, period: Period, step: float) -> dict[tuple[str,
     window = f"{step_ms}ms"
     shares = promapi.query_range(url, f"avg_over_time({PROBES}[{window}])", start, end, step_s)
     counts = promapi.query_range(url, f"count_over_time({PROBES}[{window}])", start, end, step_s)
-    count_of = {(r["metric"]["job"], r["metric"]["instance"]): _by_ms(r["values"]) for r in counts}
+    count_of = {(r["metric"]["job"], r["metric"]["instance"]): _by_index(r["values"], start_ms, step_ms) for r in counts}
     out = {}
     for r in shares:
         key = (r["metric"]["job"], r["metric"]["instance"])
-        share = _by_ms(r["values"])
+        share = _by_index(r["values"], start_ms, step_ms)
         counted = count_of.get(key, {})
-        buckets = [Bucket(t / 1000, share.get(t), counted.get(t, 0.0)) for t in grid]
+        buckets = [Bucket(t / 1000, share.get(k), counted.get(k, 0.0)) for k, t in enumerate(grid)]
         out[key] = {"labels": r["metric"], "buckets": buckets}
     for key in count_of:  # a target with counts but no shares: all gaps
         out.setdefault(key, {"labels": {"job": key[0], "instance": key[1]}, "buckets": [Bucket(t / 1000, None, 0) for t in grid]})

@@ -62,3 +62,10 @@ def test_step_always_tiles_the_period():
     odd = Period(PERIOD.start, PERIOD.start + timedelta(seconds=57))
     step = collect.pick_step(odd)
     assert odd.seconds / step == round(odd.seconds / step)
+
+
+def test_samples_a_millisecond_off_the_grid_still_land_in_their_bucket():
+    """Prometheus may evaluate at start+1 ms after parsing a float start time."""
+    start_ms, step_ms = 1_795_335_000_123, 10_000
+    values = [[(start_ms + k * step_ms + (1 if k % 2 else -1)) / 1000, str(k)] for k in range(5)]
+    assert collect._by_index(values, start_ms, step_ms) == {0: 0.0, 1: 1.0, 2: 2.0, 3: 3.0, 4: 4.0}
