@@ -113,7 +113,7 @@ def _selected(c: Check, opts: Options) -> bool:
 
 
 def _host_findings(inv: Inventory, checks: list[Check], opts: Options, progress: Callable[[str], None],
-                   gathered_out: dict[str, dict] | None = None) -> tuple[list[Finding], bool]:
+                   gathered_out: dict[str, dict], scan: dict[str, Any]) -> tuple[list[Finding], bool]:
     servers = [s for s in inv.doc.servers
                if (opts.hosts is None or s.id in opts.hosts)
                and (opts.systems is None or any(x.id in opts.systems for x in inv.systems_by_server[s.id]))]
@@ -121,9 +121,7 @@ def _host_findings(inv: Inventory, checks: list[Check], opts: Options, progress:
         return [], False
     with ThreadPoolExecutor(max_workers=min(32, len(servers))) as pool:
         gathered = dict(zip([s.id for s in servers], pool.map(lambda s: gather(inv, s, opts.timeout), servers)))
-    if gathered_out is not None:
-        gathered_out.update({sid: hf.facts for sid, hf in gathered.items() if hf.error is None})
-    scan = network_view.get("open", {}) if (network_view := gathered_out.get("__network__", {}) if gathered_out else {}) else {}
+    gathered_out.update({sid: hf.facts for sid, hf in gathered.items() if hf.error is None})
     findings, partial = [], False
     for s in servers:
         hf = gathered[s.id]
@@ -223,14 +221,15 @@ def run_audit(inv: Inventory, opts: Options = Options(), registry: CheckRegistry
         require_lab_routed(inv, "audit")
     host_checks = [c for c in selected if c.scope == "host"]
     host_facts: dict[str, dict] = {}
+    network_view: dict[str, Any] | None = None
     if any("open_ports" in c.facts or "network" in c.facts for c in selected):
         servers = [sv for sv in inv.doc.servers if opts.hosts is None or sv.id in opts.hosts]
         progress("nmap: scanning the zones")
-        host_facts["__network__"] = network.gather_network(inv, servers, sweep=opts.hosts is None and opts.systems is None)
-    findings, partial = _host_findings(inv, host_checks, opts, progress, host_facts)
+        network_view = network.gather_network(inv, servers, sweep=opts.hosts is None and opts.systems is None)
+    findings, partial = _host_findings(inv, host_checks, opts, progress, host_facts, (network_view or {}).get("open", {}))
     findings += _system_findings(inv, [c for c in selected if c.scope == "system"], opts, host_facts)
     if opts.hosts is None and opts.systems is None:
-        findings += _inventory_findings(inv, [c for c in selected if c.scope == "inventory"], opts, host_facts.get("__network__"))
+        findings += _inventory_findings(inv, [c for c in selected if c.scope == "inventory"], opts, network_view)
     waivers = [*inv.doc.waivers, *opts.waivers]
     findings = apply_waivers(findings, waivers, inv, opts.today)
     return AuditRun(province=inv.province.id, started=started, finished=datetime.now(timezone.utc), partial=partial,

@@ -37,7 +37,7 @@ def test_undeclared_and_plaintext_ports_fail_only_where_they_listen(lab):
         assert v[("no_plaintext_management", "backup1")].status is Status.FAIL
         assert v[("open_ports_match_declared", "mon1")].status is Status.PASS
     finally:
-        lab.in_host("backup1", "pkill", "-f", "time.sleep(600)")
+        lab.in_host("backup1", "pkill", "-f", r"time\.sleep\(600\)")  # a regex: escape the parentheses
 
 
 def test_an_unknown_host_in_a_zone_is_found(lab):
