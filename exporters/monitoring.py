@@ -211,6 +211,9 @@ def _system_regex(system_id: str) -> str:
     return f".*,{system_id},.*"  # ids are [a-z0-9-]: no regex metacharacters
 
 
+LINK_OCTETS = "provdc:link_octets:total"
+
+
 def recording_rules(inv: Inventory, settings: Settings) -> dict[str, Any]:
     sli = [{"record": "provdc:target_availability:sli",
             "expr": f'avg_over_time(probe_success{{job=~"blackbox_.*"}}[{settings.sli_window}])'}]
@@ -230,6 +233,10 @@ def recording_rules(inv: Inventory, settings: Settings) -> dict[str, Any]:
                                    ("ifHCInOctets", "b_to_a" if at_a else "a_to_b")):
             links.append({"record": "provdc:link_bytes_per_second:rate",
                           "expr": f"rate({counter}{{{sel}}}[{settings.rate_window}])",
+                          "labels": {"link": link.id, "direction": direction}})
+            # the counter itself under the link's name: reports take the mean rate of each of
+            # their buckets from it, whatever the bucket length
+            links.append({"record": LINK_OCTETS, "expr": f"{counter}{{{sel}}}",
                           "labels": {"link": link.id, "direction": direction}})
         links.append({"record": "provdc:link_up", "expr": f"ifOperStatus{{{sel}}} == bool 1", "labels": {"link": link.id}})
     links += [

@@ -260,7 +260,8 @@ def start_snmpd(inv: Inventory, plan: LabPlan, paths: LabPaths) -> dict[str, str
     """A real snmpd in every device whose interfaces measure a link (IF-MIB counters);
     returns device id -> its PID file."""
     measured = {link.measured_by.device for link in inv.doc.links if link.measured_by}
-    pids = {}
+    pids: dict[str, str] = {}
+    writers: dict[str, str] = {}
     for dev_id in sorted(measured):
         dev = inv.devices[dev_id]
         if dev.address is None or dev.snmp is None or dev.snmp.community is None:
@@ -269,11 +270,36 @@ def start_snmpd(inv: Inventory, plan: LabPlan, paths: LabPaths) -> dict[str, str
         d = paths.root / "snmp" / dev_id
         (d / "persist").mkdir(parents=True, exist_ok=True)
         conf = d / "snmpd.conf"
-        conf.write_text(f"agentAddress udp:{dev.address}:{dev.snmp.port}\nrocommunity {community} {plan.supernet}\n"
+        # a write community for this start only, on the device's own loopback: it sets the
+        # counter cache below and is never stored or shown
+        local = secrets.token_hex(16)
+        conf.write_text(f"agentAddress udp:{dev.address}:{dev.snmp.port},udp:127.0.0.1:161\n"
+                        f"rocommunity {community} {plan.supernet}\nrwcommunity {local} 127.0.0.1\n"
                         f"sysName {dev_id}\nsysLocation provdc lab {plan.prefix}\n")
         os.chmod(conf, 0o600)
         spawn(["ip", "netns", "exec", plan.devices[dev_id], "/usr/sbin/snmpd", "-f", "-C", "-c", str(conf),
                "-Lf", str(d / "agent.log"), "-p", str(d / "snmpd.pid")], d / "snmpd.log",
               {"SNMP_PERSISTENT_DIR": str(d / "persist")})
         pids[dev_id] = str(d / "snmpd.pid")
+        writers[plan.devices[dev_id]] = local
+    for ns, local in writers.items():
+        _live_interface_counters(ns, local)
     return pids
+
+
+# NET-SNMP-AGENT-MIB::nsCacheTimeout for IF-MIB's ifTable (ifXTable shares its cache)
+IF_TABLE_CACHE_TIMEOUT = "1.3.6.1.4.1.8072.1.5.3.1.2.1.3.6.1.2.1.2.2"
+
+
+def _live_interface_counters(ns: str, community: str) -> None:
+    """net-snmp serves interface counters from a 3-second cache; a router's counters are live.
+    With the cache, a rate over a few scrapes jumps by a third either way, so the lab turns it off."""
+    deadline = time.monotonic() + 5
+    while True:  # snmpd needs a moment to answer
+        r = subprocess.run(["ip", "netns", "exec", ns, "snmpset", "-v2c", "-c", community, "-t", "0.5", "-r", "0",
+                            "127.0.0.1", IF_TABLE_CACHE_TIMEOUT, "i", "0"], capture_output=True, text=True)
+        if r.returncode == 0:
+            return
+        if time.monotonic() > deadline:
+            raise LabError(f"snmpd in {ns} did not answer on its loopback: {r.stderr.strip().replace(community, '***')}")
+        time.sleep(0.1)

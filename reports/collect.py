@@ -14,6 +14,7 @@ from pathlib import Path
 
 from provdc.checks.results import SEVERITY_WEIGHT, AuditRun, Finding, Status, latest_run_file, load_run, score
 from provdc.exporters import promapi
+from provdc.exporters.monitoring import LINK_OCTETS
 from provdc.inventory import Inventory
 from provdc.inventory.stats import Stats, compute_stats
 from provdc.reports.compute import (Availability, Bucket, DirectionLoad, Period, availability, combine_min,
@@ -217,7 +218,10 @@ def uptime(inv: Inventory, url: str, period: Period, step: float) -> tuple[list[
 
 def bandwidth(inv: Inventory, url: str, period: Period, step: float) -> list[LinkLoad]:
     start_ms, step_ms, grid = _grid(period, step)
-    series = promapi.query_range(url, "provdc:link_bytes_per_second:rate", start_ms / 1000,
+    # each point is the mean rate over its own bucket (at least a few scrapes, which rate() needs)
+    interval = _interval_seconds(url).get("snmp", 15.0)
+    window_ms = max(step_ms, int(3 * interval * 1000))
+    series = promapi.query_range(url, f"rate({LINK_OCTETS}[{window_ms}ms])", start_ms / 1000,
                                  (grid[-1] if grid else start_ms) / 1000, step_ms / 1000)
     by_link: dict[str, dict[str, list[tuple[float, float]]]] = {}
     for r in series:

@@ -25,8 +25,9 @@ def test_every_declared_service_target_is_up(monitoring, lab_inventory):
                    if svc.proto == "tcp" and svc.kind != "node_exporter")
     _wait(lambda: _value(monitoring, f'count(probe_success{{job=~"{jobs}"}} == 1)') == declared, 20, "all services up")
     assert _value(monitoring, f'count(probe_success{{job=~"{jobs}"}})') == declared
-    assert _value(monitoring, 'count(up{job="node"} == 1)') == len(lab_inventory.servers)
-    assert _value(monitoring, 'count(up{job="snmp"} == 1)') == 2
+    # each target's first scrape comes at its own offset within the interval: wait for all
+    _wait(lambda: _value(monitoring, 'count(up{job="node"} == 1)') == len(lab_inventory.servers), 10, "node exporters up")
+    _wait(lambda: _value(monitoring, 'count(up{job="snmp"} == 1)') == 2, 10, "snmp targets up")
     health = stack.target_health(monitoring)
     assert all(t["health"] == "up" for t in health), [t for t in health if t["health"] != "up"]
 
@@ -47,7 +48,7 @@ def test_stopped_host_probes_fail_within_two_scrape_intervals_and_the_sli_drops(
 def test_saturated_wan_link_shows_its_utilisation_against_contract(monitoring, lab):
     faults.saturate(lab, "wan-xa-dong-son", seconds=24)
     ratio = _value(monitoring, 'provdc:link_utilisation:ratio{link="wan-xa-dong-son",direction="a_to_b"}')
-    assert 0.8 <= ratio <= 1.0, ratio
+    assert 0.9 <= ratio <= 1.05, ratio  # the flood keeps the shaper full; counters jitter a little
     assert _value(monitoring, 'provdc:link_utilisation:max_ratio{link="wan-xa-dong-son"}') == pytest.approx(ratio)
     assert _value(monitoring, 'provdc:link_utilisation:ratio{link="wan-ubnd-tinh",direction="a_to_b"}') < 0.1
     assert _value(monitoring, 'provdc:link_up{link="wan-xa-dong-son"}') == 1

@@ -78,6 +78,9 @@ def test_rules_are_generated_per_system_and_link(lab_inventory):
     assert len(rates) == 2 * len(measured)
     out = next(r for r in rates if r["labels"] == {"link": "wan-xa-dong-son", "direction": "a_to_b"})
     assert out["expr"] == 'rate(ifHCOutOctets{job="snmp",device="wan-rtr",ifName="wan3"}[5m])'
+    octets = {(r["labels"]["link"], r["labels"]["direction"]): r["expr"] for g in rules["groups"] for r in g["rules"]
+              if r["record"] == monitoring.LINK_OCTETS}
+    assert octets[("wan-xa-dong-son", "b_to_a")] == 'ifHCInOctets{job="snmp",device="wan-rtr",ifName="wan3"}'
 
 
 def test_scope_guard_refuses_addresses_outside_the_inventory(lab_inventory):

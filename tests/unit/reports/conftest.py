@@ -39,8 +39,11 @@ RECORDED = {
     "rate": matrix([({"link": "wan-xa-dong-son", "direction": "a_to_b"}, [25_000.0 * (i + 1) for i in range(10)]),
                     ({"link": "wan-xa-dong-son", "direction": "b_to_a"}, [1000.0] * 10)]),
     "targets": {"activeTargets": [{"labels": {"job": j}, "scrapeInterval": "15s"}
-                                  for j in ("blackbox_https", "blackbox_tcp", "blackbox_icmp")]},
+                                  for j in ("blackbox_https", "blackbox_tcp", "blackbox_icmp", "snmp")]},
 }
+
+
+QUERIES: list[str] = []  # the link-load queries the report made
 
 
 class FakePrometheus(BaseHTTPRequestHandler):
@@ -49,7 +52,8 @@ class FakePrometheus(BaseHTTPRequestHandler):
         q = urllib.parse.parse_qs(url.query).get("query", [""])[0]
         if url.path.endswith("/targets"):
             data = RECORDED["targets"]
-        elif "provdc:link_bytes_per_second:rate" in q:
+        elif "provdc:link_octets:total" in q:
+            QUERIES.append(q)
             data = RECORDED["rate"]
         elif " @ " in q:
             data = RECORDED["@"]

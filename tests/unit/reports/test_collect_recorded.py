@@ -10,7 +10,7 @@ import pytest
 from provdc.reports import collect
 from provdc.reports.compute import Period
 
-from tests.unit.reports.conftest import PERIOD, T0  # noqa: E402 - the recorded responses live there
+from tests.unit.reports.conftest import PERIOD, QUERIES, T0  # noqa: E402 - the recorded responses live there
 
 
 def test_system_and_target_availability_from_recorded_responses(lab_inventory, prometheus):
@@ -45,7 +45,10 @@ def test_a_gap_lowers_coverage_and_is_not_counted_as_up(lab_inventory, prometheu
 
 
 def test_link_load_from_recorded_responses(lab_inventory, prometheus):
+    QUERIES.clear()
     links = {link.id: link for link in collect.bandwidth(lab_inventory, prometheus, PERIOD, 60)}
+    # each point is the mean over its own 1-minute bucket (15 s scrapes: 4 per bucket)
+    assert QUERIES == ["rate(provdc:link_octets:total[60000ms])"]
     load = links["wan-xa-dong-son"]
     a_to_b = load.directions[0]
     # bytes/s 25k..250k -> bits/s 200k..2M; p95 of 10 samples by nearest rank = the 10th = 2 Mbit/s
