@@ -18,7 +18,7 @@ def _web(web: list[dict], tls_only: bool = False) -> list[dict]:
 @check(layer="application", level=3, severity="high", title="TLS 1.0 and 1.1 are refused",
        rationale="Communications carrying important data must be confidential (TCVN 11930 7.2.3.4): only TLS 1.2+.",
        remediation="Set 'ssl_protocols TLSv1.2 TLSv1.3;' (nginx) or the server's equivalent.",
-       tags=("web_tls",), clauses=clause("7.2.3.4"), facts=("web",))
+       tags=(), clauses=clause("7.2.3.4"), facts=("web",))
 def tls_protocols_modern(web: list[dict]) -> Verdict:
     services = _web(web, tls_only=True)
     if not services:
@@ -30,7 +30,7 @@ def tls_protocols_modern(web: list[dict]) -> Verdict:
 @check(layer="application", level=3, severity="high", title="certificates are valid for at least 30 more days",
        rationale="An expired certificate breaks confidentiality or trains users to click through warnings (7.2.3.4).",
        remediation="Renew the certificate before the 30-day window; automate renewal.",
-       tags=("web_tls",), clauses=clause("7.2.3.4"), facts=("web", "now"))
+       tags=(), clauses=clause("7.2.3.4"), facts=("web", "now"))
 def tls_certificate_not_expiring(web: list[dict], now: datetime) -> Verdict:
     services = _web(web, tls_only=True)
     if not services:
@@ -44,7 +44,7 @@ def tls_certificate_not_expiring(web: list[dict], now: datetime) -> Verdict:
 @check(layer="application", level=3, severity="medium", title="plain HTTP redirects to HTTPS",
        rationale="Logins and data must not travel in clear; the HTTP port should only redirect (7.2.3.4).",
        remediation="Answer every plain-HTTP request with a 301 to the https:// URL.",
-       tags=("web",), clauses=clause("7.2.3.4"), facts=("web",))
+       tags=(), clauses=clause("7.2.3.4"), facts=("web",))
 def http_redirects_to_https(web: list[dict]) -> Verdict:
     plain = [w for w in web if not w["tls"]]
     if not plain or not any(w["tls"] for w in web):
@@ -57,7 +57,7 @@ def http_redirects_to_https(web: list[dict]) -> Verdict:
 @check(layer="application", level=2, severity="medium", title="HTTPS responses carry security headers",
        rationale="HSTS, nosniff and framing protection resist downgrade, MIME confusion and clickjacking (7.2.3.6).",
        remediation="Add Strict-Transport-Security, X-Content-Type-Options: nosniff and X-Frame-Options (or CSP frame-ancestors).",
-       tags=("web",), clauses=clause("7.2.3.6"), facts=("web",))
+       tags=(), clauses=clause("7.2.3.6"), facts=("web",))
 def security_headers_present(web: list[dict]) -> Verdict:
     services = _web(web, tls_only=True)
     if not services:
@@ -77,7 +77,7 @@ def security_headers_present(web: list[dict]) -> Verdict:
 @check(layer="application", level=2, severity="low", title="server banners do not reveal versions",
        rationale="Version banners tell an attacker which vulnerabilities to try (7.2.3.6).",
        remediation="Set 'server_tokens off;' (nginx) or the server's equivalent; remove X-Powered-By.",
-       tags=("web",), clauses=clause("7.2.3.6"), facts=("web",))
+       tags=(), clauses=clause("7.2.3.6"), facts=("web",))
 def server_banner_hides_version(web: list[dict]) -> Verdict:
     if not web:
         return Verdict.not_applicable("no HTTP service declared")
@@ -89,7 +89,7 @@ def server_banner_hides_version(web: list[dict]) -> Verdict:
 @check(layer="application", level=2, severity="medium", title="no default, status or admin pages are exposed",
        rationale="Default and test pages leak configuration; admin pages belong to the management zone (7.2.3.2, 7.2.3.6).",
        remediation="Remove default/status pages; serve admin interfaces only to the management zone.",
-       tags=("web",), clauses=clause("7.2.3.6"), facts=("web",))
+       tags=(), clauses=clause("7.2.3.6"), facts=("web",))
 def no_default_pages_exposed(web: list[dict]) -> Verdict:
     if not web:
         return Verdict.not_applicable("no HTTP service declared")

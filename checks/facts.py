@@ -37,6 +37,7 @@ s suid;        t find /usr/bin /usr/sbin /usr/local/bin /usr/local/sbin -xdev -t
 s os;          . /etc/os-release 2>/dev/null; echo "$ID $VERSION_ID"
 s sysctl;      sysctl net.ipv4.ip_forward net.ipv4.conf.all.accept_redirects net.ipv4.conf.all.send_redirects net.ipv4.conf.all.accept_source_route net.ipv4.tcp_syncookies net.ipv4.conf.all.rp_filter 2>/dev/null
 s perms;       stat -c '%n %a %U %G' /etc/passwd /etc/shadow /etc/group /etc/gshadow 2>/dev/null
+s autoupdates; t apt-config dump 2>/dev/null | grep -E '^APT::Periodic::(Update-Package-Lists|Unattended-Upgrade) '; test -x /usr/bin/unattended-upgrade && echo UU-INSTALLED
 s reboot;      test -e /var/run/reboot-required && echo REBOOT-REQUIRED; true
 s postgres;    for f in /etc/postgresql/*/main/pg_hba.conf; do [ -f "$f" ] && grep -Ev '^[[:space:]]*(#|$)' "$f" | sed 's/^/hba /'; done; for f in /etc/postgresql/*/main/postgresql.conf; do [ -f "$f" ] && grep -E '^[[:space:]]*listen_addresses' "$f" | sed 's/^/conf /'; done; for d in /var/lib/postgresql/*/main; do [ -d "$d" ] && stat -c 'datadir %n %a %U' "$d"; done; true
 s backups;     t find /var/backups/provdc -mindepth 1 -maxdepth 1 -printf '%f %T@\n' 2>/dev/null; true
@@ -150,6 +151,21 @@ def parse_ntp(lines: list[str]) -> dict[str, Any]:
     return {"servers": servers, "running": "DAEMON-RUNNING" in lines}
 
 
+def parse_autoupdates(lines: list[str]) -> dict[str, Any]:
+    """APT's periodic settings (`apt-config dump` lines such as `APT::Periodic::Unattended-Upgrade "1";`)."""
+    periodic = {}
+    for line in lines:
+        m = re.match(r'^APT::Periodic::([\w-]+) "([^"]*)";', line)
+        if m:
+            periodic[m.group(1)] = m.group(2)
+    return {"installed": "UU-INSTALLED" in lines, "lists_days": _int_or_zero(periodic.get("Update-Package-Lists")),
+            "upgrade_days": _int_or_zero(periodic.get("Unattended-Upgrade"))}
+
+
+def _int_or_zero(value: str | None) -> int:
+    return int(value) if value and value.isdigit() else 0
+
+
 _DURATION = {"s": 1, "min": 60, "h": 3600, "d": 86400, "day": 86400, "w": 604800, "week": 604800,
              "month": 2_629_800, "m": 2_629_800, "y": 31_557_600, "year": 31_557_600}
 
@@ -230,6 +246,7 @@ PARSERS: dict[str, Callable[[dict[str, list[str]]], Any]] = {
     "sysctl": lambda s: parse_sysctl(s["sysctl"]),
     "perms": lambda s: parse_perms(s["perms"]),
     "reboot": lambda s: "REBOOT-REQUIRED" in s["reboot"],
+    "autoupdates": lambda s: parse_autoupdates(s["autoupdates"]),
     "postgres": lambda s: parse_postgres(s["postgres"]),
     "backups": lambda s: parse_backups(s["backups"]),
 }

@@ -82,7 +82,7 @@ def ssh_max_auth_tries(sshd: dict[str, str]) -> Verdict:
        rationale="TCVN 11930 7.2.2.2 literally asks to change the default administration port; where it is kept, "
                  "record a compensating control (firewalled to the management zone) as a waiver.",
        remediation="Set Port in sshd_config and in the inventory's ssh.port together, or waive with justification.",
-       tags=("sshd",), clauses=clause("7.2.2.2"), facts=("sshd",))
+       tags=(), clauses=clause("7.2.2.2"), facts=("sshd",))
 def ssh_port_not_default(sshd: dict[str, str]) -> Verdict:
     port = sshd.get("port", "22")
     return Verdict.passed(f"port {port}") if port != "22" else Verdict.failed("a port other than 22", "port 22")
@@ -91,7 +91,7 @@ def ssh_port_not_default(sshd: dict[str, str]) -> Verdict:
 @check(layer="host", level=1, severity="critical", title="no account has an empty password",
        rationale="An authentication policy must apply to everyone who accesses the server (TCVN 11930 7.2.2.1).",
        remediation="Lock or set a password for the listed accounts (passwd -l NAME).",
-       tags=("accounts",), clauses=clause("7.2.2.1"), facts=("shadow",))
+       tags=(), clauses=clause("7.2.2.1"), facts=("shadow",))
 def accounts_no_empty_passwords(shadow: dict[str, str]) -> Verdict:
     empty = sorted(name for name, state in shadow.items() if state == "EMPTY")
     return Verdict.failed("no empty password field", ", ".join(empty)) if empty else Verdict.passed(f"{len(shadow)} accounts checked")
@@ -100,7 +100,7 @@ def accounts_no_empty_passwords(shadow: dict[str, str]) -> Verdict:
 @check(layer="host", level=1, severity="critical", title="only root has UID 0",
        rationale="A second UID-0 account is an unmanaged administrator (default accounts renamed or disabled).",
        remediation="Remove the extra UID-0 accounts or give them their own UID.",
-       tags=("accounts",), clauses=clause("7.2.2.1"), facts=("passwd",))
+       tags=(), clauses=clause("7.2.2.1"), facts=("passwd",))
 def accounts_only_root_uid0(passwd: list[dict]) -> Verdict:
     extra = sorted(a["name"] for a in passwd if a["uid"] == 0 and a["name"] != "root")
     return Verdict.failed("only root", ", ".join(extra)) if extra else Verdict.passed("only root has UID 0")
@@ -162,7 +162,7 @@ def firewall_default_deny(nft: dict) -> Verdict:
 @check(layer="host", level=1, severity="high", title="every listening TCP port is a declared service",
        rationale="Only needed services may be open (TCVN 11930 7.2.1.2, 7.2.2.4): an undeclared listener is drift.",
        remediation="Stop the undeclared service, or declare it in the inventory with who may reach it.",
-       tags=("services",), clauses=clause("7.2.2.4"), facts=("listening", "server"))
+       tags=(), clauses=clause("7.2.2.4"), facts=("listening", "server"))
 def listening_ports_declared(listening: list[tuple[str, str, int]], server) -> Verdict:
     declared = {(s.proto, s.port) for s in server.services}
     extra = sorted({(proto, port) for proto, address, port in listening
@@ -175,13 +175,16 @@ def listening_ports_declared(listening: list[tuple[str, str, int]], server) -> V
 @check(layer="host", level=3, severity="medium", title="time is synchronised with the inventory's NTP server",
        rationale="Server time must follow the time server so logs can be correlated (TCVN 11930 7.2.2.3).",
        remediation="Provision chrony with the inventory's NTP servers (province.ntp).",
-       tags=("time",), clauses=clause("7.2.2.3"), facts=("ntp", "inv"))
-def time_synchronised(ntp: dict, inv) -> Verdict:
+       tags=("time",), clauses=clause("7.2.2.3"), facts=("ntp", "inv", "server"))
+def time_synchronised(ntp: dict, inv, server) -> Verdict:
     wanted = set(inv.province.ntp)
     if not wanted:
         return Verdict.not_applicable("the inventory names no NTP server")
     configured = set(ntp["servers"])
     found = f"servers {', '.join(sorted(configured)) or 'none'}, daemon {'running' if ntp['running'] else 'not running'}"
+    if str(server.address) in wanted:  # the data center's own time source: it must run and serve
+        return Verdict.passed(f"this host is the NTP server; {found}") if ntp["running"] else \
+            Verdict.failed("a running time daemon (this host is the inventory's NTP server)", found)
     return Verdict.passed(found) if wanted & configured and ntp["running"] else \
         Verdict.failed(f"a running time daemon using {', '.join(sorted(wanted))}", found)
 
@@ -208,8 +211,8 @@ def auditd_running(auditd: dict) -> Verdict:
 
 @check(layer="host", level=1, severity="medium", title="no world-writable files in system paths",
        rationale="World-writable system files let any user change what root runs (access control, 7.2.2.2).",
-       remediation="chmod o-w the listed files.",
-       tags=("permissions",), clauses=clause("7.2.2.2"), facts=("world_writable",))
+       remediation="chmod o-w the listed files (after finding out who made them so).",
+       tags=(), clauses=clause("7.2.2.2"), facts=("world_writable",))
 def no_world_writable_system_files(world_writable: list[str]) -> Verdict:
     return Verdict.failed("none", ", ".join(world_writable[:10])) if world_writable else Verdict.passed("none found")
 
@@ -223,7 +226,7 @@ KNOWN_SUID = {"/usr/bin/passwd", "/usr/bin/su", "/usr/bin/sudo", "/usr/bin/mount
 @check(layer="host", level=3, severity="medium", title="set-UID programs are only the distribution's known ones",
        rationale="An unexpected set-UID binary is a privilege-escalation path (7.2.2.4 hardening).",
        remediation="Remove the set-UID bit (chmod u-s) from the listed programs, or add them to the known list with a waiver.",
-       tags=("permissions",), clauses=clause("7.2.2.4"), facts=("suid",))
+       tags=(), clauses=clause("7.2.2.4"), facts=("suid",))
 def suid_files_known(suid: list[str]) -> Verdict:
     unknown = sorted(set(suid) - KNOWN_SUID)
     return Verdict.failed("only known set-UID programs", ", ".join(unknown)) if unknown else Verdict.passed(f"{len(suid)} known")
@@ -294,6 +297,19 @@ def identity_files_permissions(perms: dict[str, tuple[int, str, str]]) -> Verdic
 @check(layer="host", level=3, severity="low", title="no reboot is pending after updates",
        rationale="Updated kernels and libraries only protect once running (patching plan, 7.2.2.4).",
        remediation="Schedule the reboot in a maintenance window (and declare the window in the inventory).",
-       tags=("updates",), clauses=clause("7.2.2.4"), facts=("reboot",))
+       tags=(), clauses=clause("7.2.2.4"), facts=("reboot",))
 def reboot_not_pending(reboot: bool) -> Verdict:
+    # no provisioning tag: a reboot is an operator's decision inside a declared window
     return Verdict.failed("no /var/run/reboot-required", "reboot required") if reboot else Verdict.passed("none pending")
+
+
+@check(layer="host", level=3, severity="medium", title="security updates install themselves daily",
+       rationale="The patching plan (7.2.2.4) needs updates applied without waiting for someone to log in.",
+       remediation="Install unattended-upgrades and set APT::Periodic::Update-Package-Lists and "
+                   "APT::Periodic::Unattended-Upgrade to \"1\" (role updates).",
+       tags=("updates",), clauses=clause("7.2.2.4"), facts=("autoupdates",))
+def security_updates_automatic(autoupdates: dict) -> Verdict:
+    found = (f"unattended-upgrades {'installed' if autoupdates['installed'] else 'missing'}, lists every "
+             f"{autoupdates['lists_days'] or 'never'}, upgrades every {autoupdates['upgrade_days'] or 'never'} day(s)")
+    daily = autoupdates["installed"] and autoupdates["lists_days"] == 1 and autoupdates["upgrade_days"] == 1
+    return Verdict.passed(found) if daily else Verdict.failed("unattended-upgrades installed, lists and upgrades daily", found)

@@ -83,7 +83,7 @@ def gather_network(inv: Inventory, servers: list[model.Server], sweep: bool) -> 
 @check(layer="network", level=1, severity="high", title="only declared ports answer on the network",
        rationale="Access from outside is limited to needed services (TCVN 11930 7.2.1.2); an open undeclared port is exposure.",
        remediation="Close the port (stop the service or firewall it), or declare the service in the inventory.",
-       tags=("firewall", "services"), clauses=clause("7.2.1.2"), facts=("open_ports", "server"))
+       tags=("firewall",), clauses=clause("7.2.1.2"), facts=("open_ports", "server"))
 def open_ports_match_declared(open_ports: set[int], server) -> Verdict:
     declared = {s.port for s in server.services if s.proto == "tcp"}
     extra = sorted(open_ports - declared)
@@ -95,7 +95,7 @@ def open_ports_match_declared(open_ports: set[int], server) -> Verdict:
 @check(layer="network", level=1, severity="high", title="no plaintext management protocol answers (telnet, ftp, r-services)",
        rationale="Only secure connections may be used for administration (TCVN 11930 7.2.1.7, 7.2.2.2).",
        remediation="Disable telnet, ftp and the r-services; administer over SSH from the management zone.",
-       tags=("services",), clauses=clause("7.2.2.2"), facts=("open_ports",))
+       tags=(), clauses=clause("7.2.2.2"), facts=("open_ports",))
 def no_plaintext_management(open_ports: set[int]) -> Verdict:
     found = sorted(f"{port}/{name}" for port, name in PLAINTEXT_MANAGEMENT.items() if port in open_ports)
     return Verdict.failed("none of 21, 23, 512-514 open", ", ".join(found)) if found else Verdict.passed("none open")

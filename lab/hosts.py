@@ -149,11 +149,40 @@ def write_seed(inv: Inventory, server: model.Server, paths: LabPaths) -> None:
     web = [svc for svc in server.services if svc.kind in WEB_KINDS]
     if web:
         (conf / "nginx.conf").write_text(nginx_config(server, web))
+    if any(svc.kind == "node_exporter" for svc in server.services):
+        (seed / "etc/default").mkdir(parents=True, exist_ok=True)
+        (seed / "etc/default/prometheus-node-exporter").write_text(node_exporter_defaults(server))
+    if any(svc.kind == "ntp" for svc in server.services):
+        (seed / "etc/chrony").mkdir(parents=True, exist_ok=True)
+        (seed / "etc/default").mkdir(parents=True, exist_ok=True)
+        (seed / "etc/chrony/chrony.conf").write_text(time_server_config(inv, server))
+        # the clock belongs to the machine: synchronise and serve, never set it
+        (seed / "etc/default/chrony").write_text('# written by provdc lab\nDAEMON_OPTS="-F 1 -x"\n')
+
+
+def node_exporter_defaults(server: model.Server) -> str:
+    """The node_exporter role's own template, so a lab host starts as that role leaves it:
+    monitoring works from the first minute, and provisioning changes nothing there."""
+    import jinja2
+
+    from provdc.playbooks import PLAYBOOKS_DIR
+
+    template = PLAYBOOKS_DIR / "roles/node_exporter/templates/prometheus-node-exporter.j2"
+    services = [{"kind": s.kind, "port": s.port} for s in server.services]
+    return jinja2.Template(template.read_text(), keep_trailing_newline=True).render(
+        ansible_host=str(server.address), provdc_services=services)
+
+
+def time_server_config(inv: Inventory, server: model.Server) -> str:
+    """A host declaring an ntp service serves time from its own clock to the lab."""
+    return (f"# written by provdc lab: {server.id} serves time to the lab\n"
+            f"allow {inv.doc.lab.supernet if inv.doc.lab else '127.0.0.1'}\nlocal stratum 10\n"
+            "driftfile /var/lib/chrony/chrony.drift\n")
 
 
 def _runs_itself(svc: model.Service, server: model.Server) -> bool:
     """Services with their own real daemon; the rest are answered by the minimal listener."""
-    return svc.kind in WEB_KINDS or svc.kind == "node_exporter" or (svc.kind == "ssh" and svc.port == server.ssh.port)
+    return svc.kind in WEB_KINDS or svc.kind in ("node_exporter", "ntp") or (svc.kind == "ssh" and svc.port == server.ssh.port)
 
 
 def _self_signed_certificate(server: model.Server, conf: Path) -> None:
@@ -245,13 +274,13 @@ def start_services(server: model.Server, anchor: int, paths: LabPaths) -> None:
     in_host(anchor, ["/usr/sbin/sshd", "-D", "-e"], h / "sshd.log")
     if any(s.kind in WEB_KINDS for s in server.services):
         in_host(anchor, ["/usr/sbin/nginx", "-c", "/etc/provdc-lab/nginx.conf", "-g", "daemon off;"], h / "nginx.log")
-    for svc in server.services:
-        if svc.kind == "node_exporter":
-            in_host(anchor, ["/usr/bin/prometheus-node-exporter", f"--web.listen-address={server.address}:{svc.port}",
-                             "--collector.disable-defaults", "--collector.cpu", "--collector.meminfo",
-                             "--collector.netdev", "--collector.filesystem", "--collector.loadavg",
-                             "--collector.time", "--collector.uname", "--collector.textfile",
-                             "--collector.textfile.directory=/var/lib/prometheus/node-exporter"], h / "node_exporter.log")
+    # packaged daemons start through their init scripts, as on a server without systemd: the
+    # provisioning roles then find them (PID files) and restart them the same way
+    kinds = {svc.kind for svc in server.services}
+    if "node_exporter" in kinds:
+        in_host(anchor, ["/etc/init.d/prometheus-node-exporter", "start"], h / "node_exporter.log")
+    if "ntp" in kinds:
+        in_host(anchor, ["/etc/init.d/chrony", "start"], h / "chrony.log")
     if any(not _runs_itself(svc, server) for svc in server.services):
         in_host(anchor, ["/usr/bin/python3", "/etc/provdc-lab/listener.py", "/etc/provdc-lab/services.json"], h / "listener.log")
 

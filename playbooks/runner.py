@@ -6,6 +6,7 @@ Exit codes: 0 every host converged, 4 some host failed or was unreachable, 1 a t
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import sys
 from collections.abc import Callable
@@ -15,10 +16,11 @@ from pathlib import Path
 
 from provdc.errors import ProvdcError
 from provdc.inventory import Inventory
-from provdc.inventory.exports import to_ansible_dict
+from provdc.inventory.exports import ansible_groups, to_ansible_dict
+from provdc.playbooks import PLAYBOOKS_DIR
 from provdc.secrets import redact
 
-PLAYBOOKS = Path(__file__).resolve().parent
+PLAYBOOKS = PLAYBOOKS_DIR
 
 
 @dataclass
@@ -36,10 +38,13 @@ class ProvisionResult:
     rc: int
     run_dir: Path
     hosts: dict[str, HostSummary] = field(default_factory=dict)
+    canary: str | None = None        # the host that went first, with --canary
+    canary_failed: bool = False      # it did not converge or took new logins away: the rest waited
 
     @property
     def exit_code(self) -> int:
-        return 0 if self.status == "successful" and not any(h.failed or h.unreachable for h in self.hosts.values()) else 4
+        converged = self.status == "successful" and not any(h.failed or h.unreachable for h in self.hosts.values())
+        return 0 if converged and not self.canary_failed else 4
 
 
 def _control_dir(run_dir: Path) -> Path:
@@ -61,14 +66,50 @@ def ansible_inventory(inv: Inventory) -> dict:
 
 
 def provision(inv: Inventory, *, check: bool = False, diff: bool = False, limit: str | None = None,
-              tags: list[str] | None = None, forks: int | None = None, runs_dir: Path = Path("/var/lib/provdc/runs"),
+              tags: list[str] | None = None, forks: int | None = None, canary: bool = False,
+              runs_dir: Path = Path("/var/lib/provdc/runs"),
               on_event: Callable[[str, str, str], None] = lambda host, task, state: None) -> ProvisionResult:
-    import ansible_runner
-
+    """Run site.yml on the inventory's servers. With `canary`, one host goes first and the rest
+    only follow when it converged and still accepts a brand-new SSH login."""
     run_dir = runs_dir / f"{inv.province.id}-{datetime.now(timezone.utc):%Y%m%dT%H%M%S%fZ}"
     (run_dir / "private").mkdir(parents=True, exist_ok=True, mode=0o700)  # runner needs it to exist
+    env = _environment(run_dir)
+    options = {"check": check, "diff": diff, "tags": tags, "forks": forks, "on_event": on_event}
+    if not canary:
+        return _run_playbook(inv, run_dir, env, limit=limit, **options)
+    host = pick_canary(inv, limit)
+    first = _run_playbook(inv, run_dir, env, limit=host, **options)
+    first.canary = host
+    if first.exit_code != 0 or not _fresh_login(inv, run_dir, env, host):
+        first.canary_failed = True
+        return first
+    rest = _run_playbook(inv, run_dir, env, limit=f"{limit or 'all'},!{host}", **options)
+    rest.hosts = {**first.hosts, **rest.hosts}
+    rest.canary = host
+    return rest
+
+
+def pick_canary(inv: Inventory, limit: str | None) -> str:
+    """The first server (inventory order) that the limit selects: an id or group name, with
+    shell wildcards, comma-separated; `!pattern` excludes."""
+    groups = ansible_groups(inv)
+    patterns = [p.strip() for p in (limit or "all").split(",") if p.strip()]
+
+    def matches(server_id: str, pattern: str) -> bool:
+        names = [server_id, "all", *(g for g, members in groups.items() if server_id in members)]
+        return any(fnmatch.fnmatchcase(name, pattern) for name in names)
+
+    for server in inv.doc.servers:
+        wanted = any(matches(server.id, p) for p in patterns if not p.startswith("!"))
+        excluded = any(matches(server.id, p[1:]) for p in patterns if p.startswith("!"))
+        if wanted and not excluded:
+            return server.id
+    raise ProvdcError(f"--canary: no server matches --limit {limit!r}")
+
+
+def _environment(run_dir: Path) -> dict[str, str]:
     bin_dir = str(Path(sys.executable).parent)
-    env = {
+    return {
         # ansible-runner runs `ansible-playbook` from PATH: the interpreter's own bin comes first
         "PATH": f"{bin_dir}:{os.environ.get('PATH', '/usr/bin:/bin')}",
         "ANSIBLE_PIPELINING": "True",
@@ -84,6 +125,12 @@ def provision(inv: Inventory, *, check: bool = False, diff: bool = False, limit:
         "ANSIBLE_ROLES_PATH": str(PLAYBOOKS / "roles"),
         "ANSIBLE_NOCOLOR": "True",
     }
+
+
+def _run_playbook(inv: Inventory, run_dir: Path, env: dict[str, str], *, check: bool, diff: bool, limit: str | None,
+                  tags: list[str] | None, forks: int | None, on_event: Callable[[str, str, str], None]) -> ProvisionResult:
+    import ansible_runner
+
     cmdline = " ".join(x for x in ("--check" if check else "", "--diff" if diff else "") if x)
 
     def handler(event: dict) -> bool:
@@ -107,3 +154,14 @@ def provision(inv: Inventory, *, check: bool = False, diff: bool = False, limit:
         for host, count in (r.stats.get(key) or {}).items():
             setattr(hosts.setdefault(host, HostSummary()), attr, count)
     return ProvisionResult(r.status, r.rc, run_dir, hosts)
+
+
+def _fresh_login(inv: Inventory, run_dir: Path, env: dict[str, str], host: str) -> bool:
+    """A new SSH connection (no shared master) still logs in: the canary's sshd and firewall
+    let administrators back in, not only the session that changed them."""
+    import ansible_runner
+
+    fresh = {**env, "ANSIBLE_SSH_ARGS": "-o ControlMaster=no -o ControlPath=none"}
+    r = ansible_runner.run(private_data_dir=str(run_dir / "private"), inventory=ansible_inventory(inv), host_pattern=host,
+                           module="ansible.builtin.ping", envvars=fresh, quiet=True, rotate_artifacts=20)
+    return r.status == "successful" and not (r.stats or {}).get("dark")

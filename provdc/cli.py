@@ -474,17 +474,17 @@ def monitor_status(path: Path, run_dir: Path | None) -> None:
 
 # ------------------------------------------------------------------------------- provision
 
-def _remediation_tags(path: Path) -> list[str]:
-    """The provisioning tags that fix the checks that failed in an audit results file."""
+def _remediation_plan(path: Path):
+    """The roles and hosts that fix the checks that failed in an audit results file."""
     from provdc.checks.engine import DEFAULT
     from provdc.checks.results import load_run
+    from provdc.playbooks.remediate import plan_remediation
 
     try:
         run = load_run(path)
     except ValueError as exc:
         raise ProvdcError(str(exc)) from None
-    failed = {f.check for f in run.findings if f.status.value == "FAIL"}
-    return sorted({tag for check_id in failed if check_id in DEFAULT for tag in DEFAULT[check_id].tags})
+    return plan_remediation(run, DEFAULT)
 
 
 @main.command()
@@ -492,14 +492,18 @@ def _remediation_tags(path: Path) -> list[str]:
 @click.option("--check", "check_mode", is_flag=True, help="Dry run: report what would change, change nothing.")
 @click.option("--diff", is_flag=True, help="Show file differences.")
 @click.option("--limit", help="Only these hosts or groups (Ansible pattern, e.g. role_web or db1,db2).")
-@click.option("--tags", help="Only these roles (comma-separated tags: sshd, sysctl, password_policy, shell, logging).")
+@click.option("--tags", help="Only these roles (comma-separated): sshd, sysctl, password_policy, shell, permissions, "
+                              "logging, time, auditd, updates, node_exporter, firewall.")
 @click.option("--forks", type=click.IntRange(1, 500), help="Parallel hosts (default: all of them).")
 @click.option("--remediate", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Apply only the fixes for the checks that FAILed in this audit results file.")
+              help="Apply only the fixes for the checks that FAILed in this audit results file, on the hosts where they failed.")
+@click.option("--canary", is_flag=True,
+              help="Provision the first selected server alone first; the rest follow only if it converged and "
+                   "still accepts a new SSH login.")
 @click.option("--runs-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("/var/lib/provdc/runs"),
               show_default=True, help="Where each run's artifacts are kept.")
 def provision(path: Path, check_mode: bool, diff: bool, limit: str | None, tags: str | None, forks: int | None,
-              remediate: Path | None, runs_dir: Path) -> None:
+              remediate: Path | None, canary: bool, runs_dir: Path) -> None:
     """Provision the servers of PATH with the project's roles through ansible-runner.
 
     Exit 0 when every host converged, 4 when some host failed or was unreachable, 1 on a tool
@@ -514,18 +518,23 @@ def provision(path: Path, check_mode: bool, diff: bool, limit: str | None, tags:
     require_lab_routed(inv, "provision")
     tag_list = tags.split(",") if tags else None
     if remediate:
-        tag_list = _remediation_tags(remediate)
-        if not tag_list:
+        if tags or limit:
+            raise click.UsageError("--remediate chooses the roles and hosts itself: leave out --tags and --limit")
+        plan = _remediation_plan(remediate)
+        if plan.manual:
+            err.print(f"no role fixes these failed checks (see their remediation): {', '.join(plan.manual)}")
+        if not plan.tags:
             out.print("nothing to remediate: no failed check in that audit has a provisioning fix")
             return
-        err.print(f"remediating with tags: {', '.join(tag_list)}")
+        tag_list, limit = plan.tags, plan.limit
+        err.print(f"remediating with tags: {', '.join(tag_list)} on {limit or 'all hosts'}")
     with err.status("provisioning") as status:
         def progress(host: str, task: str, state: str) -> None:
             status.update(f"provisioning: {host}: {task} [{state}]")
             if state in ("failed", "unreachable"):
                 err.print(f"  [red]{host}: {task}: {state}[/]")
         result = run_provision(inv, check=check_mode, diff=diff, limit=limit, tags=tag_list, forks=forks,
-                               runs_dir=runs_dir, on_event=progress)
+                               canary=canary, runs_dir=runs_dir, on_event=progress)
     t = Table(title=f"Provisioning {'(check mode) ' if check_mode else ''}of {inv.province.id}", title_justify="left")
     for col in ("host", "ok", "changed", "failed", "unreachable"):
         t.add_column(col, justify="left" if col == "host" else "right")
@@ -533,6 +542,11 @@ def provision(path: Path, check_mode: bool, diff: bool, limit: str | None, tags:
         t.add_row(host, str(h.ok), str(h.changed), f"[red]{h.failed}[/]" if h.failed else "0",
                   f"[red]{h.unreachable}[/]" if h.unreachable else "0")
     out.print(t)
+    if result.canary_failed:
+        err.print(f"[red]canary {result.canary} did not converge or refused a new SSH login: the other servers were "
+                  "not touched[/]")
+    elif result.canary:
+        out.print(f"canary {result.canary} converged and accepted a new SSH login; the others followed")
     out.print(f"artifacts: {result.run_dir}")
     sys.exit(result.exit_code)
 

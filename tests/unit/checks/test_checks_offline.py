@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from provdc.checks.engine import DEFAULT, _judge
+from provdc.checks import facts
 from provdc.checks.facts import FactError, parse_facts
 from provdc.checks.results import Status
 from provdc.inventory import load_inventory
@@ -97,8 +98,10 @@ CASES = {  # check id -> (facts that pass, facts that fail)
                               {"nft": {"installed": True, "input_policy": "accept", "text": ""}}),
     "listening_ports_declared": ({"listening": [("tcp", "10.99.30.11", 5432), ("tcp", "127.0.0.1", 25)], "server": SERVER},
                                  {"listening": [("tcp", "0.0.0.0", 3306)], "server": SERVER}),
-    "time_synchronised": ({"ntp": {"servers": ["10.99.40.10"], "running": True}, "inv": LAB},
-                          {"ntp": {"servers": ["pool.ntp.org"], "running": True}, "inv": LAB}),
+    "time_synchronised": ({"ntp": {"servers": ["10.99.40.10"], "running": True}, "inv": LAB, "server": SERVER},
+                          {"ntp": {"servers": ["pool.ntp.org"], "running": True}, "inv": LAB, "server": SERVER}),
+    "security_updates_automatic": ({"autoupdates": {"installed": True, "lists_days": 1, "upgrade_days": 1}},
+                                   {"autoupdates": {"installed": True, "lists_days": 1, "upgrade_days": 0}}),
     "log_retention_for_level": ({"retention": {"journal_days": 92, "logrotate_days": 28, "persistent": True}, "level": 3},
                                 {"retention": {"journal_days": None, "logrotate_days": 28, "persistent": True}, "level": 3}),
     "auditd_running": ({"auditd": {"running": True, "rules": ["provdc.rules"]}}, {"auditd": {"running": False, "rules": []}}),
@@ -171,3 +174,16 @@ def test_registry_rejects_bad_definitions():
         reg.add(DEFAULT["ssh_port_not_default"].__class__(**{**DEFAULT["ssh_port_not_default"].__dict__, "id": "other"}))
     with pytest.raises(ValueError, match="level outside"):
         reg.add(DEFAULT["ssh_port_not_default"].__class__(**{**DEFAULT["ssh_port_not_default"].__dict__, "level": 9}))
+
+
+def test_the_ntp_server_itself_passes_when_its_daemon_serves():
+    mon1 = LAB.servers["mon1"]  # province.ntp is mon1's address
+    serving = _judge(DEFAULT["time_synchronised"], {"ntp": {"servers": [], "running": True}, "inv": LAB, "server": mon1})
+    stopped = _judge(DEFAULT["time_synchronised"], {"ntp": {"servers": [], "running": False}, "inv": LAB, "server": mon1})
+    assert (serving.status, stopped.status) == (Status.PASS, Status.FAIL)
+
+
+def test_apt_periodic_settings_parse():
+    lines = ['APT::Periodic::Update-Package-Lists "1";', 'APT::Periodic::Unattended-Upgrade "0";', "UU-INSTALLED"]
+    assert facts.parse_autoupdates(lines) == {"installed": True, "lists_days": 1, "upgrade_days": 0}
+    assert facts.parse_autoupdates([]) == {"installed": False, "lists_days": 0, "upgrade_days": 0}

@@ -1,0 +1,67 @@
+"""Offline: every check's provisioning tag is a real role, remediation plans, canary choice."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+import yaml
+
+from provdc.checks.engine import DEFAULT
+from provdc.checks.results import AuditRun, Finding, Status
+from provdc.errors import ProvdcError
+from provdc.playbooks import PLAYBOOKS_DIR
+from provdc.playbooks.remediate import plan_remediation
+from provdc.playbooks.runner import pick_canary
+
+
+def site_tags() -> set[str]:
+    play = yaml.safe_load((PLAYBOOKS_DIR / "site.yml").read_text())[0]
+    return {tag for role in play["roles"] for tag in role["tags"]}
+
+
+def test_every_check_tag_names_a_role_of_site_yml():
+    tags = site_tags()
+    assert all((PLAYBOOKS_DIR / "roles" / t / "tasks/main.yml").exists() for t in tags)
+    unknown = {c.id: t for c in DEFAULT for t in c.tags if t not in tags}
+    assert unknown == {}
+
+
+def test_roles_cover_the_host_baseline():
+    assert {"sshd", "firewall", "time", "logging", "auditd", "password_policy", "updates"} <= site_tags()
+
+
+def _finding(check: str, status: Status, host: str | None) -> Finding:
+    c = DEFAULT[check]
+    return Finding(check=check, layer=c.layer, severity=c.severity, status=status, host=host)
+
+
+def _run(*findings: Finding) -> AuditRun:
+    return AuditRun(province="lab", started=datetime.now(timezone.utc), finished=datetime.now(timezone.utc),
+                    findings=list(findings))
+
+
+def test_plan_runs_only_the_fixing_roles_on_the_failed_hosts():
+    run = _run(_finding("ssh_password_auth_disabled", Status.FAIL, "app1"),
+               _finding("time_synchronised", Status.FAIL, "db1"),
+               _finding("kernel_ip_forward_off", Status.PASS, "db1"),          # passed: nothing to do
+               _finding("ssh_port_not_default", Status.FAIL, "db1"),           # no role fixes it
+               _finding("auditd_running", Status.ERROR, "db2"))                # unknown state: not "fixed" blindly
+    plan = plan_remediation(run, DEFAULT)
+    assert plan.tags == ["sshd", "time"] and plan.hosts == ["app1", "db1"] and plan.limit == "app1,db1"
+    assert plan.manual == ["ssh_port_not_default"]
+
+
+def test_plan_with_nothing_failed_is_empty():
+    plan = plan_remediation(_run(_finding("ssh_password_auth_disabled", Status.PASS, "app1")), DEFAULT)
+    assert (plan.tags, plan.limit, plan.manual) == ([], None, [])
+
+
+def test_canary_is_the_first_selected_server(lab_inventory):
+    first = lab_inventory.doc.servers[0].id
+    assert pick_canary(lab_inventory, None) == first
+    assert pick_canary(lab_inventory, f"all,!{first}") == lab_inventory.doc.servers[1].id
+    assert pick_canary(lab_inventory, "db*") == "db1"
+    assert pick_canary(lab_inventory, "role_database") == "db1"
+    with pytest.raises(ProvdcError, match="no server matches"):
+        pick_canary(lab_inventory, "nothing-here")
