@@ -17,6 +17,7 @@ APT_PACKAGES=(
   nmap iperf3 snmpd snmp nftables nginx-light curl
   prometheus prometheus-node-exporter prometheus-blackbox-exporter prometheus-snmp-exporter
   chromium fonts-dejavu-core fonts-noto-core poppler-utils
+  chrony auditd libpam-pwquality unattended-upgrades python3-apt
   python3 python3-venv python3-dev gcc
 )
 
@@ -41,12 +42,25 @@ install_system_packages() {
   log "installing ${#missing[@]} Debian packages: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -q >/dev/null
-  apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
-  # Debian starts packaged daemons on install where systemd runs; provdc starts its own
-  # instances on lab addresses, so the packaged ones must not hold their ports.
+  # Packaged daemons must not start on install: provdc starts its own instances on lab
+  # addresses, and a stock chrony would reach for Debian's public NTP pool (the network rule:
+  # only loopback and lab hosts). A temporary policy-rc.d tells invoke-rc.d to start nothing.
+  local policy=/usr/sbin/policy-rc.d own_policy=0
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\n# provdc setup: no daemon starts during package installation\nexit 101\n' > "$policy"
+    chmod 755 "$policy"
+    own_policy=1
+  fi
+  apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null || { [ "$own_policy" = 1 ] && rm -f "$policy"; return 1; }
+  [ "$own_policy" = 1 ] && rm -f "$policy"
+  # and where systemd runs, the units this install brought stay off at boot
   if [ -d /run/systemd/system ]; then
     for unit in prometheus prometheus-node-exporter prometheus-blackbox-exporter prometheus-snmp-exporter snmpd nginx; do
       systemctl disable --now "$unit" >/dev/null 2>&1 || true
+    done
+    # time and audit daemons only when this install brought them (the machine's own stay)
+    for unit in chrony auditd; do
+      if printf '%s\n' "${missing[@]}" | grep -qx "$unit"; then systemctl disable --now "$unit" >/dev/null 2>&1 || true; fi
     done
   fi
 }

@@ -37,18 +37,23 @@ def test_sshd_root_login_empty_passwords_and_port(lab):
 
 
 def test_time_sync_and_auditd(lab):
-    # The configuration is real; the daemons are stand-ins with their process names, because a
-    # real chronyd or auditd would act on the shared kernel (clock, audit subsystem) of the machine.
-    setup = ("mkdir -p /etc/chrony && printf 'server 10.99.40.10 iburst\\n' > /etc/chrony/chrony.conf && "
-             "mkdir -p /etc/audit/rules.d && printf -- '-w /etc/passwd -p wa\\n' > /etc/audit/rules.d/provdc.rules && "
-             "cp /bin/sleep /run/chronyd && cp /bin/sleep /run/auditd && "
-             "(setsid /run/chronyd 600 >/dev/null 2>&1 &) && (setsid /run/auditd 600 >/dev/null 2>&1 &) && sleep 0.3")
-    assert lab.in_host("mon1", "sh", "-c", setup).returncode == 0
+    # Time: a real chronyd (-x: it serves but never sets the machine's shared clock) on mcdt-app1,
+    # pointed at mon1, the lab's time server; backup1 has none. auditd: the daemon is a stand-in
+    # with its name, because a real one would take over the machine's single audit subsystem.
+    setup_time = ("printf 'server 10.99.40.10 iburst\\n' > /etc/chrony/chrony.conf && "
+                  "echo 'DAEMON_OPTS=\"-F 1 -x\"' > /etc/default/chrony && /etc/init.d/chrony start >/dev/null")
+    setup_audit = ("mkdir -p /etc/audit/rules.d && printf -- '-w /etc/passwd -p wa\\n' > /etc/audit/rules.d/provdc.rules && "
+                   "cp /bin/sleep /run/auditd && (setsid /run/auditd 600 >/dev/null 2>&1 &) && sleep 0.3")
+    assert lab.in_host("mcdt-app1", "sh", "-c", setup_time).returncode == 0
+    assert lab.in_host("mon1", "sh", "-c", setup_audit).returncode == 0
+    unwaived = _variant(lab.inventory, waivers=[])  # the lab inventory waives auditd for this reason
     try:
-        v = verdicts(lab.inventory, {"host"}, {"mon1", "backup1"})
+        v = verdicts(unwaived, {"host"}, {"mon1", "mcdt-app1", "backup1"})
     finally:
-        lab.in_host("mon1", "sh", "-c", "pkill -f '/run/chronyd 600'; pkill -f '/run/auditd 600'")
-    assert (v[("time_synchronised", "mon1")], v[("time_synchronised", "backup1")]) == (Status.PASS, Status.FAIL)
+        lab.in_host("mon1", "sh", "-c", "pkill -f '/run/auditd 600'")
+        lab.in_host("mcdt-app1", "sh", "-c", "/etc/init.d/chrony stop >/dev/null")
+    assert (v[("time_synchronised", "mcdt-app1")], v[("time_synchronised", "backup1")]) == (Status.PASS, Status.FAIL)
+    assert v[("time_synchronised", "mon1")] is Status.PASS  # the time server itself, serving
     assert (v[("auditd_running", "mon1")], v[("auditd_running", "backup1")]) == (Status.PASS, Status.FAIL)
 
 
@@ -114,3 +119,12 @@ def test_dr_site_distance_at_level_5(lab):
     assert verdict["near"].status is Status.FAIL and verdict["near"].found.startswith("11.")   # 0.1 degree = 11.1 km
     assert verdict["far"].status is Status.PASS
     assert design.haversine_km(dc.location, far.location) > 30
+
+
+def test_automatic_security_updates(lab):
+    conf = "/etc/apt/apt.conf.d/20auto-upgrades"
+    daily = 'APT::Periodic::Update-Package-Lists "1";\nAPT::Periodic::Unattended-Upgrade "1";\n'
+    lab.host_path("mon1", conf).write_text(daily)
+    lab.host_path("backup1", conf).write_text(daily.replace('Unattended-Upgrade "1"', 'Unattended-Upgrade "0"'))
+    v = verdicts(lab.inventory, {"host"}, {"mon1", "backup1"})
+    assert (v[("security_updates_automatic", "mon1")], v[("security_updates_automatic", "backup1")]) == (Status.PASS, Status.FAIL)
