@@ -197,11 +197,12 @@ def _covers(w: model.Waiver, f: Finding, inv: Inventory) -> bool:
 
 def apply_waivers(findings: list[Finding], waivers: list[model.Waiver], inv: Inventory, today: date) -> list[Finding]:
     """A failing finding covered by a valid waiver becomes WAIVED; under an expired waiver it
-    stays FAIL and says so. Passing findings are never touched."""
+    stays FAIL and says so. Passing findings are never touched, and neither are ERRORs: a waiver
+    accepts a known failure, and an unreachable host's state is not known."""
     out = []
     for f in findings:
         w = next((w for w in waivers if _covers(w, f, inv)), None)
-        if w is None or f.status not in (Status.FAIL, Status.ERROR):
+        if w is None or f.status is not Status.FAIL:
             out.append(f)
             continue
         applied = AppliedWaiver(approver=w.approver, expires=w.expires, justification=w.justification)

@@ -187,3 +187,21 @@ def test_apt_periodic_settings_parse():
     lines = ['APT::Periodic::Update-Package-Lists "1";', 'APT::Periodic::Unattended-Upgrade "0";', "UU-INSTALLED"]
     assert facts.parse_autoupdates(lines) == {"installed": True, "lists_days": 1, "upgrade_days": 0}
     assert facts.parse_autoupdates([]) == {"installed": False, "lists_days": 0, "upgrade_days": 0}
+
+
+def test_waivers_turn_a_fail_into_waived_but_never_an_error_or_an_expired_one():
+    from provdc.checks.engine import apply_waivers
+    from provdc.checks.results import Finding
+    from provdc.inventory.model import Waiver
+
+    waiver = Waiver(check="auditd_running", justification="one auditd per kernel in the lab", approver="lab",
+                    expires=date(2027, 1, 1))
+
+    def finding(status: Status, host: str) -> Finding:
+        return Finding(check="auditd_running", layer="host", severity="medium", status=status, host=host)
+
+    out = apply_waivers([finding(Status.FAIL, "db1"), finding(Status.ERROR, "db2"), finding(Status.PASS, "mon1")],
+                        [waiver], LAB, date(2026, 11, 22))
+    assert [f.status for f in out] == [Status.WAIVED, Status.ERROR, Status.PASS]
+    expired = apply_waivers([finding(Status.FAIL, "db1")], [waiver], LAB, date(2027, 2, 1))
+    assert expired[0].status is Status.FAIL and "waiver expired" in expired[0].found
