@@ -139,6 +139,21 @@ def _configure_namespace(ns: Netns) -> None:
     batch(["tc", "-n", ns.name], shaping)
 
 
+# The kernel's ARP table is one for the whole machine, shared by every namespace. A lab router
+# holds the neighbours of all its zones, and a drift sweep of a /24 creates one entry per
+# address. The default hard limit (gc_thresh3 = 1024) then overflows during a full audit, the
+# kernel drops new entries ("neighbor table overflow"), and live hosts look absent. Like
+# Mininet's fixLimits(), the lab raises the limits; it never lowers them.
+NEIGH_LIMITS = {"gc_thresh1": 4096, "gc_thresh2": 8192, "gc_thresh3": 16384}
+
+
+def raise_neighbour_limits() -> None:
+    for key, wanted in NEIGH_LIMITS.items():
+        path = Path(f"/proc/sys/net/ipv4/neigh/default/{key}")
+        if int(path.read_text()) < wanted:
+            path.write_text(str(wanted))
+
+
 def tbf_burst(rate_bps: int) -> int:
     """Bucket size in bytes: at least one timer tick of traffic (HZ may be 100) and a few MTUs."""
     return max(15_000, rate_bps // 8 // 100)

@@ -111,6 +111,7 @@ def _build(inv: Inventory, plan: LabPlan, paths: hosts.LabPaths, progress: Progr
     paths.root.mkdir(parents=True, exist_ok=True, mode=0o700)
     paths.state.write_text(json.dumps({"prefix": plan.prefix, "inventory": str(inv.base), "complete": False}))
     progress(f"network: {len(plan.namespaces)} namespaces, {len(plan.bridges)} bridges, {len(plan.links)} links")
+    net.raise_neighbour_limits()
     net.build_network(plan)
     progress("credentials and host files")
     hosts.make_credentials(inv, plan, paths)
