@@ -98,6 +98,43 @@ def server_hostvars(inv: Inventory, server: model.Server) -> dict[str, Any]:
     }
 
 
+def monitoring_cidrs(inv: Inventory) -> list[str]:
+    """Where the monitoring server polls from: the management and device-management zones."""
+    kinds = (model.ZoneKind.management, model.ZoneKind.device_management)
+    return sorted((str(z.cidr) for z in inv.doc.zones if z.kind in kinds), key=_net_sort)
+
+
+def device_hostvars(inv: Inventory, device: model.Device) -> dict[str, Any]:
+    """What the snmpd role knows about a Linux device: how to reach it, and its agent. The
+    community stays a reference (a file path or an environment variable's name) that the role
+    looks up on the controller, so no value ever enters the inventory or the run's artifacts."""
+    assert device.ssh is not None and device.snmp is not None and device.address is not None
+    ref = SecretRef.parse(device.snmp.community) if device.snmp.community else None
+    measured = sorted(link.measured_by.interface for link in inv.doc.links
+                      if link.measured_by and link.measured_by.device == device.id)
+    return {
+        "ansible_host": str(device.address),
+        "ansible_port": device.ssh.port,
+        "ansible_user": device.ssh.user,
+        **_ssh_key_var(inv, device.ssh.key),
+        "provdc_id": device.id,
+        "provdc_kind": device.kind.value,
+        "provdc_device_role": device.role,
+        "provdc_site": device.site,
+        "provdc_zone": device.zone,
+        "provdc_os": device.os,
+        "provdc_snmp": {
+            "version": device.snmp.version,
+            "port": device.snmp.port,
+            "sources": monitoring_cidrs(inv),
+            "interfaces": measured,
+            "community_ref": str(ref) if ref else None,
+            "community_file": str(ref.path(inv.base)) if ref and ref.scheme == "file" else None,
+            "community_env": ref.target if ref and ref.scheme == "env" else None,
+        },
+    }
+
+
 def ansible_groups(inv: Inventory) -> dict[str, list[str]]:
     """Groups by role, zone, site, owner agency, security level and system."""
     groups: dict[str, set[str]] = {}
@@ -121,9 +158,18 @@ def to_ansible_dict(inv: Inventory) -> dict[str, Any]:
     return {"all": {
         "vars": {"provdc_province": inv.province.id, "ansible_python_interpreter": "/usr/bin/python3",
                  "provdc_management_cidrs": management},
-        "hosts": {s.id: server_hostvars(inv, s) for s in inv.doc.servers},
-        "children": {name: {"hosts": {h: None for h in hosts}} for name, hosts in ansible_groups(inv).items()},
+        "hosts": {**{s.id: server_hostvars(inv, s) for s in inv.doc.servers},
+                  **{d.id: device_hostvars(inv, d) for d in inv.snmp_agents}},
+        "children": {name: {"hosts": {h: None for h in hosts}} for name, hosts in _ansible_children(inv).items()},
     }}
+
+
+def _ansible_children(inv: Inventory) -> dict[str, list[str]]:
+    """The server groups, plus `servers` (the baseline play) and `snmp_agents` (the snmpd play)."""
+    children = {"servers": [s.id for s in inv.doc.servers], **ansible_groups(inv)}
+    if inv.snmp_agents:
+        children["snmp_agents"] = [d.id for d in inv.snmp_agents]
+    return children
 
 
 def to_ansible(inv: Inventory) -> str:

@@ -68,6 +68,20 @@ class Inventory:
                 out[sid].append(system)
         return out
 
+    @cached_property
+    def snmp_agents(self) -> list[model.Device]:
+        """Linux devices provdc provisions over SSH whose snmpd measures at least one link."""
+        return [d for d in self.doc.devices if d.ssh is not None and d.snmp is not None and d.id in self._measuring]
+
+    @cached_property
+    def unmanaged_snmp_agents(self) -> list[model.Device]:
+        """Devices that measure a link but are configured by hand (vendor appliances)."""
+        return [d for d in self.doc.devices if d.ssh is None and d.id in self._measuring]
+
+    @cached_property
+    def _measuring(self) -> set[str]:
+        return {link.measured_by.device for link in self.doc.links if link.measured_by}
+
     def server_level(self, server_id: str) -> int | None:
         """The highest approved level among the systems a server runs (ND 85 Art. 5.2)."""
         levels = [s.level for s in self.systems_by_server.get(server_id, [])]

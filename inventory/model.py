@@ -215,6 +215,11 @@ class Device(Strict):
     address: ipaddress.IPv4Address | None = Field(None, description="management address")
     snmp: SNMP | None = None
     ha_group: str | None = None
+    # A Linux device (a Debian router or firewall) that provdc provisions over SSH: its snmpd
+    # serves the counters of the links it measures. Vendor appliances leave `ssh` out and are
+    # configured by hand; provisioning lists them.
+    os: str | None = None
+    ssh: SSH | None = Field(None, description="how provdc reaches a Linux device to provision its snmpd")
 
 
 # ---------------------------------------------------------------------------- systems, agencies

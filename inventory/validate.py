@@ -144,6 +144,8 @@ def _check_hosts(j: _Judge) -> None:
             j.ref((section, i, "zone"), h.zone, "zones")
             zone = zones.get(h.zone) if h.zone else None
             if h.address is None:
+                if section == "devices" and h.ssh is not None:
+                    j.fail((section, i, "ssh"), "a device provisioned over SSH needs a management `address`")
                 continue
             if zone is not None and not _usable(h.address, zone.cidr):
                 j.fail((section, i, "address"), f"{h.address} is outside zone '{zone.id}' ({zone.cidr})")

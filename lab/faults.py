@@ -30,7 +30,7 @@ def _ns_of(lab: Lab, host: str) -> tuple[Netns, bool]:
 def stop_host(lab: Lab, host: str) -> None:
     """Like a power-off: every process but the anchor stops and the host's links go down.
     The host's filesystem view survives, as a disk survives a reboot."""
-    ns, is_server = _ns_of(lab, host)
+    ns, _ = _ns_of(lab, host)
     anchor = lab.anchors.get(host)
     pids = [int(p) for p in net.run(["ip", "netns", "pids", ns.name]).stdout.split() if int(p) != anchor]
     if stop(pids, grace=1.0):
@@ -39,13 +39,15 @@ def stop_host(lab: Lab, host: str) -> None:
 
 
 def start_host(lab: Lab, host: str) -> None:
-    """Links up (routes restored), then sshd and the declared services again."""
-    ns, is_server = _ns_of(lab, host)
+    """Links up (routes restored), then sshd and the declared services again (a device's
+    SNMP agent too)."""
+    ns, _ = _ns_of(lab, host)
     _restore_links(ns)
-    if is_server:
-        server = lab.inventory.servers[host]
-        hosts.start_services(server, lab.anchors[host], lab.paths)
+    if host in lab.anchors:
+        hosts.start_services(lab.hosts[host], lab.anchors[host], lab.paths)
         wait_listening(lab.inventory, timeout=15, servers=[host])
+    if host in lab.plan.devices:
+        hosts.restart_snmpd(lab.inventory, lab.plan, lab.paths, host)
 
 
 def _restore_links(ns: Netns) -> None:

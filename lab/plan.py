@@ -101,6 +101,10 @@ class LabPlan:
     def ns_of_server(self, server_id: str) -> Netns:
         return self.namespaces[self.servers[server_id]]
 
+    def host_namespace(self, host_id: str) -> str:
+        """The namespace of a server, or of a device the lab runs an sshd for."""
+        return self.servers.get(host_id) or self.devices[host_id]
+
 
 def _check_name(name: str, what: str) -> str:
     if len(name) > MAX_IFNAME:
@@ -147,6 +151,8 @@ def plan_lab(inv: Inventory) -> LabPlan:
 
     devices: dict[str, str] = {}
     for d in inv.doc.devices:
+        if d.ssh is not None and d.zone is None:
+            problems.append(f"device '{d.id}': a device reached over SSH needs a zone (its management network) in the lab")
         ns = add_ns(Netns(f"{p}-{d.id}", "device", d.id, forwarding=True))
         devices[d.id] = ns.name
         if d.zone and d.address is not None:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from provdc.errors import PrivilegeError
-from provdc.inventory import Inventory, load_inventory
+from provdc.inventory import Inventory, load_inventory, model
 from provdc.lab import hosts, net
 from provdc.lab.plan import LabError, LabPlan, plan_lab
 
@@ -50,9 +50,14 @@ class Lab:
     def known_hosts(self) -> Path:
         return hosts.known_hosts_path(self.inventory, self.paths)
 
+    @property
+    def hosts(self) -> dict[str, model.Server]:
+        """Every host the lab runs an sshd for (servers and Linux devices), by id."""
+        return {h.id: h for h in hosts.lab_hosts(self.inventory)}
+
     def ssh_argv(self, server_id: str, *command: str, timeout: int = 5) -> list[str]:
-        """An OpenSSH command line to a lab server with strict host-key checking on."""
-        s = self.inventory.servers[server_id]
+        """An OpenSSH command line to a lab host with strict host-key checking on."""
+        s = self.hosts[server_id]
         return ["ssh", "-i", str(self.key), "-o", f"UserKnownHostsFile={self.known_hosts}",
                 "-o", "StrictHostKeyChecking=yes", "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes",
                 "-o", f"ConnectTimeout={timeout}", "-p", str(s.ssh.port), f"{s.ssh.user}@{s.address}", *command]
@@ -115,13 +120,14 @@ def _build(inv: Inventory, plan: LabPlan, paths: hosts.LabPaths, progress: Progr
     net.build_network(plan)
     progress("credentials and host files")
     hosts.make_credentials(inv, plan, paths)
-    for s in inv.doc.servers:
+    lab_hosts = hosts.lab_hosts(inv)
+    for s in lab_hosts:
         hosts.write_seed(inv, s, paths)
-    progress(f"booting {len(inv.doc.servers)} hosts")
-    for s in inv.doc.servers:
+    progress(f"booting {len(lab_hosts)} hosts")
+    for s in lab_hosts:
         hosts.boot_anchor(plan, s, paths)
-    anchors = hosts.wait_ready([s.id for s in inv.doc.servers], paths)
-    for s in inv.doc.servers:
+    anchors = hosts.wait_ready([s.id for s in lab_hosts], paths)
+    for s in lab_hosts:
         hosts.start_services(s, anchors[s.id], paths)
     snmp = hosts.start_snmpd(inv, plan, paths)
     progress("waiting for sshd and services to listen")
@@ -133,8 +139,8 @@ def _build(inv: Inventory, plan: LabPlan, paths: hosts.LabPaths, progress: Progr
 
 
 def wait_listening(inv: Inventory, timeout: float = 20, servers: list[str] | None = None) -> None:
-    """Poll every declared TCP service of the servers until it accepts a connection."""
-    pending = {(s.id, str(s.address), svc.port) for s in inv.doc.servers if servers is None or s.id in servers
+    """Poll every declared TCP service of the lab's hosts until it accepts a connection."""
+    pending = {(s.id, str(s.address), svc.port) for s in hosts.lab_hosts(inv) if servers is None or s.id in servers
                for svc in s.services if svc.proto == "tcp"}
     deadline = time.monotonic() + timeout
     while pending and time.monotonic() < deadline:
@@ -193,8 +199,8 @@ class LinkStatus:
 def status(lab: Lab) -> tuple[list[HostStatus], list[LinkStatus]]:
     """Health of every server and link of a running lab (probes only lab addresses)."""
     host_rows = []
-    for s in lab.inventory.doc.servers:
-        ns = lab.plan.servers[s.id]
+    for s in hosts.lab_hosts(lab.inventory):
+        ns = lab.plan.host_namespace(s.id)
         tcp = [svc.port for svc in s.services if svc.proto == "tcp"]
         pids = net.run(["ip", "netns", "pids", ns], check=False).stdout.split()
         host_rows.append(HostStatus(s.id, ns, str(s.address), Path(f"/proc/{lab.anchors[s.id]}").exists(),

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from provdc.errors import ProvdcError
 from provdc.inventory import Inventory
-from provdc.inventory.exports import ansible_groups, to_ansible_dict
+from provdc.inventory.exports import to_ansible_dict
 from provdc.playbooks import PLAYBOOKS_DIR
 from provdc.secrets import redact
 
@@ -59,10 +59,22 @@ def ansible_inventory(inv: Inventory) -> dict:
     """The generated inventory plus connection settings: strict host keys from the inventory."""
     data = to_ansible_dict(inv)
     for host_id, hv in data["all"]["hosts"].items():
-        known = inv.servers[host_id].ssh.known_hosts
+        known = _ssh_settings(inv, host_id).known_hosts
         if known:
             hv["ansible_ssh_common_args"] = f"-o UserKnownHostsFile={known} -o StrictHostKeyChecking=yes -o IdentitiesOnly=yes"
     return data
+
+
+def _ssh_settings(inv: Inventory, host_id: str):
+    """A server's or a provisioned device's SSH settings (ids are one namespace)."""
+    host = inv.servers.get(host_id) or inv.devices[host_id]
+    assert host.ssh is not None
+    return host.ssh
+
+
+def host_count(inv: Inventory) -> int:
+    """Servers plus the Linux devices whose snmpd provdc provisions."""
+    return len(inv.servers) + len(inv.snmp_agents)
 
 
 def provision(inv: Inventory, *, check: bool = False, diff: bool = False, limit: str | None = None,
@@ -71,6 +83,9 @@ def provision(inv: Inventory, *, check: bool = False, diff: bool = False, limit:
               on_event: Callable[[str, str, str], None] = lambda host, task, state: None) -> ProvisionResult:
     """Run site.yml on the inventory's servers. With `canary`, one host goes first and the rest
     only follow when it converged and still accepts a brand-new SSH login."""
+    if not select_hosts(inv, limit):
+        # Ansible would only warn and call a run on no host a success
+        raise ProvdcError(f"--limit {limit!r} selects no server or provisioned device of {inv.province.id}")
     run_dir = runs_dir / f"{inv.province.id}-{datetime.now(timezone.utc):%Y%m%dT%H%M%S%fZ}"
     (run_dir / "private").mkdir(parents=True, exist_ok=True, mode=0o700)  # runner needs it to exist
     env = _environment(run_dir)
@@ -89,22 +104,27 @@ def provision(inv: Inventory, *, check: bool = False, diff: bool = False, limit:
     return rest
 
 
-def pick_canary(inv: Inventory, limit: str | None) -> str:
-    """The first server (inventory order) that the limit selects: an id or group name, with
-    shell wildcards, comma-separated; `!pattern` excludes."""
-    groups = ansible_groups(inv)
+def select_hosts(inv: Inventory, limit: str | None) -> list[str]:
+    """The hosts (servers, then provisioned devices, in inventory order) that an Ansible limit
+    selects: ids or group names, with shell wildcards, comma-separated; `!pattern` excludes."""
+    groups = to_ansible_dict(inv)["all"]["children"]
     patterns = [p.strip() for p in (limit or "all").split(",") if p.strip()]
 
-    def matches(server_id: str, pattern: str) -> bool:
-        names = [server_id, "all", *(g for g, members in groups.items() if server_id in members)]
+    def matches(host_id: str, pattern: str) -> bool:
+        names = [host_id, "all", *(g for g, members in groups.items() if host_id in members["hosts"])]
         return any(fnmatch.fnmatchcase(name, pattern) for name in names)
 
-    for server in inv.doc.servers:
-        wanted = any(matches(server.id, p) for p in patterns if not p.startswith("!"))
-        excluded = any(matches(server.id, p[1:]) for p in patterns if p.startswith("!"))
-        if wanted and not excluded:
-            return server.id
-    raise ProvdcError(f"--canary: no server matches --limit {limit!r}")
+    hosts = [*inv.servers, *(d.id for d in inv.snmp_agents)]
+    return [h for h in hosts if any(matches(h, p) for p in patterns if not p.startswith("!"))
+            and not any(matches(h, p[1:]) for p in patterns if p.startswith("!"))]
+
+
+def pick_canary(inv: Inventory, limit: str | None) -> str:
+    """The first server (inventory order) that the limit selects."""
+    server = next((h for h in select_hosts(inv, limit) if h in inv.servers), None)
+    if server is None:
+        raise ProvdcError(f"--canary: no server matches --limit {limit!r}")
+    return server
 
 
 def _environment(run_dir: Path) -> dict[str, str]:
@@ -144,7 +164,7 @@ def _run_playbook(inv: Inventory, run_dir: Path, env: dict[str, str], *, check: 
 
     r = ansible_runner.run(private_data_dir=str(run_dir / "private"), project_dir=str(PLAYBOOKS), playbook="site.yml",
                            inventory=ansible_inventory(inv), limit=limit, tags=",".join(tags) if tags else None,
-                           forks=forks or max(1, len(inv.servers)), envvars=env, cmdline=cmdline or None,
+                           forks=forks or max(1, host_count(inv)), envvars=env, cmdline=cmdline or None,
                            event_handler=handler, quiet=True, rotate_artifacts=20)
     if r.status not in ("successful", "failed") or r.stats is None:
         stdout = redact((r.stdout.read() if hasattr(r.stdout, "read") else "")[-800:])

@@ -72,7 +72,7 @@ def main(ctx: click.Context, debug: bool) -> None:
                   up, down, status, ssh, fault (stop, start, link-down, link-up, saturate)
       exporter    serve provdc's Prometheus metrics (inventory, contracts, SLA targets, audits)
       monitor     config, up, down, status: Prometheus + blackbox + snmp exporters from the inventory
-      provision   harden the servers through ansible-runner (in progress: sshd, sysctl, passwords, shell, logs)
+      provision   harden the servers and set up the link endpoints' snmpd, through ansible-runner
       audit       four-layer security checks gated by level, every output format, diffs
       report      monthly compliance report (uptime, link load, audit, connectivity), vi or en
 
@@ -236,9 +236,15 @@ def lab_up(path: Path) -> None:
     running = twin.up(path, progress=lambda msg: err.print(f"  {msg}"))
     inv = running.inventory
     out.print(f"[green]lab '{running.plan.prefix}' is up[/] in {time.monotonic() - start:.1f} s: "
-              f"{len(inv.doc.servers)} servers, {len(running.plan.namespaces)} namespaces, {len(running.plan.links)} shaped links")
+              f"{len(inv.doc.servers)} servers{_devices_with_sshd(running)}, {len(running.plan.namespaces)} namespaces, "
+              f"{len(running.plan.links)} shaped links")
     out.print(f"  this machine is {running.plan.controller.ip} on the management zone")
     out.print(f"  try: provdc lab ssh {path} {inv.doc.servers[0].id} hostname")
+
+
+def _devices_with_sshd(running) -> str:
+    devices = len(running.anchors) - len(running.inventory.servers)
+    return f" and {devices} Linux device{'s' if devices != 1 else ''} with sshd" if devices else ""
 
 
 @lab.command("down")
@@ -281,14 +287,16 @@ def lab_status(path: Path) -> None:
 @click.argument("server")
 @click.argument("command", nargs=-1, type=click.UNPROCESSED)
 def lab_ssh(path: Path, server: str, command: tuple[str, ...]) -> None:
-    """Open SSH to SERVER of a running lab (or run COMMAND there), host keys checked."""
+    """Open SSH to SERVER of a running lab (or run COMMAND there), host keys checked. SERVER
+    may also be a Linux device the inventory reaches over SSH (a router with `ssh:`)."""
     import os
 
     from provdc.lab import twin
 
     running = twin.attach(path)
-    if server not in running.inventory.servers:
-        raise click.BadParameter(f"no server '{server}'", param_hint="SERVER")
+    if server not in running.hosts:
+        raise click.BadParameter(f"no server or SSH-managed device '{server}' (hosts: {', '.join(running.hosts)})",
+                                 param_hint="SERVER")
     argv = running.ssh_argv(server, *command)
     os.execvp(argv[0], argv)
 
@@ -493,7 +501,7 @@ def _remediation_plan(path: Path):
 @click.option("--diff", is_flag=True, help="Show file differences.")
 @click.option("--limit", help="Only these hosts or groups (Ansible pattern, e.g. role_web or db1,db2).")
 @click.option("--tags", help="Only these roles (comma-separated): sshd, sysctl, password_policy, shell, permissions, "
-                              "logging, time, auditd, updates, node_exporter, firewall.")
+                              "logging, time, auditd, updates, node_exporter, firewall; snmpd (link endpoints).")
 @click.option("--forks", type=click.IntRange(1, 500), help="Parallel hosts (default: all of them).")
 @click.option("--remediate", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Apply only the fixes for the checks that FAILed in this audit results file, on the hosts where they failed.")
@@ -506,7 +514,9 @@ def provision(path: Path, check_mode: bool, diff: bool, limit: str | None, tags:
               remediate: Path | None, canary: bool, runs_dir: Path) -> None:
     """Provision the servers of PATH with the project's roles through ansible-runner.
 
-    Exit 0 when every host converged, 4 when some host failed or was unreachable, 1 on a tool
+    Servers get the hardening baseline; Linux devices that measure a link (`ssh` set on the
+    device) get snmpd serving their counters to the monitoring zones, with the community read
+    from its secret reference on this machine. Exit 0 when every host converged, 4 when some host failed or was unreachable, 1 on a tool
     error. The roles are what `provdc audit` verifies; --remediate runs only the roles that fix
     what an audit found.
     """
@@ -528,6 +538,9 @@ def provision(path: Path, check_mode: bool, diff: bool, limit: str | None, tags:
             return
         tag_list, limit = plan.tags, plan.limit
         err.print(f"remediating with tags: {', '.join(tag_list)} on {limit or 'all hosts'}")
+    if inv.unmanaged_snmp_agents:
+        err.print("configure SNMP by hand on these link endpoints (no `ssh`: not provisioned by provdc): "
+                  + ", ".join(d.id for d in inv.unmanaged_snmp_agents))
     with err.status("provisioning") as status:
         def progress(host: str, task: str, state: str) -> None:
             status.update(f"provisioning: {host}: {task} [{state}]")

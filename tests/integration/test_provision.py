@@ -40,11 +40,13 @@ def mini(mini_lab_path):
 def test_check_mode_changes_nothing_then_converge_then_idempotent(mini, tmp_path):
     before = fingerprint(mini)
     dry = provision(mini.inventory, check=True, runs_dir=tmp_path)
-    assert dry.exit_code == 0 and all(h.changed > 0 for h in dry.hosts.values())  # it would change things
+    assert dry.exit_code == 0 and all(h.changed > 0 for host, h in dry.hosts.items() if host != "rtr")  # it would change things
     assert fingerprint(mini) == before                                            # and changed nothing
     first = provision(mini.inventory, runs_dir=tmp_path)
-    assert first.exit_code == 0 and set(first.hosts) == {"app1", "db1"}
-    assert all(h.changed > 0 and h.failed == 0 for h in first.hosts.values())
+    assert first.exit_code == 0 and set(first.hosts) == {"app1", "db1", "rtr"}
+    assert all(h.changed > 0 and h.failed == 0 for host, h in first.hosts.items() if host != "rtr")
+    # the router's snmpd was seeded by the lab from the role's own template: nothing to change
+    assert first.hosts["rtr"].changed == 0 and first.hosts["rtr"].failed == 0
     assert fingerprint(mini) != before
     second = provision(mini.inventory, runs_dir=tmp_path)
     assert second.exit_code == 0 and sum(h.changed for h in second.hosts.values()) == 0
@@ -156,6 +158,47 @@ def test_generated_inventory_holds_only_the_model(mini_lab_path):
 
     inv = load_inventory(mini_lab_path)
     hosts = ansible_inventory(inv)["all"]["hosts"]
-    assert sorted(hosts) == ["app1", "db1"]
+    assert sorted(hosts) == ["app1", "db1", "rtr"]
     assert hosts["db1"]["ansible_host"] == "10.98.1.12" and hosts["db1"]["provdc_services"][1]["sources"] == ["10.98.1.0/24"]
     assert "UserKnownHostsFile=/run/provdc/lab-pt/known_hosts" in hosts["db1"]["ansible_ssh_common_args"]
+    rtr = hosts["rtr"]
+    assert rtr["ansible_host"] == "10.98.2.2" and "UserKnownHostsFile=/run/provdc/lab-pt/known_hosts" in rtr["ansible_ssh_common_args"]
+    assert rtr["provdc_snmp"]["community_file"] == "/run/provdc/lab-pt/snmp-community"
+    assert rtr["provdc_snmp"]["sources"] == ["10.98.2.0/24"] and rtr["provdc_snmp"]["interfaces"] == ["wan1"]
+    assert "provdc_services" not in rtr  # a device gets the snmpd play only, not the server baseline
+
+
+SYS_NAME = "1.3.6.1.2.1.1.5.0"
+IF_NAME = "1.3.6.1.2.1.31.1.1.1.1"
+
+
+def _snmp(oid: str, community: str, walk: bool = False) -> subprocess.CompletedProcess:
+    return subprocess.run(["snmpwalk" if walk else "snmpget", "-v2c", "-c", community, "-t", "1", "-r", "1", "-Oqv",
+                           "10.98.2.2", oid], capture_output=True, text=True, timeout=15)
+
+
+def test_snmpd_on_the_link_endpoint_serves_the_referenced_community_to_monitoring_only(mini, tmp_path):
+    community = (mini.paths.root / "snmp-community").read_text().strip()
+    assert _snmp(SYS_NAME, community).stdout.strip() == '"rtr"'  # the lab's seed, as the role writes it
+    # plant Debian's stock agent: loopback only, 'public' for the system group
+    mini.host_path("rtr", "/etc/snmp/snmpd.conf").write_text(
+        "agentaddress 127.0.0.1\nview systemonly included .1.3.6.1.2.1.1\nrocommunity public default -V systemonly\n")
+    mini.in_host("rtr", "/etc/init.d/snmpd", "restart")
+    assert _snmp(SYS_NAME, community).returncode != 0  # monitoring can no longer read the link counters
+    cli = [sys.executable, "-m", "provdc.cli", "provision", str(mini.inventory.files[0]), "--tags", "snmpd", "--diff",
+           "--runs-dir", str(tmp_path / "runs")]
+    r = subprocess.run(cli, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert "│ rtr " in r.stdout and "│ app1 " not in r.stdout  # only the link endpoint ran a task
+    names = _snmp(IF_NAME, community, walk=True)
+    assert names.returncode == 0 and '"wan1"' in names.stdout.split(), names  # the link's interface, from this machine
+    assert _snmp(SYS_NAME, "public").returncode != 0                             # the stock community is gone
+    conf = mini.host_path("rtr", "/etc/snmp/snmpd.conf")
+    assert oct(conf.stat().st_mode & 0o777) == "0o600"
+    assert f"rocommunity {community} 10.98.2.0/24 -V provdc" in conf.read_text()  # the management zone only
+    again = provision(mini.inventory, tags=["snmpd"], runs_dir=tmp_path)
+    assert again.exit_code == 0 and again.hosts["rtr"].changed == 0
+    # the community was looked up on this machine at template time: never in the output, the
+    # run's variables, events or diffs
+    blob = r.stdout + r.stderr + "".join(p.read_text(errors="replace") for p in (tmp_path / "runs").rglob("*") if p.is_file())
+    assert community not in blob and "/run/provdc/lab-pt/snmp-community" in blob

@@ -45,6 +45,7 @@ cases = {
  "duplicate-service-port": [("        from: [dmz]\n", "        from: [dmz]\n      - name: pg2\n        port: 5432" + M + "servers[db1].services[1].port | 5432/tcp is declared twice\n")],
  "agency-wan-not-its-link": [("    tier: province\n    parent: ubnd\n", "    tier: province\n    parent: ubnd\n    wan: wan-ubnd" + M + "agencies[so-a].wan | does not end at agency 'so-a'\n")],
  "version-unsupported": [("version: 1\n", "version: 2" + M + "version | Input should be 1\n")],
+ "device-ssh-without-address": [("    zone: mgmt\n    address: 10.20.40.2\n", "    ssh: {key: file:keys/id}" + M + "devices[rtr1].ssh | needs a management `address`\n")],
  "not-a-mapping": [(None, "- just" + M + "| must be a mapping of sections\n- a list\n")],
 }
 out = HERE / "broken"; out.mkdir(parents=True, exist_ok=True)

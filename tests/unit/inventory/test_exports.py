@@ -43,7 +43,11 @@ def test_ansible_inventory_parses_the_export(lab_inventory, tmp_path):
 
 def test_ansible_export_holds_only_what_the_model_says(lab_inventory):
     hosts = exports.to_ansible_dict(lab_inventory)["all"]["hosts"]
-    assert sorted(hosts) == sorted(lab_inventory.servers)
+    # the servers, and the two Linux edge routers whose snmpd provdc provisions (not the core
+    # firewall appliance, which has no `ssh`)
+    assert sorted(hosts) == sorted([*lab_inventory.servers, "wan-rtr", "inet-rtr"])
+    assert hosts["wan-rtr"]["provdc_snmp"]["interfaces"] == ["wan1", "wan2", "wan3"]  # wan4 is not measured
+    assert hosts["wan-rtr"]["provdc_snmp"]["sources"] == ["10.99.40.0/24", "10.99.50.0/24"]
     pg = next(s for s in hosts["db1"]["provdc_services"] if s["name"] == "postgresql")
     # from: [dc-srv, dc-dmz] resolves to exactly those two zones' CIDRs
     assert pg["sources"] == ["10.99.10.0/24", "10.99.20.0/24"]
@@ -132,3 +136,45 @@ def test_stats_of_soc_trang_and_lab():
     lab = compute_stats(load_inventory(EXAMPLES / "lab"))
     assert str(lab.agencies_with_lan["all"]) == "5/6" and lab.agencies_with_lan["all"].percent == 83.3
     assert str(lab.agencies_on_wan["commune"]) == "2/3"
+
+
+def _with_linux_router(tmp_path: Path, community: str = "env:SNMP_COMMUNITY") -> Path:
+    text = (Path(__file__).parent / "valid" / "minimal.yaml").read_text()
+    text = text.replace("    address: 10.20.40.2\n    snmp:\n      community: env:SNMP_COMMUNITY\n",
+                        "    address: 10.20.40.2\n    os: debian12\n    ssh: {user: admin, key: file:keys/id}\n"
+                        f"    snmp:\n      community: {community}\n")
+    assert "os: debian12\n    ssh: {user: admin" in text
+    return _write(tmp_path, "inv.yaml", text)
+
+
+def test_a_linux_link_endpoint_is_an_snmp_agent_host(tmp_path, monkeypatch):
+    monkeypatch.setenv("SNMP_COMMUNITY", "s3cret-community")
+    inv = load_inventory(_with_linux_router(tmp_path))
+    path = _write(tmp_path, "hosts.yml", exports.to_ansible(inv))
+    assert "s3cret-community" not in path.read_text()  # the reference, never its value
+    listed = json.loads(subprocess.run([str(BIN / "ansible-inventory"), "-i", str(path), "--list"], capture_output=True,
+                                       text=True, check=True, env={"PATH": str(BIN) + ":/usr/bin:/bin",
+                                                                   "ANSIBLE_HOME": str(tmp_path)}).stdout)
+    assert listed["snmp_agents"]["hosts"] == ["rtr1"]
+    assert sorted(listed["servers"]["hosts"]) == ["db1", "web1"]  # the baseline play's hosts: no device
+    rtr = listed["_meta"]["hostvars"]["rtr1"]
+    assert rtr["ansible_host"] == "10.20.40.2" and rtr["ansible_user"] == "admin"
+    assert rtr["ansible_ssh_private_key_file"] == str(tmp_path / "keys" / "id")
+    snmp = rtr["provdc_snmp"]
+    assert snmp["community_env"] == "SNMP_COMMUNITY" and snmp["community_file"] is None
+    assert snmp["interfaces"] == ["wan1"]
+    assert snmp["sources"] == ["10.20.40.0/24"]  # the management zone, where monitoring polls from
+
+
+def test_a_file_community_is_passed_as_its_absolute_path(tmp_path):
+    inv = load_inventory(_with_linux_router(tmp_path, "file:secrets/snmp"))
+    snmp = exports.to_ansible_dict(inv)["all"]["hosts"]["rtr1"]["provdc_snmp"]
+    assert snmp["community_file"] == str(tmp_path / "secrets" / "snmp") and snmp["community_env"] is None
+    assert snmp["community_ref"] == "file:secrets/snmp"
+
+
+def test_a_device_without_ssh_is_listed_for_hand_configuration(tmp_path):
+    inv = load_inventory(Path(__file__).parent / "valid" / "minimal.yaml")
+    assert inv.snmp_agents == [] and [d.id for d in inv.unmanaged_snmp_agents] == ["rtr1"]
+    data = exports.to_ansible_dict(inv)["all"]
+    assert "rtr1" not in data["hosts"] and "snmp_agents" not in data["children"]

@@ -95,3 +95,37 @@ def test_nginx_config_serves_only_declared_ports(lab_inventory):
     assert "listen 10.99.10.11:443 ssl;" in conf and "listen 10.99.10.11:80;" in conf
     assert "return 301 https://$host$request_uri;" in conf
     assert "include" not in conf  # not Debian's default site on port 80 of every address
+
+
+def test_linux_devices_are_lab_hosts_with_sshd_and_their_snmp_agent(plan, lab_inventory):
+    from provdc.lab.hosts import is_device, lab_hosts
+
+    hosts = {h.id: h for h in lab_hosts(lab_inventory)}
+    assert set(hosts) == {*lab_inventory.servers, "wan-rtr", "inet-rtr"}  # the core firewall is an appliance
+    rtr = hosts["wan-rtr"]
+    assert is_device(rtr) and not is_device(hosts["db1"])
+    assert str(rtr.address) == "10.99.0.2" and [(s.kind, s.proto, s.port) for s in rtr.services] == \
+        [("ssh", "tcp", 22), ("snmp", "udp", 161)]
+    assert plan.host_namespace("wan-rtr") == "pd-wan-rtr" and plan.host_namespace("db1") == "pd-db1"
+
+
+def test_a_lab_device_starts_with_the_snmpd_role_s_own_configuration(lab_inventory, tmp_path, monkeypatch):
+    from provdc.inventory.exports import device_hostvars
+    from provdc.lab.hosts import role_template
+
+    variables = {**device_hostvars(lab_inventory, lab_inventory.devices["wan-rtr"]), "provdc_snmp_community": "c0mm"}
+    conf = role_template("snmpd", "snmpd.conf.j2", variables)
+    assert "agentAddress udp:10.99.0.2:161,udp:127.0.0.1:161\n" in conf
+    # one line per monitoring zone, read-only, restricted to the interface view; no blank lines
+    assert [line for line in conf.splitlines() if line.startswith("rocommunity")] == [
+        "rocommunity c0mm 10.99.40.0/24 -V provdc", "rocommunity c0mm 10.99.50.0/24 -V provdc"]
+    assert "\n\n" not in conf and conf.endswith("includeDir /etc/snmp/snmpd.conf.d\n")
+    assert "rwcommunity" not in conf
+
+
+def test_a_device_reached_over_ssh_needs_a_zone_in_the_lab(tmp_path):
+    text = (ROOT / "tests/integration/lab_mini/inventory.yaml").read_text()
+    text = text.replace("    zone: mgmt\n    address: 10.98.2.2\n", "    address: 10.98.2.2\n")
+    (tmp_path / "inv.yaml").write_text(text)
+    with pytest.raises(LabError, match="device 'rtr': a device reached over SSH needs a zone"):
+        plan_lab(load_inventory(tmp_path / "inv.yaml"))

@@ -16,8 +16,18 @@ from provdc.playbooks.runner import pick_canary
 
 
 def site_tags() -> set[str]:
-    play = yaml.safe_load((PLAYBOOKS_DIR / "site.yml").read_text())[0]
-    return {tag for role in play["roles"] for tag in role["tags"]}
+    plays = yaml.safe_load((PLAYBOOKS_DIR / "site.yml").read_text())
+    return {tag for play in plays for role in play["roles"] for tag in role["tags"]}
+
+
+def test_site_yml_plays_target_the_generated_groups():
+    # the baseline runs on servers only, snmpd on the provisioned link endpoints only
+    plays = yaml.safe_load((PLAYBOOKS_DIR / "site.yml").read_text())
+    assert [(p["hosts"], sorted(t for r in p["roles"] for t in r["tags"])) for p in plays][1] == ("snmp_agents", ["snmpd"])
+    assert plays[0]["hosts"] == "servers" and "snmpd" not in {t for r in plays[0]["roles"] for t in r["tags"]}
+    for play in plays:  # each play's prelude runs whenever one of its roles does, and only then
+        prelude = next(t for t in play["pre_tasks"] if t.get("ansible.builtin.import_tasks") == "tasks/prelude.yml")
+        assert sorted(prelude["tags"]) == sorted(t for r in play["roles"] for t in r["tags"])
 
 
 def test_every_check_tag_names_a_role_of_site_yml():
@@ -65,3 +75,20 @@ def test_canary_is_the_first_selected_server(lab_inventory):
     assert pick_canary(lab_inventory, "role_database") == "db1"
     with pytest.raises(ProvdcError, match="no server matches"):
         pick_canary(lab_inventory, "nothing-here")
+
+
+def test_a_limit_selects_servers_and_provisioned_devices_by_id_and_group(lab_inventory):
+    from provdc.playbooks.runner import select_hosts
+
+    assert select_hosts(lab_inventory, "snmp_agents") == ["wan-rtr", "inet-rtr"]
+    assert select_hosts(lab_inventory, "servers,!db*") == [s for s in lab_inventory.servers if not s.startswith("db")]
+    assert select_hosts(lab_inventory, "*-rtr,db1") == ["db1", "wan-rtr", "inet-rtr"]
+    assert select_hosts(lab_inventory, "core-fw") == []  # an appliance: not provisioned by provdc
+
+
+def test_a_limit_that_selects_nothing_is_an_error_not_an_empty_success(lab_inventory, tmp_path):
+    from provdc.playbooks.runner import provision
+
+    with pytest.raises(ProvdcError, match="selects no server or provisioned device"):
+        provision(lab_inventory, limit="nothing-here", runs_dir=tmp_path)
+    assert not list(tmp_path.iterdir())  # nothing was started or written
