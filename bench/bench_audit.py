@@ -27,7 +27,7 @@ import ansible_runner  # noqa: E402
 
 from provdc.checks.engine import Options, run_audit  # noqa: E402
 from provdc.inventory import load_inventory  # noqa: E402
-from provdc.inventory.exports import to_ansible_dict  # noqa: E402
+from provdc.playbooks.runner import ansible_inventory  # noqa: E402
 from provdc.lab import twin  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,12 +43,10 @@ def timed(fn, repeat: int) -> float:
 
 
 def ansible_setup(inv, tmp: Path) -> None:
-    inventory = to_ansible_dict(inv)
-    for hv in inventory["all"]["hosts"].values():
-        kh = inv.servers[hv["provdc_id"]].ssh.known_hosts
-        hv["ansible_ssh_common_args"] = f"-o UserKnownHostsFile={kh} -o StrictHostKeyChecking=yes"
+    inventory = ansible_inventory(inv)  # strict host keys, as provision uses it
     (tmp / "ansible").mkdir(exist_ok=True)
-    r = ansible_runner.run(private_data_dir=str(tmp / "ansible"), inventory=inventory, host_pattern="all", module="setup",
+    # the servers only: the audit audits servers (a link endpoint's snmpd is not a host audit)
+    r = ansible_runner.run(private_data_dir=str(tmp / "ansible"), inventory=inventory, host_pattern="servers", module="setup",
                            forks=len(inv.servers), quiet=True,
                            envvars={"ANSIBLE_HOST_KEY_CHECKING": "True", "ANSIBLE_HOME": str(tmp / "ansible-home"),
                                     "ANSIBLE_SSH_CONTROL_PATH_DIR": str(tmp / "cp"), "ANSIBLE_LOCAL_TEMP": str(tmp / "lt")})

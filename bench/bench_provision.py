@@ -1,4 +1,5 @@
-"""Provisioning benchmark, side by side on the same lab twin (the lab example, 10 servers):
+"""Provisioning benchmark, side by side on the same lab twin (the lab example: 10 servers and
+2 Linux edge routers):
   provdc   `provdc provision PATH` (CLI: inventory load, ansible-runner, events, summary, artifacts);
   Ansible  plain `ansible-playbook -i inventory.yml site.yml` on the same generated inventory,
            the same playbooks and the same Ansible settings (pipelining, ControlPersist, forks).
@@ -25,7 +26,7 @@ import yaml
 from provdc.inventory import load_inventory
 from provdc.lab import twin
 from provdc.playbooks import PLAYBOOKS_DIR
-from provdc.playbooks.runner import _environment, ansible_inventory
+from provdc.playbooks.runner import _environment, ansible_inventory, host_count
 
 ROOT = Path(__file__).resolve().parent.parent
 LAB = ROOT / "inventory/examples/lab"
@@ -55,7 +56,7 @@ def run_ansible(tmp: Path) -> float:
     inventory.write_text(yaml.safe_dump(ansible_inventory(inv), sort_keys=True))
     env = {**_environment(run_dir), "HOME": str(run_dir)}
     t = time.perf_counter()
-    r = subprocess.run([str(BIN / "ansible-playbook"), "-i", str(inventory), "--forks", str(len(inv.servers)),
+    r = subprocess.run([str(BIN / "ansible-playbook"), "-i", str(inventory), "--forks", str(host_count(inv)),
                         str(PLAYBOOKS_DIR / "site.yml")], capture_output=True, text=True, env=env)
     elapsed = time.perf_counter() - t
     if r.returncode != 0:

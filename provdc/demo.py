@@ -102,7 +102,9 @@ def run_demo(inventory_path: Path, console: Console, *, keep: bool = False, out_
         holder["lab"] = lab
         if not keep:
             runner.on_exit("lab: down", lambda: f"removed {len(twin.down(inventory_path))} namespaces, links and routes")
-        return f"{len(lab.plan.namespaces)} namespaces, {len(lab.anchors)} servers with sshd, {len(lab.plan.links)} shaped links"
+        devices = len(lab.anchors) - len(lab.inventory.servers)
+        return (f"{len(lab.plan.namespaces)} namespaces, {len(lab.inventory.servers)} servers and {devices} Linux routers "
+                f"with sshd, {len(lab.plan.links)} shaped links")
 
     def lab_check() -> str:
         from provdc.lab import twin
@@ -170,7 +172,7 @@ def run_demo(inventory_path: Path, console: Console, *, keep: bool = False, out_
         link = min(lab.plan.links.values(), key=lambda lp: lp.a_to_b_bps)  # type: ignore[attr-defined]
         # longer than the 20 s rate window, so the recorded utilisation reaches the real load
         load = faults.saturate(lab, link.link, seconds=24)  # type: ignore[arg-type]
-        host = next(iter(lab.anchors))  # type: ignore[attr-defined]
+        host = lab.inventory.doc.servers[0].id  # type: ignore[attr-defined]
         faults.stop_host(lab, host)  # type: ignore[arg-type]
         holder["fault"] = (link.link, host)
         time.sleep(8)  # a few scrape rounds of downtime for monitoring to record
@@ -200,8 +202,9 @@ def run_demo(inventory_path: Path, console: Console, *, keep: bool = False, out_
         data = collect.collect(holder["inv"], holder["stack"].prometheus_url, period,  # type: ignore[arg-type,attr-defined]
                                holder.get("audits"))  # type: ignore[arg-type]
         written = [f for lang in ("vi", "en") for f in render.write([data], "pdf", lang, out_dir)]
+        written += render.write([data], "json", "en", out_dir)  # the same figures, for machines
         holder["reports"] = written
-        summary = f"{len(written)} files in {out_dir} (html and pdf, vi and en)"
+        summary = f"{len(written)} files in {out_dir} (html and pdf, vi and en; json)"
         measured = [x for x in data.systems if x.result.availability is not None]
         if measured:
             worst = min(measured, key=lambda x: x.result.availability)
@@ -216,7 +219,7 @@ def run_demo(inventory_path: Path, console: Console, *, keep: bool = False, out_
             runner.run("lab: up (digital twin)", lab_up)
             runner.run("lab: every declared service listens", lab_check)
             runner.run("audit: four layers, gated by level (before provisioning)", audit("before"))
-            runner.run("provision: hardening roles through ansible-runner", provision)
+            runner.run("provision: hardening roles and link-endpoint snmpd through ansible-runner", provision)
             runner.run("audit: again, after provisioning", audit("after"))
             runner.run("monitor: up (Prometheus, blackbox, snmp, provdc exporters)", monitor_up)
             runner.run("lab: planned load and fault", planned_fault)

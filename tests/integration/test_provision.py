@@ -183,7 +183,8 @@ def test_snmpd_on_the_link_endpoint_serves_the_referenced_community_to_monitorin
     # plant Debian's stock agent: loopback only, 'public' for the system group
     mini.host_path("rtr", "/etc/snmp/snmpd.conf").write_text(
         "agentaddress 127.0.0.1\nview systemonly included .1.3.6.1.2.1.1\nrocommunity public default -V systemonly\n")
-    mini.in_host("rtr", "/etc/init.d/snmpd", "restart")
+    # (the daemon must not inherit our pipes, or the call waits for it to exit)
+    mini.in_host("rtr", "sh", "-c", "/etc/init.d/snmpd restart >/dev/null 2>&1 </dev/null")
     assert _snmp(SYS_NAME, community).returncode != 0  # monitoring can no longer read the link counters
     cli = [sys.executable, "-m", "provdc.cli", "provision", str(mini.inventory.files[0]), "--tags", "snmpd", "--diff",
            "--runs-dir", str(tmp_path / "runs")]
