@@ -156,13 +156,15 @@ def run_demo(inventory_path: Path, console: Console, *, keep: bool = False, out_
         settings = Settings(scrape_interval="2s", sli_window="20s", rate_window="20s")
         running = stack.up(inventory_path, work / "monitor", settings)
         holder["stack"] = running
-        holder["monitor_start"] = datetime.now(timezone.utc)
         if not keep:
             # the demo's time series served its reports; a user's `monitor down` keeps them
             runner.on_exit("monitor: down", lambda: "stopped " + ", ".join(stack.down(inventory_path, work / "monitor", purge=True)))
         expected = len(stack.target_health(running)) if _wait(lambda: len(stack.target_health(running)) > 0, 20) else 0
         _wait(lambda: sum(t["health"] == "up" for t in stack.target_health(running)) == expected, 30)
         up = sum(t["health"] == "up" for t in stack.target_health(running))
+        # the report's period starts once every target has been scraped: before that nothing
+        # could be measured, and the whole report would open with a coverage gap
+        holder["monitor_start"] = datetime.now(timezone.utc)
         return f"Prometheus at {running.prometheus_url}: {up}/{expected} targets up"
 
     def planned_fault() -> str:
