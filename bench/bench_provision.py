@@ -87,6 +87,10 @@ def main() -> None:
     for run in ("first", "idempotent"):
         ours, theirs = statistics.median(times[("provdc", run)]), statistics.median(times[("ansible-playbook", run)])
         print(f"{run:<12} {ours:>9.1f} {theirs:>19.1f} {ours / theirs:>6.3f}")
+    print("each repeat (provdc / ansible-playbook):")
+    for run in ("first", "idempotent"):
+        pairs = zip(times[("provdc", run)], times[("ansible-playbook", run)])
+        print(f"  {run:<12} " + "  ".join(f"{a:.1f}/{b:.1f} = {a / b:.3f}" for a, b in pairs))
 
 
 if __name__ == "__main__":

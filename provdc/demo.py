@@ -172,14 +172,16 @@ def run_demo(inventory_path: Path, console: Console, *, keep: bool = False, out_
 
         lab = holder["lab"]
         link = min(lab.plan.links.values(), key=lambda lp: lp.a_to_b_bps)  # type: ignore[attr-defined]
-        # longer than the 20 s rate window, so the recorded utilisation reaches the real load
-        load = faults.saturate(lab, link.link, seconds=24)  # type: ignore[arg-type]
         host = lab.inventory.doc.servers[0].id  # type: ignore[attr-defined]
+        time.sleep(4)  # a first bucket of normal service
         faults.stop_host(lab, host)  # type: ignore[arg-type]
         holder["fault"] = (link.link, host)
         time.sleep(8)  # a few scrape rounds of downtime for monitoring to record
         faults.start_host(lab, host)  # type: ignore[arg-type]
-        return f"{link.link} saturated at {load.ratio:.0%} of contract (iperf3); {host} down for 8 s, restarted"
+        # then the load, longer than the 20 s rate window so the recorded utilisation reaches
+        # the real load; meanwhile the outage's last scrapes are stored, well before the report
+        load = faults.saturate(lab, link.link, seconds=24)  # type: ignore[arg-type]
+        return f"{host} down for 8 s, restarted; {link.link} saturated at {load.ratio:.0%} of contract (iperf3)"
 
     def monitoring_saw_it() -> str:
         from provdc.exporters import promapi

@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 from provdc.checks.results import SEVERITY_WEIGHT, AuditRun, Finding, Status, latest_run_file, load_run, score
+from provdc.errors import ProvdcError
 from provdc.exporters import promapi
 from provdc.exporters.monitoring import LINK_OCTETS
 from provdc.inventory import Inventory
@@ -121,14 +122,33 @@ def pick_step(period: Period, wanted: float | None = None) -> float:
     return period.seconds / buckets
 
 
+def _duration(raw: str, default: float) -> float:
+    m = re.fullmatch(r"(\d+)(ms|s|m|h)", raw or "")
+    return int(m.group(1)) * {"ms": 0.001, "s": 1, "m": 60, "h": 3600}[m.group(2)] if m else default
+
+
 def _interval_seconds(url: str) -> dict[str, float]:
     """Scrape interval per job, from the targets Prometheus reports."""
-    out = {}
-    for t in promapi.targets(url):
-        raw = t.get("scrapeInterval", "15s")
-        m = re.fullmatch(r"(\d+)(ms|s|m|h)", raw)
-        out[t["labels"].get("job", "")] = int(m.group(1)) * {"ms": 0.001, "s": 1, "m": 60, "h": 3600}[m.group(2)] if m else 15.0
-    return out
+    return {t["labels"].get("job", ""): _duration(t.get("scrapeInterval", "15s"), 15.0) for t in promapi.targets(url)}
+
+
+def settle_seconds(url: str) -> float:
+    """How long until every sample of a moment is in: a scrape is stamped when it starts and
+    stored when it ends, so the longest interval plus its timeout."""
+    return max((_duration(t.get("scrapeInterval", ""), 15.0) + _duration(t.get("scrapeTimeout", ""), 10.0)
+                for t in promapi.targets(url)), default=0.0)
+
+
+def settled(period: Period, now: datetime, settle: float) -> Period:
+    """The period, ending no later than the last complete scrape round before `now`: the
+    scrapes still in flight would otherwise count as a gap."""
+    last = now - timedelta(seconds=settle)
+    if period.end <= last:
+        return period
+    if last <= period.start:
+        raise ProvdcError(f"nothing of the period is measured yet: it starts at {period.start.isoformat()}, "
+                          f"and samples are complete only up to {last.isoformat()}")
+    return Period(period.start, last)
 
 
 def _grid(period: Period, step: float) -> tuple[int, int, list[int]]:
@@ -299,8 +319,9 @@ def previous_run(audit_path: Path) -> AuditRun | None:
 
 def collect(inv: Inventory, url: str, period: Period, audit: Path | None = None, step: float | None = None,
             now: datetime | None = None) -> ProvinceReport:
-    step = pick_step(period, step)
     now = now or datetime.now(timezone.utc)
+    period = settled(period, now, settle_seconds(url))
+    step = pick_step(period, step)
     systems, agencies = uptime(inv, url, period, step)
     links = bandwidth(inv, url, period, step)
     sec = None

@@ -11,7 +11,12 @@ Accounting rule (printed in every report):
   downtime = measured time x share of failed probes.
 * An incident is a run of consecutive buckets with failed probes; it starts at the first such
   bucket's start and ends at the last one's end.
-* A system is as available as its least available target in each bucket.
+* A system is as available as its least available target in each bucket: one target measured
+  down makes the system down in that bucket even if another target was not measured then (an
+  outage often silences some probes); the system's bucket is a gap only when no target was seen
+  down and some target was not measured.
+* A period ending now ends at the last complete scrape round instead (scrapes still in flight
+  would otherwise look like a gap).
 
 Bandwidth: per direction, 5-minute rate samples; mean and peak over the period; p95 by nearest
 rank; Circular 06/2026/TT-BKHCN compliance: every 7-day window (starting at each day boundary
@@ -129,8 +134,10 @@ def _close(current: Incident | None, incidents: list[Incident]) -> None:
 
 
 def combine_min(series: list[list[Bucket]]) -> list[Bucket]:
-    """A system's buckets: per bucket, the least successful of its targets; the count is the
-    smallest count, so a gap in any target is a gap of the system."""
+    """A system's buckets: per bucket, the least successful of its targets. A target measured
+    down there decides the bucket (with that target's probe count), whatever the others show;
+    with no failure seen, the system is measured only where every target is (the smallest
+    count), else the bucket is a gap."""
     by_end: dict[float, list[Bucket]] = {}
     for buckets in series:
         for b in buckets:
@@ -138,10 +145,15 @@ def combine_min(series: list[list[Bucket]]) -> list[Bucket]:
     out = []
     for end in sorted(by_end):
         group = by_end[end]
-        if len(group) < len(series) or any(b.success is None for b in group):
-            out.append(Bucket(end, None, 0))
+        measured = [b for b in group if b.success is not None and b.count > 0]
+        failing = [b for b in measured if b.success < 1 - 1e-9]
+        if failing:
+            worst = min(failing, key=lambda b: (b.success, -b.count))
+            out.append(Bucket(end, worst.success, worst.count))
+        elif len(measured) == len(series) and len(group) == len(series):
+            out.append(Bucket(end, 1.0, min(b.count for b in measured)))
         else:
-            out.append(Bucket(end, min(b.success for b in group), min(b.count for b in group)))
+            out.append(Bucket(end, None, 0))
     return out
 
 

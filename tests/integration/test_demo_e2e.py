@@ -57,7 +57,7 @@ def test_demo_end_to_end(e2e_inventory, tmp_path):
     # the reports: both languages, HTML and PDF; the stopped host's systems show the downtime
     html = (out / next(p.name for p in out.iterdir() if p.name.endswith("-vi.html"))).read_text()
     assert "Báo cáo tuân thủ hằng tháng" in html and "<script>" not in html
-    stopped = re.search(r"; (\S+) down for 8 s", r.stdout).group(1)
+    stopped = re.search(r": (\S+) down for 8 s", r.stdout).group(1)
     assert f"{stopped} probes reached 0" in r.stdout  # Prometheus recorded the fault
     from provdc.inventory import load_inventory
 
@@ -76,7 +76,7 @@ def test_demo_end_to_end(e2e_inventory, tmp_path):
         else:
             assert result["availability"] == 1.0, (sid, result)
     links = {link["id"]: link for link in report["links"]}
-    load = links[re.search(r"(\S+) saturated at", r.stdout).group(1)]["directions"][0]
+    load = links[re.search(r"; (\S+) saturated at", r.stdout).group(1)]["directions"][0]
     assert 0.8 <= load["peak_bps"] / load["contract_bps"] <= 1.05, load
     assert links["wan-ubnd-tinh"]["directions"][0]["peak_bps"] < 0.05 * 100_000_000
     assert links["wan-phuong-trung-tam"]["measured"] is False  # no counters: listed as unmeasured

@@ -72,3 +72,16 @@ def test_samples_a_millisecond_off_the_grid_still_land_in_their_bucket():
     start_ms, step_ms = 1_795_335_000_123, 10_000
     values = [[(start_ms + k * step_ms + (1 if k % 2 else -1)) / 1000, str(k)] for k in range(5)]
     assert collect._by_index(values, start_ms, step_ms) == {0: 0.0, 1: 1.0, 2: 2.0, 3: 3.0, 4: 4.0}
+
+
+def test_a_period_ending_now_ends_at_the_last_complete_scrape_round(lab_inventory, prometheus):
+    from provdc.errors import ProvdcError
+
+    # the recorded targets scrape every 15 s with no timeout stated (Prometheus' 10 s default)
+    assert collect.settle_seconds(prometheus) == 25
+    now = PERIOD.end + timedelta(seconds=5)
+    report = collect.collect(lab_inventory, prometheus, PERIOD, now=now)
+    assert report.period.end == now - timedelta(seconds=25) and report.period.start == PERIOD.start
+    assert collect.collect(lab_inventory, prometheus, PERIOD, now=PERIOD.end + timedelta(hours=1)).period == PERIOD
+    with pytest.raises(ProvdcError, match="nothing of the period is measured yet"):
+        collect.collect(lab_inventory, prometheus, PERIOD, now=PERIOD.start + timedelta(seconds=20))

@@ -81,6 +81,18 @@ def test_system_is_its_least_available_target_and_inherits_gaps():
     assert combine_min([a, b]) == [Bucket(T0 + 60, 0.5, 4), Bucket(T0 + 120, None, 0), Bucket(T0 + 180, 1.0, 3)]
 
 
+def test_a_target_measured_down_makes_the_system_down_even_beside_a_gap():
+    # an outage often silences some probes (a timeout past the scrape): the probe that did
+    # record the failure must not be hidden by the gap of another
+    web = [Bucket(T0 + 60, 1.0, 4), Bucket(T0 + 120, None, 0), Bucket(T0 + 180, None, 0)]
+    icmp = [Bucket(T0 + 60, 1.0, 4), Bucket(T0 + 120, 0.0, 4), Bucket(T0 + 180, 1.0, 4)]
+    system = combine_min([web, icmp])
+    assert system == [Bucket(T0 + 60, 1.0, 4), Bucket(T0 + 120, 0.0, 4), Bucket(T0 + 180, None, 0)]
+    a = availability(system, step=60, expected=4, period_seconds=180)
+    assert a.downtime_minutes == pytest.approx(1) and a.availability == pytest.approx(0.5)
+    assert a.coverage == pytest.approx(2 / 3) and len(a.incidents) == 1
+
+
 def test_p95_nearest_rank():
     assert percentile(list(range(1, 101)), 0.95) == 95
     assert percentile([10.0] * 19 + [1000.0], 0.95) == 10.0      # one burst in 20 samples is the top 5 %
