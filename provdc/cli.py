@@ -826,15 +826,21 @@ def report(paths: tuple[Path, ...], urls: tuple[str, ...], month: str | None, da
               help="Where the reports are written.")
 def demo(inventory_path: Path | None, keep: bool, out_dir: Path) -> None:
     """Run the main job end to end on an example province, stage by stage with durations:
-    validate the inventory, build its lab twin, start monitoring, apply a planned load and
-    fault, and render the compliance reports (Vietnamese and English, HTML and PDF)."""
-    from provdc.demo import run_demo
+    validate the inventory, build its lab twin (root), audit it, provision it, audit it again,
+    start the monitoring stack, stop a server and saturate a link, check that Prometheus saw
+    both, and render the compliance reports (Vietnamese and English, HTML and PDF, and JSON).
+    Everything is torn down at the end, also after a failure, unless --keep."""
+    from provdc.demo import MONITOR_DIR, run_demo
 
     path = inventory_path or _examples_dir() / "lab"
     runner = run_demo(path, out, keep=keep, out_dir=out_dir.resolve())
     out.print(f"[bold]demo finished[/] in {runner.total_seconds:.1f} s")
     for result in runner.results:
         out.print(f"  {result.seconds:6.1f} s  {result.name}")
+    out.print(f"reports and audits in {out_dir}")
+    if keep:
+        out.print("left running (--keep); when done:\n"
+                  f"  provdc monitor down {path} --run-dir {MONITOR_DIR} --purge\n  provdc lab down {path}")
 
 
 if __name__ == "__main__":  # pragma: no cover

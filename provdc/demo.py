@@ -70,6 +70,9 @@ def _wait(condition: Callable[[], bool], timeout: float, step: float = 0.5) -> b
     return False
 
 
+MONITOR_DIR = Path("/run/provdc/demo/monitor")  # the demo's own stack, apart from a user's
+
+
 def run_demo(inventory_path: Path, console: Console, *, keep: bool = False, out_dir: Path = Path("demo-out")) -> StageRunner:
     """Validate, summarise and export the example province (later parts add their stages)."""
     from provdc.inventory import exports, load_inventory
@@ -77,7 +80,6 @@ def run_demo(inventory_path: Path, console: Console, *, keep: bool = False, out_
 
     runner = StageRunner(console)
     holder: dict[str, object] = {}
-    work = Path("/run/provdc") / "demo"
 
     def validate() -> str:
         inv = load_inventory(inventory_path)
@@ -154,11 +156,11 @@ def run_demo(inventory_path: Path, console: Console, *, keep: bool = False, out_
         from provdc.exporters.monitoring import Settings
 
         settings = Settings(scrape_interval="2s", sli_window="20s", rate_window="20s")
-        running = stack.up(inventory_path, work / "monitor", settings)
+        running = stack.up(inventory_path, MONITOR_DIR, settings)
         holder["stack"] = running
         if not keep:
             # the demo's time series served its reports; a user's `monitor down` keeps them
-            runner.on_exit("monitor: down", lambda: "stopped " + ", ".join(stack.down(inventory_path, work / "monitor", purge=True)))
+            runner.on_exit("monitor: down", lambda: "stopped " + ", ".join(stack.down(inventory_path, MONITOR_DIR, purge=True)))
         expected = len(stack.target_health(running)) if _wait(lambda: len(stack.target_health(running)) > 0, 20) else 0
         _wait(lambda: sum(t["health"] == "up" for t in stack.target_health(running)) == expected, 30)
         up = sum(t["health"] == "up" for t in stack.target_health(running))

@@ -122,9 +122,15 @@ def pick_step(period: Period, wanted: float | None = None) -> float:
     return period.seconds / buckets
 
 
+DURATION_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
 def _duration(raw: str, default: float) -> float:
-    m = re.fullmatch(r"(\d+)(ms|s|m|h)", raw or "")
-    return int(m.group(1)) * {"ms": 0.001, "s": 1, "m": 60, "h": 3600}[m.group(2)] if m else default
+    """A Prometheus duration as the API writes it: compound, such as 1s600ms or 1m30s."""
+    parts = re.findall(r"(\d+)(ms|s|m|h|d|w)", raw or "")
+    if not parts or "".join(n + u for n, u in parts) != raw:
+        return default
+    return sum(int(n) * DURATION_UNITS[u] for n, u in parts)
 
 
 def _interval_seconds(url: str) -> dict[str, float]:

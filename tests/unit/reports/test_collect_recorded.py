@@ -85,3 +85,9 @@ def test_a_period_ending_now_ends_at_the_last_complete_scrape_round(lab_inventor
     assert collect.collect(lab_inventory, prometheus, PERIOD, now=PERIOD.end + timedelta(hours=1)).period == PERIOD
     with pytest.raises(ProvdcError, match="nothing of the period is measured yet"):
         collect.collect(lab_inventory, prometheus, PERIOD, now=PERIOD.start + timedelta(seconds=20))
+
+
+def test_prometheus_durations_as_its_api_writes_them():
+    assert collect._duration("1s600ms", 0) == pytest.approx(1.6)   # a 1600 ms scrape timeout
+    assert collect._duration("1m30s", 0) == 90 and collect._duration("15s", 0) == 15
+    assert collect._duration("2h", 0) == 7200 and collect._duration("", 9) == 9 and collect._duration("1x", 9) == 9
