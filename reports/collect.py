@@ -161,9 +161,12 @@ def _grid(period: Period, step: float) -> tuple[int, int, list[int]]:
     """Bucket ends on Prometheus' own grid: integer milliseconds (it truncates query times and
     steps to milliseconds, so float times could miss its samples by one)."""
     step_ms = int(round(step * 1000))
-    start_ms = int(round(period.start.timestamp() * 1000)) + step_ms
-    end_ms = int(round(period.end.timestamp() * 1000))
-    return start_ms, step_ms, list(range(start_ms, end_ms + 1, step_ms))
+    first_ms = int(round(period.start.timestamp() * 1000))
+    # as many buckets as tile the period: rounding the step to milliseconds can push the last
+    # bucket's end a millisecond past the period's, and that bucket must not be dropped
+    count = max(1, round((int(round(period.end.timestamp() * 1000)) - first_ms) / step_ms))
+    start_ms = first_ms + step_ms
+    return start_ms, step_ms, [start_ms + k * step_ms for k in range(count)]
 
 
 def _by_index(values: list, start_ms: int, step_ms: int) -> dict[int, float]:

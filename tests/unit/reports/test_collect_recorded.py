@@ -91,3 +91,15 @@ def test_prometheus_durations_as_its_api_writes_them():
     assert collect._duration("1s600ms", 0) == pytest.approx(1.6)   # a 1600 ms scrape timeout
     assert collect._duration("1m30s", 0) == 90 and collect._duration("15s", 0) == 15
     assert collect._duration("2h", 0) == 7200 and collect._duration("", 9) == 9 and collect._duration("1x", 9) == 9
+
+
+def test_the_last_bucket_is_kept_when_the_rounded_step_overshoots_the_period():
+    from datetime import datetime, timezone
+
+    # 32.7443 s in 3 buckets: 10914.77 ms rounds to 10915, and 3 x 10915 ms ends 1 ms late
+    start = datetime(2026, 12, 1, 22, 21, 30, 606908, tzinfo=timezone.utc)
+    period = Period(start, start + timedelta(seconds=32.744309))
+    step = collect.pick_step(period)
+    start_ms, step_ms, grid = collect._grid(period, step)
+    assert len(grid) == round(period.seconds / step) == 3
+    assert abs(grid[-1] - period.end.timestamp() * 1000) <= 2
