@@ -499,7 +499,7 @@ def _remediation_plan(path: Path):
 @click.argument("path", type=click.Path(exists=True, path_type=Path), metavar="PATH")
 @click.option("--check", "check_mode", is_flag=True, help="Dry run: report what would change, change nothing.")
 @click.option("--diff", is_flag=True, help="Show file differences.")
-@click.option("--limit", help="Only these hosts or groups (Ansible pattern, e.g. role_web or db1,db2).")
+@click.option("--limit", help="Only these hosts or groups (Ansible pattern, e.g. role_web, db1,db2, servers or snmp_agents).")
 @click.option("--tags", help="Only these roles (comma-separated): sshd, sysctl, password_policy, shell, permissions, "
                               "logging, time, auditd, updates, node_exporter, firewall; snmpd (link endpoints).")
 @click.option("--forks", type=click.IntRange(1, 500), help="Parallel hosts (default: all of them).")

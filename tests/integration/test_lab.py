@@ -109,6 +109,26 @@ def test_snmp_counters_of_a_link_endpoint_grow_after_traffic(lab):
     assert after - before >= 0.8 * sent.measured_bps * 2 / 8, (before, after)
 
 
+def test_a_linux_router_is_a_lab_host_with_sshd_and_its_own_snmpd(lab):
+    # its own view and hostname, reached over SSH with strict host keys like a server
+    r = lab.ssh("wan-rtr", "hostname; cat /proc/$(cat /run/snmpd.pid)/cmdline | tr '\\0' ' '; ls /etc/snmp/snmpd.conf.d")
+    lines = r.stdout.splitlines()
+    assert r.returncode == 0 and lines[0] == "wan-rtr", r
+    assert lines[1].startswith("/usr/sbin/snmpd") and "-u Debian-snmp" in lines[1]  # the package's init script
+    assert lines[2] == "provdc-lab.conf"
+    assert "core-fw" not in lab.anchors  # an appliance (no `ssh` in the inventory): no sshd of its own
+    # a power cycle: the agent is gone, then back with live counters
+    faults.stop_host(lab, "wan-rtr")
+    try:
+        with pytest.raises(subprocess.CalledProcessError):
+            _snmp(lab, IF_NAME)
+    finally:
+        faults.start_host(lab, "wan-rtr")
+    assert "wan3" in _snmp(lab, IF_NAME).values()
+    # and the agencies behind it are reachable again (their routes went with the links)
+    assert subprocess.run(["ping", "-c", "1", "-W", "2", "10.99.100.10"], capture_output=True).returncode == 0
+
+
 def test_fault_stop_makes_a_host_unreachable_and_start_brings_it_back(lab):
     marker = f"/var/tmp/survives-{uuid.uuid4().hex}"
     assert lab.ssh("docs-app1", f"touch {marker}").returncode == 0
