@@ -110,7 +110,7 @@ def main() -> None:
     twin.require_root()
     with tempfile.TemporaryDirectory() as tmp:
         big = big_lab(args.servers, Path(tmp))
-        cases = [("lab example (10 servers, 19 namespaces)", ROOT / "inventory/examples/lab"),
+        cases = [("lab example (10 servers + 2 routers, 19 ns)", ROOT / "inventory/examples/lab"),
                  (f"{args.servers} servers", big)]
         print(f"machine: {platform.machine()}, {subprocess.run(['nproc'], capture_output=True, text=True).stdout.strip()} cores, "
               f"kernel {platform.release()}; median of {args.repeat}")
