@@ -222,9 +222,26 @@ def _snmpd_seed(inv: Inventory, device: model.Device, paths: LabPaths) -> None:
     conf = seed / "snmpd.conf"
     conf.write_text(role_template("snmpd", "snmpd.conf.j2", {**device_hostvars(inv, device), "provdc_snmp_community": community}))
     os.chmod(conf, 0o600)
+    defaults = paths.host(device.id) / "seed" / "etc/default"
+    defaults.mkdir(parents=True, exist_ok=True)
+    (defaults / "snmpd").write_text(SNMPD_LAB_DEFAULTS)
     drop_in = seed / "snmpd.conf.d" / "provdc-lab.conf"
     drop_in.write_text(f"# written by provdc lab: the lab's own loopback write access\nrwcommunity {_local_community(paths, device.id)} 127.0.0.1\n")
     os.chmod(drop_in, 0o600)
+
+
+# Lab hosts have their own mounts, hostname and network but share this machine's process table.
+# Debian's generic init-d-script stop then waits for, and after 30 s kills, every snmpd on the
+# machine (`--exec` without a pidfile), which would take down every other lab router's agent.
+# The lab's /etc/default/snmpd (read by the init script) stops only this host's agent.
+SNMPD_LAB_DEFAULTS = """# written by provdc lab: stop only this host's snmpd (lab hosts share one process table)
+do_stop_cmd_override() {
+  start-stop-daemon --stop --quiet --oknodo --retry=TERM/10/KILL/2 --pidfile "$PIDFILE" --exec "$DAEMON"
+  RETVAL="$?"
+  rm -f "$PIDFILE"
+  return "$RETVAL"
+}
+"""
 
 
 def _local_community(paths: LabPaths, device_id: str) -> str:

@@ -111,12 +111,19 @@ def test_snmp_counters_of_a_link_endpoint_grow_after_traffic(lab):
 
 def test_a_linux_router_is_a_lab_host_with_sshd_and_its_own_snmpd(lab):
     # its own view and hostname, reached over SSH with strict host keys like a server
-    r = lab.ssh("wan-rtr", "hostname; cat /proc/$(cat /run/snmpd.pid)/cmdline | tr '\\0' ' '; ls /etc/snmp/snmpd.conf.d")
+    r = lab.ssh("wan-rtr", "hostname; cat /proc/$(cat /run/snmpd.pid)/cmdline | tr '\\0' ' '; echo; ls /etc/snmp/snmpd.conf.d")
     lines = r.stdout.splitlines()
     assert r.returncode == 0 and lines[0] == "wan-rtr", r
     assert lines[1].startswith("/usr/sbin/snmpd") and "-u Debian-snmp" in lines[1]  # the package's init script
     assert lines[2] == "provdc-lab.conf"
     assert "core-fw" not in lab.anchors  # an appliance (no `ssh` in the inventory): no sshd of its own
+    # restarting one router's agent through its init script leaves the other router's alone
+    # (lab hosts share this machine's process table; Debian's stop would wait for every snmpd)
+    other = lab.ssh("inet-rtr", "cat /run/snmpd.pid").stdout.strip()
+    t = time.monotonic()
+    assert lab.ssh("wan-rtr", "/etc/init.d/snmpd restart >/dev/null 2>&1 </dev/null; echo done", timeout=25).stdout.strip() == "done"
+    assert time.monotonic() - t < 15
+    assert lab.ssh("inet-rtr", "cat /run/snmpd.pid; kill -0 $(cat /run/snmpd.pid) && echo alive").stdout.split() == [other, "alive"]
     # a power cycle: the agent is gone, then back with live counters
     faults.stop_host(lab, "wan-rtr")
     try:
@@ -126,7 +133,8 @@ def test_a_linux_router_is_a_lab_host_with_sshd_and_its_own_snmpd(lab):
         faults.start_host(lab, "wan-rtr")
     assert "wan3" in _snmp(lab, IF_NAME).values()
     # and the agencies behind it are reachable again (their routes went with the links)
-    assert subprocess.run(["ping", "-c", "1", "-W", "2", "10.99.100.10"], capture_output=True).returncode == 0
+    sweep = subprocess.run(["nmap", "-sn", "-n", "-PE", "10.99.100.10"], capture_output=True, text=True, timeout=30)
+    assert "1 host up" in sweep.stdout, sweep.stdout
 
 
 def test_fault_stop_makes_a_host_unreachable_and_start_brings_it_back(lab):
@@ -280,7 +288,7 @@ def test_demo_runs_every_stage_and_tears_down(mini_lab_path, tmp_path):
     r = subprocess.run([sys.executable, "-m", "provdc.cli", "demo", "--inventory", str(mini_lab_path), "--out", str(out)],
                        capture_output=True, text=True, timeout=240)
     assert r.returncode == 0, r.stderr
-    assert sorted(p.suffix for p in out.iterdir() if p.is_file()) == [".html", ".html", ".pdf", ".pdf"]
+    assert sorted(p.suffix for p in out.iterdir() if p.is_file()) == [".html", ".html", ".json", ".pdf", ".pdf"]
     assert list((out / "audits").glob("audit-*.json"))
     for stage in ("inventory: load and validate", "lab: up", "lab: every declared service listens", "audit: four layers", "provision:",
                   "audit: again, after provisioning", "monitor: up",
