@@ -71,15 +71,16 @@ class Inventory:
     @cached_property
     def snmp_agents(self) -> list[model.Device]:
         """Linux devices provdc provisions over SSH whose snmpd measures at least one link."""
-        return [d for d in self.doc.devices if d.ssh is not None and d.snmp is not None and d.id in self._measuring]
+        return [d for d in self.doc.devices if d.ssh is not None and d.snmp is not None and d.id in self.measuring_devices]
 
     @cached_property
     def unmanaged_snmp_agents(self) -> list[model.Device]:
         """Devices that measure a link but are configured by hand (vendor appliances)."""
-        return [d for d in self.doc.devices if d.ssh is None and d.id in self._measuring]
+        return [d for d in self.doc.devices if d.ssh is None and d.id in self.measuring_devices]
 
     @cached_property
-    def _measuring(self) -> set[str]:
+    def measuring_devices(self) -> set[str]:
+        """Ids of the devices whose interface counters measure a link."""
         return {link.measured_by.device for link in self.doc.links if link.measured_by}
 
     def server_level(self, server_id: str) -> int | None:

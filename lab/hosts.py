@@ -396,8 +396,7 @@ def restart_snmpd(inv: Inventory, plan: LabPlan, paths: LabPaths, device_id: str
 
 def _snmp_devices(inv: Inventory) -> list[model.Device]:
     """Devices whose interfaces measure a link and that the monitoring can poll."""
-    measured = {link.measured_by.device for link in inv.doc.links if link.measured_by}
-    return [inv.devices[d] for d in sorted(measured)
+    return [inv.devices[d] for d in sorted(inv.measuring_devices)
             if inv.devices[d].address is not None and inv.devices[d].snmp is not None and inv.devices[d].snmp.community]
 
 
