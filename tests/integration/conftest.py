@@ -6,7 +6,9 @@ test here ever addresses anything but loopback or the lab's own supernets.
 
 from __future__ import annotations
 
+import fcntl
 import os
+import sys
 import time
 
 import pytest
@@ -24,6 +26,25 @@ def require_root() -> None:
         if os.environ.get("CI"):
             pytest.fail("integration tests need root (network namespaces); CI runs as root")
         pytest.skip("integration tests need root (network namespaces)")
+
+
+LAB_LOCK = "/run/provdc-lab.lock"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def one_lab_per_machine():
+    """Only one lab may run on a machine at a time (its namespaces and the ARP table are
+    machine-wide): a second integration run, demo or benchmark that takes the same lock waits."""
+    if os.geteuid() != 0:
+        yield
+        return
+    with open(LAB_LOCK, "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"\nwaiting for {LAB_LOCK}: another lab run is in progress", file=sys.stderr)
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 @pytest.fixture(scope="session")

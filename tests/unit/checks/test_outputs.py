@@ -83,6 +83,6 @@ def test_diff_reports_new_failures_fixes_and_changed_evidence():
 
 @pytest.mark.parametrize("fmt", ["json", "junit", "sarif", "csv", "html"])
 def test_cli_formats_render(fmt):
-    from provdc.cli import _audit_text
+    from provdc.commands.audit import _audit_text
 
     assert _audit_text(run(), fmt)

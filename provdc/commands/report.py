@@ -1,0 +1,76 @@
+"""`provdc report`: monthly compliance reports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from provdc.commands.common import err, out
+
+def _period(month: str | None, date_from: str | None, date_to: str | None):
+    from datetime import datetime
+
+    from provdc.reports.compute import VN, Period
+
+    if month and (date_from or date_to):
+        raise click.UsageError("give --month, or --from and --to, not both")
+    if month:
+        try:
+            year, mon = (int(x) for x in month.split("-"))
+            return Period.month(year, mon)
+        except ValueError:
+            raise click.BadParameter("write YYYY-MM, e.g. 2026-11", param_hint="--month") from None
+    if not (date_from and date_to):
+        raise click.UsageError("give --month YYYY-MM, or --from and --to (ISO dates or times, Vietnam time if no zone)")
+
+    def parse(text: str, name: str) -> datetime:
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            raise click.BadParameter(f"not an ISO date or time: {text}", param_hint=name) from None
+        return moment if moment.tzinfo else moment.replace(tzinfo=VN)
+
+    period = Period(parse(date_from, "--from"), parse(date_to, "--to"))
+    if period.end <= period.start:
+        raise click.BadParameter("--to must be after --from", param_hint="--to")
+    return period
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path), metavar="PATH...")
+@click.option("--prometheus", "urls", multiple=True, required=True, metavar="URL",
+              help="Prometheus to query: one for all provinces (federated), or one per PATH, in order.")
+@click.option("--month", help="Calendar month YYYY-MM (Vietnam time).")
+@click.option("--from", "date_from", help="Start (ISO date or time).")
+@click.option("--to", "date_to", help="End (ISO date or time).")
+@click.option("--audit", type=click.Path(exists=True, path_type=Path),
+              help="Audit results (a file, or a directory whose newest run is used; the run before it gives the drift).")
+@click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["html", "pdf", "md", "json", "csv"]), default="html", show_default=True,
+              help="pdf also keeps the html it was printed from.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("reports-out"), show_default=True)
+@click.option("--step", type=float, help="Bucket length in seconds (default: 300 for a day or more, finer for short periods).")
+def report(paths: tuple[Path, ...], urls: tuple[str, ...], month: str | None, date_from: str | None, date_to: str | None,
+           audit: Path | None, lang: str, fmt: str, out_dir: Path, step: float | None) -> None:
+    """Monthly compliance report: uptime SLA, link load against contract, audit scores and the
+    Directive 14 status, agency connectivity, in Vietnamese or English.
+
+    \b
+      provdc report inventory/examples/lab --prometheus http://127.0.0.1:19090 --month 2026-11
+      provdc report hue/ soc-trang/ --prometheus http://fed:9090 --month 2026-11 --format pdf
+    """
+    from provdc.inventory import load_inventory
+    from provdc.reports import collect, render
+
+    if len(urls) not in (1, len(paths)):
+        raise click.UsageError("give one --prometheus for all provinces, or one per PATH")
+    period = _period(month, date_from, date_to)
+    reports = []
+    for i, path in enumerate(paths):
+        url = urls[0] if len(urls) == 1 else urls[i]
+        with err.status(f"querying {url} for {path}"):
+            reports.append(collect.collect(load_inventory(path), url, period, audit, step))
+    files = render.write(reports, fmt, lang, out_dir)
+    for f in files:
+        out.print(f"wrote {f}")
