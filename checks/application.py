@@ -6,9 +6,8 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
-from provdc.checks.registry import Verdict, check, clause
+from provdc.checks.registry import Verdict, check
 
-EXPIRY_WINDOW = timedelta(days=30)
 
 
 def _web(web: list[dict], tls_only: bool = False) -> list[dict]:
@@ -18,7 +17,7 @@ def _web(web: list[dict], tls_only: bool = False) -> list[dict]:
 @check(layer="application", level=3, severity="high", title="TLS 1.0 and 1.1 are refused",
        rationale="Communications carrying important data must be confidential (TCVN 11930 7.2.3.4): only TLS 1.2+.",
        remediation="Set 'ssl_protocols TLSv1.2 TLSv1.3;' (nginx) or the server's equivalent.",
-       tags=(), clauses=clause("7.2.3.4"), facts=("web",))
+       tags=(), facts=("web",))
 def tls_protocols_modern(web: list[dict]) -> Verdict:
     services = _web(web, tls_only=True)
     if not services:
@@ -27,24 +26,25 @@ def tls_protocols_modern(web: list[dict]) -> Verdict:
     return Verdict.failed("TLS 1.2 or newer only", "; ".join(old)) if old else Verdict.passed(f"{len(services)} TLS services, 1.2+ only")
 
 
-@check(layer="application", level=3, severity="high", title="certificates are valid for at least 30 more days",
+@check(layer="application", level=3, severity="high", title="certificates stay valid for the renewal margin",
        rationale="An expired certificate breaks confidentiality or trains users to click through warnings (7.2.3.4).",
-       remediation="Renew the certificate before the 30-day window; automate renewal.",
-       tags=(), clauses=clause("7.2.3.4"), facts=("web", "now"))
-def tls_certificate_not_expiring(web: list[dict], now: datetime) -> Verdict:
+       remediation="Renew the certificate before the renewal margin (30 days); automate renewal.",
+       tags=(), facts=("web", "now", "bar"))
+def tls_certificate_not_expiring(web: list[dict], now: datetime, bar) -> Verdict:
     services = _web(web, tls_only=True)
     if not services:
         return Verdict.not_applicable("no TLS service declared")
+    margin = timedelta(days=bar["tls_certificate_min_days"])
     short = [f"{w['target']} until {w['certificate']['not_after'][:10]}" for w in services
-             if datetime.fromisoformat(w["certificate"]["not_after"]) - now < EXPIRY_WINDOW]
-    return Verdict.failed("valid for 30 days or more", "; ".join(short)) if short else \
+             if datetime.fromisoformat(w["certificate"]["not_after"]) - now < margin]
+    return Verdict.failed(f"valid for {margin.days} days or more", "; ".join(short)) if short else \
         Verdict.passed(f"earliest expiry {min(w['certificate']['not_after'][:10] for w in services)}")
 
 
 @check(layer="application", level=3, severity="medium", title="plain HTTP redirects to HTTPS",
        rationale="Logins and data must not travel in clear; the HTTP port should only redirect (7.2.3.4).",
        remediation="Answer every plain-HTTP request with a 301 to the https:// URL.",
-       tags=(), clauses=clause("7.2.3.4"), facts=("web",))
+       tags=(), facts=("web",))
 def http_redirects_to_https(web: list[dict]) -> Verdict:
     plain = [w for w in web if not w["tls"]]
     if not plain or not any(w["tls"] for w in web):
@@ -57,7 +57,7 @@ def http_redirects_to_https(web: list[dict]) -> Verdict:
 @check(layer="application", level=2, severity="medium", title="HTTPS responses carry security headers",
        rationale="HSTS, nosniff and framing protection resist downgrade, MIME confusion and clickjacking (7.2.3.6).",
        remediation="Add Strict-Transport-Security, X-Content-Type-Options: nosniff and X-Frame-Options (or CSP frame-ancestors).",
-       tags=(), clauses=clause("7.2.3.6"), facts=("web",))
+       tags=(), facts=("web",))
 def security_headers_present(web: list[dict]) -> Verdict:
     services = _web(web, tls_only=True)
     if not services:
@@ -77,7 +77,7 @@ def security_headers_present(web: list[dict]) -> Verdict:
 @check(layer="application", level=2, severity="low", title="server banners do not reveal versions",
        rationale="Version banners tell an attacker which vulnerabilities to try (7.2.3.6).",
        remediation="Set 'server_tokens off;' (nginx) or the server's equivalent; remove X-Powered-By.",
-       tags=(), clauses=clause("7.2.3.6"), facts=("web",))
+       tags=(), facts=("web",))
 def server_banner_hides_version(web: list[dict]) -> Verdict:
     if not web:
         return Verdict.not_applicable("no HTTP service declared")
@@ -89,7 +89,7 @@ def server_banner_hides_version(web: list[dict]) -> Verdict:
 @check(layer="application", level=2, severity="medium", title="no default, status or admin pages are exposed",
        rationale="Default and test pages leak configuration; admin pages belong to the management zone (7.2.3.2, 7.2.3.6).",
        remediation="Remove default/status pages; serve admin interfaces only to the management zone.",
-       tags=(), clauses=clause("7.2.3.6"), facts=("web",))
+       tags=(), facts=("web",))
 def no_default_pages_exposed(web: list[dict]) -> Verdict:
     if not web:
         return Verdict.not_applicable("no HTTP service declared")

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from provdc.checks.registry import Verdict, check, clause
+from provdc.checks.registry import Verdict, check
 
 
 @check(layer="data", level=2, severity="critical", title="the database requires authentication (no trust)",
        rationale="A 'trust' rule lets anyone who can connect act as any user (data confidentiality, 7.2.4.2).",
        remediation="Replace 'trust' by 'scram-sha-256' in pg_hba.conf and reload PostgreSQL.",
-       tags=(), clauses=clause("7.2.4.2"), facts=("postgres",))
+       tags=(), facts=("postgres",))
 def db_no_trust_auth(postgres: dict) -> Verdict:
     if not postgres["installed"]:
         return Verdict.not_applicable("no PostgreSQL configuration on this host")
@@ -22,7 +22,7 @@ def db_no_trust_auth(postgres: dict) -> Verdict:
 @check(layer="data", level=2, severity="high", title="database data directories are private to the database user",
        rationale="Data files readable by others bypass every database control (7.2.4.2).",
        remediation="chmod 700 the data directory (owned by postgres).",
-       tags=(), clauses=clause("7.2.4.2"), facts=("postgres",))
+       tags=(), facts=("postgres",))
 def db_data_dir_private(postgres: dict) -> Verdict:
     if not postgres["datadirs"]:
         return Verdict.not_applicable("no PostgreSQL data directory on this host")
@@ -33,7 +33,7 @@ def db_data_dir_private(postgres: dict) -> Verdict:
 @check(layer="data", level=3, severity="medium", title="the database listens only on the server's own address",
        rationale="Database servers are reachable only from the application zone (TT 12 §II.1.a; DAT-07).",
        remediation="Set listen_addresses to the server's address (not '*') in postgresql.conf.",
-       tags=(), clauses=clause("7.2.4.2"), facts=("postgres", "server"))
+       tags=(), facts=("postgres", "server"))
 def db_listen_restricted(postgres: dict, server) -> Verdict:
     if not postgres["listen"]:
         return Verdict.not_applicable("no listen_addresses setting (PostgreSQL not configured here)")
@@ -45,17 +45,20 @@ def db_listen_restricted(postgres: dict, server) -> Verdict:
 @check(layer="data", level=1, severity="high", title="a backup policy with an off-host target is declared",
        rationale="At least configuration, databases and business data are backed up (7.2.4.3), away from the source (DAT-02).",
        remediation="Declare backup (max_age_hours, target) for the system in the inventory and schedule the job.",
-       tags=(), clauses=clause("7.2.4.3"), facts=("system",), scope="system")
-def backup_policy_declared(system) -> Verdict:
-    b = system.backup
-    return Verdict.passed(f"every {b.max_age_hours} h to {b.target}") if b and b.target else \
-        Verdict.failed("backup.target and max_age_hours", "no backup policy")
+       tags=(), facts=("system", "bar"), scope="system")
+def backup_policy_declared(system, bar) -> Verdict:
+    b, most = system.backup, bar["backup_max_age_hours"]
+    if not (b and b.target):
+        return Verdict.failed(f"backup.target and max_age_hours <= {most:g}", "no backup policy")
+    found = f"every {b.max_age_hours} h to {b.target}"
+    return Verdict.passed(found) if b.max_age_hours <= most else \
+        Verdict.failed(f"max_age_hours <= {most:g} ({bar.why('backup_max_age_hours')})", found)
 
 
 @check(layer="data", level=1, severity="high", title="the latest backup is fresher than the policy",
        rationale="A backup older than its policy is a loss window nobody accepted (7.2.4.3).",
        remediation="Fix the backup job; its sets go to /var/backups/provdc/<system> on the target host.",
-       tags=(), clauses=clause("7.2.4.3"), facts=("system", "host_facts", "now"), scope="system")
+       tags=(), facts=("system", "host_facts", "now"), scope="system")
 def backup_fresh(system, host_facts: dict, now: datetime) -> Verdict:
     b = system.backup
     if b is None or b.target is None:

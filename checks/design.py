@@ -15,7 +15,6 @@ REQUIRED_ZONES = {
     4: {"edge", "dmz", "servers", "database", "management", "device_management"},
     5: {"edge", "dmz", "servers", "database", "management", "device_management"},
 }
-TT12 = lambda ref: {"nd85_tcvn11930": (f"TT 12/2022 {ref}",), "nd331_tcvn14423": (f"NĐ 331 Art. 30 ({ref})",)}  # noqa: E731
 
 
 def _max_level(inv) -> int:
@@ -24,7 +23,7 @@ def _max_level(inv) -> int:
 
 @check(layer="network", level=1, severity="high", title="the data center has the zones its highest level requires",
        rationale="L1: edge and DMZ; L2: + internal servers; L3: + database and management; L4-5: + device management.",
-       remediation="Declare (and build) the missing zones; move servers into them.", clauses=TT12("§II.1.a"),
+       remediation="Declare (and build) the missing zones; move servers into them.",
        facts=("inv",), scope="inventory")
 def required_zones_for_level(inv) -> Verdict:
     level = _max_level(inv)
@@ -36,7 +35,7 @@ def required_zones_for_level(inv) -> Verdict:
 
 @check(layer="network", level=3, severity="high", title="core switch and central firewall are redundant",
        rationale="Level 3+: load balancing and hot standby for the core switch and central firewall (TT 12 §II.1.b).",
-       remediation="Add the standby device to the inventory (same role and ha_group) and cable it.", clauses=TT12("§II.1.b"),
+       remediation="Add the standby device to the inventory (same role and ha_group) and cable it.",
        facts=("inv",), scope="inventory")
 def core_device_redundancy(inv) -> Verdict:
     lonely = []
@@ -50,7 +49,7 @@ def core_device_redundancy(inv) -> Verdict:
 @check(layer="network", level=3, severity="medium", title="Internet service has redundant uplinks on different paths",
        rationale="Level 3+: redundant Internet connection for service servers (TT 12 §II.1.b.xv).",
        remediation="Contract a second Internet uplink on another physical path and declare it with its path_id.",
-       clauses=TT12("§II.1.b.xv"), facts=("inv",), scope="inventory")
+       facts=("inv",), scope="inventory")
 def internet_uplink_redundancy(inv) -> Verdict:
     uplinks = [link for link in inv.doc.links if link.kind in (model.LinkKind.internet_domestic, model.LinkKind.internet_international)]
     paths = {link.path_id or link.id for link in uplinks}
@@ -61,7 +60,7 @@ def internet_uplink_redundancy(inv) -> Verdict:
 @check(layer="network", level=5, severity="high", title="the backup site is at least 30 km away",
        rationale="Level 5: a geo-redundant site at least 30 km from the primary (TT 12 Annex V §II.1.b.xviii).",
        remediation="Choose a backup site at least 30 km away and record both sites' coordinates.",
-       clauses=TT12("Annex V §II.1.b.xviii"), facts=("inv",), scope="inventory")
+       facts=("inv",), scope="inventory")
 def dr_site_distance(inv) -> Verdict:
     dc = [s for s in inv.doc.sites if s.kind == model.SiteKind.data_center and s.location]
     dr = [s for s in inv.doc.sites if s.kind == model.SiteKind.backup and s.location]

@@ -19,12 +19,13 @@ from provdc.checks import application, data, design, governance, host, network  
 from provdc.checks.facts import FACT_SCRIPT, FactError, parse_facts
 from provdc.checks.probes import probe_service
 from provdc.checks.registry import DEFAULT, Check, CheckRegistry, Verdict
-from provdc.checks.results import AppliedWaiver, AuditRun, Finding, Status, WaiverRecord
+from provdc.checks.results import AppliedWaiver, AuditRun, Finding, RequirementRef, Status, WaiverRecord, summarise
 from provdc.inventory import Inventory, model
+from provdc.inventory.catalogue import Bar, bar_for, load_catalogue
 from provdc.lab.guard import require_lab_routed
 from provdc.secrets import SecretRef
 
-CONTEXT_FACTS = {"server", "level", "inv", "system", "today"}
+CONTEXT_FACTS = {"server", "level", "inv", "system", "today", "bar"}
 
 
 @dataclass
@@ -88,6 +89,7 @@ def _web_facts(server: model.Server, timeout: float) -> list[dict] | FactError:
 
 
 def _judge(c: Check, values: dict[str, Any]) -> Verdict:
+    """The check's verdict from `values` (a `bar` there is the one this verdict reads)."""
     args = []
     for name in c.facts:
         value = values.get(name)
@@ -102,10 +104,24 @@ def _judge(c: Check, values: dict[str, Any]) -> Verdict:
         return Verdict.error(f"check crashed: {type(exc).__name__}: {exc}")
 
 
-def _finding(c: Check, verdict: Verdict, host_id: str | None, system_id: str | None, seconds: float, evidence: str) -> Finding:
+def _refs(check_id: str, frameworks: set[str]) -> list[RequirementRef]:
+    """The requirements a check serves under the frameworks of the systems it judges."""
+    catalogue = load_catalogue()
+    return [RequirementRef(framework=fid, id=r.id, clause=r.clause)
+            for fid in sorted(frameworks) for r in catalogue.framework(fid).for_check(check_id)]
+
+
+def _finding(c: Check, verdict: Verdict, host_id: str | None, system_id: str | None, seconds: float, evidence: str,
+             frameworks: set[str], bar: Bar) -> Finding:
     return Finding(check=c.id, layer=c.layer, severity=c.severity, status=verdict.status, host=host_id, system=system_id,
                    title=c.title, expected=verdict.expected, found=verdict.found, evidence=evidence, seconds=round(seconds, 4),
-                   remediation=c.remediation + (f" (provdc provision --tags {','.join(c.tags)})" if c.tags else ""))
+                   remediation=c.remediation + (f" (provdc provision --tags {','.join(c.tags)})" if c.tags else ""),
+                   requirements=_refs(c.id, frameworks), bar=bar.describe_used())
+
+
+def _judge_with_bar(c: Check, values: dict[str, Any], bar: Bar) -> tuple[Verdict, Bar]:
+    fresh = bar.fresh()
+    return _judge(c, {**values, "bar": fresh}), fresh
 
 
 def _selected(c: Check, opts: Options) -> bool:
@@ -126,6 +142,8 @@ def _host_findings(inv: Inventory, checks: list[Check], opts: Options, progress:
     for s in servers:
         hf = gathered[s.id]
         level = inv.server_level(s.id) or 1
+        systems = inv.systems_by_server.get(s.id, [])
+        host_bar, frameworks = bar_for(systems), {x.framework.value for x in systems} or {"nd85_tcvn11930"}
         progress(f"{s.id}: facts in {hf.seconds:.2f} s" + (f" ({hf.error})" if hf.error else ""))
         partial |= hf.error is not None
         values = {**hf.facts, "server": s, "level": level, "inv": inv, "now": datetime.now(timezone.utc)}
@@ -133,15 +151,16 @@ def _host_findings(inv: Inventory, checks: list[Check], opts: Options, progress:
             values["open_ports"] = scan[s.id]
         for c in checks:
             t = time.perf_counter()
+            bar = host_bar.fresh()
             if c.level > level:
                 verdict = Verdict.not_applicable(f"applies from level {c.level}; {s.id} serves level {level}")
             elif hf.error:
                 verdict = Verdict.error(hf.error)
             else:
-                verdict = _judge(c, values)
+                verdict, bar = _judge_with_bar(c, values, host_bar)
             partial |= verdict.status is Status.ERROR
             findings.append(_finding(c, verdict, s.id, None, time.perf_counter() - t + hf.seconds / max(1, len(checks)),
-                                     f"ssh {s.ssh.user}@{s.address}: fact script ({', '.join(c.facts)})"))
+                                     f"ssh {s.ssh.user}@{s.address}: fact script ({', '.join(c.facts)})", frameworks, bar))
     return findings, partial
 
 
@@ -150,24 +169,34 @@ def _system_findings(inv: Inventory, checks: list[Check], opts: Options, host_fa
     for system in inv.doc.systems:
         if opts.systems is not None and system.id not in opts.systems:
             continue
+        system_bar = bar_for([system])
         for c in checks:
             t = time.perf_counter()
-            verdict = (Verdict.not_applicable(f"applies from level {c.level}; {system.id} is level {system.level}")
-                       if c.level > system.level else _judge(c, {"system": system, "today": opts.today, "inv": inv,
-                                                                 "host_facts": host_facts, "now": datetime.now(timezone.utc)}))
-            out.append(_finding(c, verdict, None, system.id, time.perf_counter() - t, "inventory evidence"))
+            bar = system_bar.fresh()
+            if c.level > system.level:
+                verdict = Verdict.not_applicable(f"applies from level {c.level}; {system.id} is level {system.level}")
+            else:
+                verdict, bar = _judge_with_bar(c, {"system": system, "today": opts.today, "inv": inv,
+                                                   "host_facts": host_facts, "now": datetime.now(timezone.utc)}, system_bar)
+            out.append(_finding(c, verdict, None, system.id, time.perf_counter() - t, "inventory evidence",
+                                {system.framework.value}, bar))
     return out
 
 
 def _inventory_findings(inv: Inventory, checks: list[Check], opts: Options, net: dict | None) -> list[Finding]:
     level = max((s.level for s in inv.doc.systems), default=1)
+    province_bar = bar_for(list(inv.doc.systems))
+    frameworks = {s.framework.value for s in inv.doc.systems} or {"nd85_tcvn11930"}
     out = []
     for c in checks:
         t = time.perf_counter()
+        bar = province_bar.fresh()
         values = {"inv": inv, "today": opts.today, **({"network": net} if net is not None else {})}
-        verdict = (Verdict.not_applicable(f"applies from level {c.level}; the highest level here is {level}")
-                   if c.level > level else _judge(c, values))
-        out.append(_finding(c, verdict, None, None, time.perf_counter() - t, "inventory design"))
+        if c.level > level:
+            verdict = Verdict.not_applicable(f"applies from level {c.level}; the highest level here is {level}")
+        else:
+            verdict, bar = _judge_with_bar(c, values, province_bar)
+        out.append(_finding(c, verdict, None, None, time.perf_counter() - t, "inventory design", frameworks, bar))
     return out
 
 
@@ -232,8 +261,11 @@ def run_audit(inv: Inventory, opts: Options = Options(), registry: CheckRegistry
     if opts.hosts is None and opts.systems is None:
         findings += _inventory_findings(inv, [c for c in selected if c.scope == "inventory"], opts, network_view)
     waivers = [*inv.doc.waivers, *opts.waivers]
-    findings = apply_waivers(findings, waivers, inv, opts.today)
+    findings = sorted(apply_waivers(findings, waivers, inv, opts.today),
+                      key=lambda f: (f.host or "", f.system or "", f.layer, f.check))
+    summary = summarise(inv, findings, opts.today)
     return AuditRun(province=inv.province.id, started=started, finished=datetime.now(timezone.utc), partial=partial,
-                    findings=sorted(findings, key=lambda f: (f.host or "", f.system or "", f.layer, f.check)),
+                    findings=findings,
                     waivers=[WaiverRecord(check=w.check, scope=_waiver_scope(w), approver=w.approver, expires=w.expires)
-                             for w in waivers])
+                             for w in waivers],
+                    **dict(summary))

@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from provdc.checks.facts import FactError
-from provdc.checks.registry import Verdict, check, clause
+from provdc.checks.registry import Verdict, check
 from provdc.exporters.monitoring import check_scope
 from provdc.inventory import Inventory, model
 
@@ -83,7 +83,7 @@ def gather_network(inv: Inventory, servers: list[model.Server], sweep: bool) -> 
 @check(layer="network", level=1, severity="high", title="only declared ports answer on the network",
        rationale="Access from outside is limited to needed services (TCVN 11930 7.2.1.2); an open undeclared port is exposure.",
        remediation="Close the port (stop the service or firewall it), or declare the service in the inventory.",
-       tags=("firewall",), clauses=clause("7.2.1.2"), facts=("open_ports", "server"))
+       tags=("firewall",), facts=("open_ports", "server"))
 def open_ports_match_declared(open_ports: set[int], server) -> Verdict:
     declared = {s.port for s in server.services if s.proto == "tcp"}
     extra = sorted(open_ports - declared)
@@ -95,7 +95,7 @@ def open_ports_match_declared(open_ports: set[int], server) -> Verdict:
 @check(layer="network", level=1, severity="high", title="no plaintext management protocol answers (telnet, ftp, r-services)",
        rationale="Only secure connections may be used for administration (TCVN 11930 7.2.1.7, 7.2.2.2).",
        remediation="Disable telnet, ftp and the r-services; administer over SSH from the management zone.",
-       tags=(), clauses=clause("7.2.2.2"), facts=("open_ports",))
+       tags=(), facts=("open_ports",))
 def no_plaintext_management(open_ports: set[int]) -> Verdict:
     found = sorted(f"{port}/{name}" for port, name in PLAINTEXT_MANAGEMENT.items() if port in open_ports)
     return Verdict.failed("none of 21, 23, 512-514 open", ", ".join(found)) if found else Verdict.passed("none open")
@@ -104,7 +104,7 @@ def no_plaintext_management(open_ports: set[int]) -> Verdict:
 @check(layer="network", level=1, severity="critical", title="no administration service is declared towards the WAN or Internet",
        rationale="Remote administration only through VPN or equivalent (TT 12 §II.1.b.i): SSH, RDP, VNC, SNMP, IPMI never face outside.",
        remediation="Declare administration services 'from' the management zone only; reach them through the VPN.",
-       tags=("firewall",), clauses=clause("7.2.1.2", nd331="TT 12 §II.1.b.i"), facts=("server",))
+       tags=("firewall",), facts=("server",))
 def admin_services_not_exposed(server) -> Verdict:
     exposed = [f"{s.name} {s.port}/{s.proto} from {', '.join(sorted(OUTSIDE & set(s.from_)))}" for s in server.services
                if (s.port in ADMIN_PORTS or s.kind in ("ssh", "snmp")) and OUTSIDE & set(s.from_)]
@@ -115,7 +115,7 @@ def admin_services_not_exposed(server) -> Verdict:
 @check(layer="network", level=1, severity="medium", title="no unknown host answers in the inventory's zones",
        rationale="Hosts the inventory does not know are unmanaged and unaudited (drift; asset management, 7.1.5).",
        remediation="Declare the host in the inventory, or remove it from the zone.",
-       clauses=clause("7.2.1.3"), facts=("network",), scope="inventory")
+       facts=("network",), scope="inventory")
 def unknown_hosts_in_zones(network: dict) -> Verdict:
     errors = [str(v) for v in network["alive"].values() if isinstance(v, FactError)]
     if errors:

@@ -1,19 +1,18 @@
-"""Audit outputs besides JSON: JUnit XML, SARIF 2.1.0, CSV, and the diff of two runs.
+"""Audit outputs besides JSON: JUnit XML, SARIF 2.1.0 and CSV, each showing the requirement
+(framework, id, clause) beside every finding.
 
 Pure functions of an AuditRun (and the registry for rule metadata); deterministic ordering so
-outputs diff cleanly between runs.
+outputs diff cleanly between runs. Figures (scores, drift) come from `results`, never from here.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import json
-from dataclasses import dataclass
 from xml.etree import ElementTree as ET
 
 from provdc import __version__
-from provdc.checks.registry import DEFAULT, CheckRegistry
+from provdc.checks.registry import DEFAULT, CheckRegistry, requirements_of
 from provdc.checks.results import AuditRun, Finding, Status
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -23,7 +22,12 @@ SARIF_KIND = {Status.PASS: "pass", Status.FAIL: "fail", Status.ERROR: "review", 
 
 
 def _subject(f: Finding) -> str:
-    return f.host or (f"system:{f.system}" if f.system else "inventory")
+    return f.subject
+
+
+def requirement_labels(f: Finding) -> str:
+    """'nd85_tcvn11930 SRV-03 (7.2.2.1 #3); ...': the requirements a finding serves."""
+    return "; ".join(f"{r.framework} {r.id}" + (f" ({r.clause})" if r.clause else "") for r in f.requirements)
 
 
 def to_junit(run: AuditRun) -> str:
@@ -38,7 +42,8 @@ def to_junit(run: AuditRun) -> str:
                               time=f"{sum(f.seconds for f in findings):.3f}")
         for f in findings:
             case = ET.SubElement(suite, "testcase", classname=_subject(f), name=f.check, time=f"{f.seconds:.4f}")
-            detail = f"expected: {f.expected}\nfound: {f.found}\nremediation: {f.remediation}"
+            detail = (f"requirements: {requirement_labels(f)}\nexpected: {f.expected}\nfound: {f.found}\n"
+                      f"remediation: {f.remediation}")
             if f.status is Status.FAIL:
                 ET.SubElement(case, "failure", message=f.found or f.title, type=f.severity).text = detail
             elif f.status is Status.ERROR:
@@ -61,7 +66,7 @@ def to_sarif(run: AuditRun, registry: CheckRegistry = DEFAULT) -> dict:
                       "fullDescription": {"text": c.rationale if c else check_id},
                       "help": {"text": c.remediation if c else ""},
                       "properties": {"layer": c.layer, "fromLevel": c.level, "severity": c.severity,
-                                     "clauses": {k: list(v) for k, v in c.clauses.items()}, "tags": [c.layer, *c.tags]}
+                                     "requirements": requirements_of(c.id), "tags": [c.layer, *c.tags]}
                       if c else {}})
     index = {r["id"]: i for i, r in enumerate(rules)}
     results = []
@@ -74,7 +79,8 @@ def to_sarif(run: AuditRun, registry: CheckRegistry = DEFAULT) -> dict:
                   "message": {"text": f"{_subject(f)}: {f.found or f.title}" + (f" (expected {f.expected})" if f.expected else "")},
                   "locations": [{"logicalLocations": [{"name": _subject(f), "kind": "resource",
                                                        "fullyQualifiedName": f"{run.province}/{_subject(f)}"}]}],
-                  "properties": {"status": f.status.value, "evidence": f.evidence, "seconds": f.seconds}}
+                  "properties": {"status": f.status.value, "evidence": f.evidence, "seconds": f.seconds,
+                                 "requirements": [r.model_dump() for r in f.requirements], "bar": f.bar}}
         if f.status is Status.WAIVED and f.waiver:
             result["suppressions"] = [{"kind": "external", "status": "accepted", "justification":
                                        f"{f.waiver.justification} (approved by {f.waiver.approver}, expires {f.waiver.expires})"}]
@@ -90,40 +96,10 @@ def to_sarif(run: AuditRun, registry: CheckRegistry = DEFAULT) -> dict:
 def to_csv(run: AuditRun) -> str:
     out = io.StringIO()
     w = csv.writer(out)
-    w.writerow(["province", "host", "system", "layer", "check", "severity", "status", "expected", "found", "remediation",
-                "waiver_approver", "waiver_expires", "seconds"])
+    w.writerow(["province", "host", "system", "layer", "check", "requirements", "severity", "status", "expected", "found",
+                "remediation", "waiver_approver", "waiver_expires", "seconds"])
     for f in run.findings:
-        w.writerow([run.province, f.host or "", f.system or "", f.layer, f.check, f.severity, f.status.value, f.expected,
-                    f.found, f.remediation, f.waiver.approver if f.waiver else "", f.waiver.expires if f.waiver else "",
-                    f"{f.seconds:.4f}"])
+        w.writerow([run.province, f.host or "", f.system or "", f.layer, f.check, requirement_labels(f), f.severity,
+                    f.status.value, f.expected, f.found, f.remediation, f.waiver.approver if f.waiver else "",
+                    f.waiver.expires if f.waiver else "", f"{f.seconds:.4f}"])
     return out.getvalue()
-
-
-@dataclass
-class Diff:
-    new_failures: list[Finding]
-    fixed: list[Finding]
-    changed: list[tuple[Finding, Finding]]     # same status, different evidence found
-
-    def to_json(self) -> str:
-        def brief(f: Finding) -> dict:
-            return {"check": f.check, "subject": _subject(f), "status": f.status.value, "found": f.found}
-        return json.dumps({"new_failures": [brief(f) for f in self.new_failures], "fixed": [brief(f) for f in self.fixed],
-                           "changed": [{"before": brief(a), "after": brief(b)} for a, b in self.changed]},
-                          ensure_ascii=False, indent=2) + "\n"
-
-
-def diff(old: AuditRun, new: AuditRun) -> Diff:
-    """What changed between two runs, matched by (check, host, system)."""
-    bad = (Status.FAIL, Status.ERROR)
-    before = {(f.check, f.host, f.system): f for f in old.findings}
-    new_failures, fixed, changed = [], [], []
-    for f in new.findings:
-        prev = before.get((f.check, f.host, f.system))
-        if f.status in bad and (prev is None or prev.status not in bad):
-            new_failures.append(f)
-        elif prev is not None and prev.status in bad and f.status in (Status.PASS, Status.WAIVED):
-            fixed.append(f)
-        elif prev is not None and prev.status == f.status and prev.found != f.found:
-            changed.append((prev, f))
-    return Diff(new_failures, fixed, changed)

@@ -2,19 +2,25 @@
 
 A check declares its stable id (equal to its function name), layer, the security level from
 which it applies, severity, title, rationale, remediation (and the provisioning tag that fixes
-it), the clauses it implements per framework, and the facts it reads. Definition errors raise
-at import, so a malformed check can never reach an audit.
+it) and the facts it reads. Which requirements a check serves, per framework, is the
+catalogue's to say (inventory/regulations/), never the check's. Its Vietnamese title and
+remediation live in `texts/vi.yaml`. Definition errors raise at import, so a malformed check
+can never reach an audit.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
+
+import yaml
 
 from provdc.checks.results import LAYERS, SEVERITY_WEIGHT, Status
 
-FRAMEWORKS = ("nd85_tcvn11930", "nd331_tcvn14423")
+TEXTS = Path(__file__).resolve().parent / "texts"
 SCOPES = ("host", "system", "inventory")
 
 
@@ -53,7 +59,6 @@ class Check:
     rationale: str
     remediation: str
     tags: tuple[str, ...]            # provisioning tags that fix it (provdc provision --tags ...)
-    clauses: dict[str, tuple[str, ...]]
     facts: tuple[str, ...]           # fact names the function receives, in order
     scope: str                       # host: per server; system: per system; inventory: once
     func: Callable[..., Verdict] = field(compare=False)
@@ -81,8 +86,6 @@ class CheckRegistry:
             problems.append("title, rationale and remediation are required")
         if c.scope not in SCOPES:
             problems.append(f"scope {c.scope!r} not in {SCOPES}")
-        if not c.clauses or any(fw not in FRAMEWORKS for fw in c.clauses):
-            problems.append(f"clauses must map frameworks among {FRAMEWORKS}")
         if problems:
             raise ValueError(f"check {c.id}: " + "; ".join(problems))
         self._checks[c.id] = c
@@ -101,12 +104,12 @@ class CheckRegistry:
         return check_id in self._checks
 
     def check(self, *, layer: str, level: int, severity: str, title: str, rationale: str, remediation: str,
-              clauses: dict[str, tuple[str, ...] | list[str]], facts: tuple[str, ...] = (), tags: tuple[str, ...] = (),
+              facts: tuple[str, ...] = (), tags: tuple[str, ...] = (),
               scope: str = "host") -> Callable[[Callable[..., Verdict]], Callable[..., Verdict]]:
         """Decorator registering a check function under its own name."""
         def register(func: Callable[..., Verdict]) -> Callable[..., Verdict]:
             self.add(Check(func.__name__, layer, level, severity, title, rationale, remediation, tuple(tags),
-                           {k: tuple(v) for k, v in clauses.items()}, tuple(facts), scope, func))
+                           tuple(facts), scope, func))
             return func
         return register
 
@@ -115,13 +118,30 @@ DEFAULT = CheckRegistry()
 check = DEFAULT.check
 
 
-def clause(l3: str, *, nd331: str | None = None) -> dict[str, tuple[str, ...]]:
-    """Clause ids for both frameworks from the level-3 TCVN 11930 clause (7.x.y.z). The same
-    requirement sits at 5.*, 6.*, 8.*, 9.* for levels 1, 2, 4, 5 (TT 12/2022 annexes)."""
-    return {"nd85_tcvn11930": (l3,), "nd331_tcvn14423": (nd331 or f"TCVN 14423 ~ {l3}",)}
+@lru_cache(maxsize=4)
+def _texts(lang: str) -> dict[str, dict[str, str]]:
+    path = TEXTS / f"{lang}.yaml"
+    return yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def text(c: Check, field_name: str, lang: str) -> str:
+    """A check's title or remediation in `lang` (English is the code's own text)."""
+    if lang == "en":
+        return getattr(c, field_name)
+    return _texts(lang).get(c.id, {}).get(field_name) or getattr(c, field_name)
+
+
+def requirements_of(check_id: str) -> dict[str, list[dict[str, Any]]]:
+    """The requirements a check serves, per framework, from the catalogue."""
+    from provdc.inventory.catalogue import load_catalogue
+
+    cat = load_catalogue()
+    return {fid: [{"id": r.id, "clause": r.clause, "clause_verified": r.clause_verified} for r in fw.for_check(check_id)]
+            for fid, fw in cat.frameworks.items()}
 
 
 def describe(c: Check) -> dict[str, Any]:
     return {"id": c.id, "layer": c.layer, "level": c.level, "severity": c.severity, "title": c.title,
-            "rationale": c.rationale, "remediation": c.remediation, "tags": list(c.tags),
-            "clauses": {k: list(v) for k, v in c.clauses.items()}, "scope": c.scope}
+            "title_vi": text(c, "title", "vi"), "rationale": c.rationale, "remediation": c.remediation,
+            "remediation_vi": text(c, "remediation", "vi"), "tags": list(c.tags),
+            "requirements": requirements_of(c.id), "scope": c.scope}

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from prometheus_client.core import CollectorRegistry, GaugeMetricFamily, InfoMetricFamily, Metric
 
-from provdc.checks.results import AuditRun, latest_run_file, layer_scores, load_run
+from provdc.checks.results import AuditRun, drift, latest_run_file, load_run, previous_run_file
 from provdc.inventory import Inventory
 from provdc.inventory.stats import TIERS
 
@@ -129,6 +129,7 @@ class AuditCollector:
     def __init__(self, results_dir: Path | None) -> None:
         self.dir = results_dir
         self._cache: tuple[tuple[str, float], AuditRun] | None = None
+        self._previous: tuple[str, AuditRun | None] | None = None
 
     def describe(self) -> list[Metric]:
         return []
@@ -162,6 +163,48 @@ class AuditCollector:
             yield err
             return
         yield from self._findings(run)
+        yield from self._summary(run)
+        yield from self._drift(run)
+
+    def _previous_run(self) -> AuditRun | None:
+        """The run before the newest (for drift), cached by name; unreadable counts as none."""
+        newest = latest_run_file(self.dir)
+        before = previous_run_file(newest) if newest else None
+        if before is None:
+            return None
+        if self._previous is None or self._previous[0] != str(before):
+            try:
+                self._previous = (str(before), load_run(before))
+            except ValueError:
+                self._previous = (str(before), None)
+        return self._previous[1]
+
+    def _summary(self, run: AuditRun) -> Iterator[Metric]:
+        """The run's own figures, as stored in it (the same the CLI and reports print)."""
+        groups = _gauge("provdc_audit_group_score_ratio", "Severity-weighted score of a system, level, agency or "
+                        "requirement, 0-1, with and without waivers (as stored in the audit run).",
+                        ["kind", "group", "waivers"])
+        for kind in ("system", "level", "agency", "requirement"):
+            for name, pair in run.group_scores(kind).items():
+                for value, label in ((pair.with_waivers, "counted"), (pair.without_waivers, "ignored")):
+                    if value is not None:
+                        groups.add_metric([kind, name, label], value)
+        reqs = _gauge("provdc_requirement_status", "Latest audit: 1 for the status of each requirement per system.",
+                      ["framework", "requirement", "system", "status"])
+        for r in run.requirements:
+            reqs.add_metric([r.framework, r.id, r.system, r.status.value], 1)
+        yield from (groups, reqs)
+
+    def _drift(self, run: AuditRun) -> Iterator[Metric]:
+        previous = self._previous_run()
+        if previous is None:
+            return
+        counts = drift(previous, run).counts()
+        family = _gauge("provdc_audit_drift_findings", "Findings that changed since the previous audit run: "
+                        "new failures, fixes and changed evidence.", ["kind"])
+        for kind, n in counts.items():
+            family.add_metric([kind], n)
+        yield family
 
     def _findings(self, run: AuditRun) -> Iterator[Metric]:
         status = _gauge("provdc_check_status", "Latest audit: 1 for the status each check has on each host "
@@ -174,8 +217,8 @@ class AuditCollector:
             findings.add_metric([st], sum(1 for f in run.findings if f.status.value == st))
         scores = _gauge("provdc_audit_score_ratio", "Severity-weighted score per layer, 0-1, with and without waivers.",
                         ["layer", "waivers"])
-        for counted, label in ((True, "counted"), (False, "ignored")):
-            for layer, value in layer_scores(run, waivers_count_as_pass=counted).items():
+        for layer, pair in run.group_scores("layer").items():
+            for value, label in ((pair.with_waivers, "counted"), (pair.without_waivers, "ignored")):
                 if value is not None:
                     scores.add_metric([layer, label], value)
         waivers = _gauge("provdc_waiver_expiry_timestamp_seconds",

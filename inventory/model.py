@@ -289,6 +289,7 @@ class System(Strict):
     approval: str | None = Field(None, description="level approval decision, e.g. 'QĐ 123/QĐ-UBND'")
     backup: Backup | None = None
     d14: Directive14 = Directive14()
+    started: date | None = Field(None, description="when its investment or build started (Decree 331 Art. 39 transition)")
 
 
 class AgencyTier(str, Enum):
@@ -390,6 +391,28 @@ class Waiver(Strict):
     expires: date
 
 
+# ------------------------------------------------------------------------------------ evidence
+
+class Attachment(Strict):
+    path: str = Field(min_length=1, description="the document's file, relative to the inventory directory")
+    sha256: str | None = Field(None, pattern=r"^[0-9a-fA-F]{64}$", description="its SHA-256 when recorded")
+
+
+class Evidence(Strict):
+    """A dated document that shows a requirement is met (a decision, contract, report, plan):
+    what the audit judges for requirements no check can see."""
+
+    id: Id
+    requirements: list[Annotated[str, Field(pattern=r"^[A-Z]{3}-\d{2}$")]] = Field(min_length=1)
+    systems: list[Id] = Field(default_factory=list, description="the systems it covers (all when empty)")
+    document: str = Field(min_length=1, description="document number, e.g. 'QĐ 45/QĐ-UBND'")
+    date: date
+    issuer: str = Field(min_length=1)
+    approver: str = Field(min_length=1)
+    valid_until: date | None = None
+    attachment: Attachment | None = None
+
+
 # -------------------------------------------------------------------------------- the document
 
 class Defaults(Strict):
@@ -426,8 +449,10 @@ class Document(Strict):
     links: list[Link] = Field(default_factory=list)
     maintenance: list[Maintenance] = Field(default_factory=list)
     waivers: list[Waiver] = Field(default_factory=list)
+    evidence: list[Evidence] = Field(default_factory=list)
     lab: Lab | None = None
 
 
-LIST_SECTIONS = ("sites", "zones", "servers", "devices", "systems", "agencies", "links", "maintenance", "waivers")
+LIST_SECTIONS = ("sites", "zones", "servers", "devices", "systems", "agencies", "links", "maintenance", "waivers",
+                 "evidence")
 MAP_SECTIONS = ("version", "province", "defaults", "lab")

@@ -59,6 +59,7 @@ def check_document(doc: model.Document) -> list[Defect]:
     _check_agencies(j)
     _check_links(j)
     _check_maintenance_and_waivers(j)
+    _check_evidence(j)
     _check_lab(j)
     return j.defects
 
@@ -268,6 +269,27 @@ def _check_maintenance_and_waivers(j: _Judge) -> None:
         j.ref(("waivers", i, "scope", "agency"), scope.agency, "agencies")
         if scope.host is not None and scope.host not in j.ids["servers"] | j.ids["devices"]:
             j.fail(("waivers", i, "scope", "host"), f"unknown host '{scope.host}'")
+
+
+def _check_evidence(j: _Judge) -> None:
+    """Evidence names requirements of the catalogue and systems of the inventory; waivers name
+    checks the catalogue knows (a typo would silently waive nothing)."""
+    from provdc.inventory.catalogue import load_catalogue
+
+    catalogue = load_catalogue()
+    j.unique("evidence", j.doc.evidence)
+    for i, ev in enumerate(j.doc.evidence):
+        for k, rid in enumerate(ev.requirements):
+            if rid not in catalogue.requirements:
+                j.fail(("evidence", i, "requirements", k), f"unknown requirement '{rid}'")
+        for k, sid in enumerate(ev.systems):
+            j.ref(("evidence", i, "systems", k), sid, "systems")
+        if ev.valid_until is not None and ev.valid_until < ev.date:
+            j.fail(("evidence", i, "valid_until"), "before the document's date")
+    known = catalogue.check_ids()
+    for i, w in enumerate(j.doc.waivers):
+        if w.check not in known:
+            j.fail(("waivers", i, "check"), f"unknown check '{w.check}'")
 
 
 def _check_lab(j: _Judge) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import click
 
 from provdc import __version__
-from provdc.commands import audit, demo, inventory, lab, monitor, provision, report
+from provdc.commands import audit, catalogue, demo, inventory, lab, monitor, provision, report
 from provdc.commands.common import ProvdcGroup
 
 @click.group(cls=ProvdcGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -29,6 +29,7 @@ def main(ctx: click.Context, debug: bool) -> None:
       monitor     config, up, down, status: Prometheus + blackbox + snmp exporters from the inventory
       provision   harden the servers and set up the link endpoints' snmpd, through ansible-runner
       audit       four-layer security checks gated by level, every output format, diffs
+      catalogue   the requirements of each framework, how they are met, their numbers per level
       report      monthly compliance report (uptime, link load, audit, connectivity), vi or en
 
     \b
@@ -46,6 +47,7 @@ main.add_command(monitor.exporter)
 main.add_command(monitor.monitor)
 main.add_command(provision.provision)
 main.add_command(audit.audit)
+main.add_command(catalogue.catalogue)
 main.add_command(report.report)
 main.add_command(demo.demo)
 

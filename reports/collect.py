@@ -8,11 +8,12 @@ check of each target's period availability. All arithmetic happens in `compute.p
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-from provdc.checks.results import SEVERITY_WEIGHT, AuditRun, Finding, Status, latest_run_file, load_run, score
+from provdc.checks.results import (AuditRun, D14Layers, Drift, Finding, RequirementResult, drift, latest_run_file, load_run,
+                                   previous_run_file)
 from provdc.errors import ProvdcError
 from provdc.exporters import promapi
 from provdc.exporters.monitoring import LINK_OCTETS
@@ -69,29 +70,21 @@ class AgencyReach:
 
 
 @dataclass
-class D14Status:
-    """Each layer as (state, detail); state is ok, missing, expired or not_required."""
-
-    system: str
-    level: int
-    onsite: tuple[str, str]
-    soc: tuple[str, str]
-    assessment: tuple[str, str]
-    national: tuple[str, str]
-
-
-@dataclass
 class Security:
+    """The audit part of a report: the newest run as it was stored (its scores, roll-up and
+    Directive 14 status are the run's own figures) and its drift against the run before."""
+
     run: AuditRun
-    layer_scores: dict[str, tuple[float | None, float | None]]       # layer -> (with waivers, without)
-    system_scores: dict[str, tuple[float | None, float | None]]
-    level_scores: dict[int, tuple[float | None, float | None]]
-    agency_scores: dict[str, tuple[float | None, float | None]]
-    failed: list[Finding]
     waivers: list[tuple[str, str, str, date, int]]                   # check, scope, approver, expires, days left
-    new_failures: list[Finding] = field(default_factory=list)
-    fixed: list[Finding] = field(default_factory=list)
-    has_previous: bool = False
+    drift: Drift | None = None
+
+    @property
+    def failed(self) -> list[Finding]:
+        return self.run.failed()
+
+    @property
+    def not_assessed(self) -> list[RequirementResult]:
+        return self.run.not_assessed()
 
 
 @dataclass
@@ -105,8 +98,12 @@ class ProvinceReport:
     links: list[LinkLoad]
     agencies: list[AgencyReach]
     stats: Stats
-    d14: list[D14Status]
     security: Security | None
+
+    @property
+    def d14(self) -> list[D14Layers]:
+        """Directive 14's four layers per system, from the audit run's d14_* findings."""
+        return self.security.run.d14 if self.security else []
 
 
 # --------------------------------------------------------------------------- Prometheus side
@@ -268,62 +265,20 @@ def bandwidth(inv: Inventory, url: str, period: Period, step: float) -> list[Lin
     return out
 
 
-# -------------------------------------------------------------------------------- governance
+# ---------------------------------------------------------------------------------- security
 
-def d14_status(inv: Inventory, today: date) -> list[D14Status]:
-    """Directive 14/CT-TTg four layers from the inventory's evidence, judged against `today`.
-    Independent assessment: yearly for levels 3-4, every 6 months for level 5 (ND 85 Art.
-    20.2.c); below level 3 it is not periodic by law."""
-    rows = []
-    for s in inv.doc.systems:
-        d = s.d14
-        onsite = ("ok", d.onsite_team.unit) if d.onsite_team else ("missing", "")
-        if d.soc is None:
-            soc = ("missing", "")
-        else:
-            soc = ("ok" if d.soc.contract_end >= today else "expired", f"{d.soc.provider} → {d.soc.contract_end.isoformat()}")
-        if d.assessment is None:
-            assessment = ("missing" if s.level >= 3 else "not_required", "")
-        else:
-            max_age = 183 if s.level >= 5 else 365
-            fresh = (today - d.assessment.date).days <= max_age
-            state = "ok" if fresh or s.level < 3 else "expired"
-            assessment = (state, f"{d.assessment.assessor}, {d.assessment.date.isoformat()}")
-        national = ("ok", d.national_monitoring.connected.isoformat()) if d.national_monitoring else ("missing", "")
-        rows.append(D14Status(s.id, s.level, onsite, soc, assessment, national))
-    return rows
-
-
-def security(inv: Inventory, run: AuditRun, previous: AuditRun | None, today: date) -> Security:
-    def both(findings: list[Finding]) -> tuple[float | None, float | None]:
-        return score(findings), score(findings, waivers_count_as_pass=False)
-
-    hosts_of = {s.id: set(s.servers) for s in inv.doc.systems}
-    owner = {s.id: s.owner for s in inv.doc.servers}
-    layers = {layer: both([f for f in run.findings if f.layer == layer])
-              for layer in ("network", "host", "application", "data", "governance")}
-    systems = {sid: both([f for f in run.findings if f.system == sid or f.host in hosts]) for sid, hosts in hosts_of.items()}
-    levels = {lvl: both([f for f in run.findings if any((f.system == s.id or f.host in hosts_of[s.id]) for s in inv.doc.systems
-                                                        if s.level == lvl)])
-              for lvl in sorted({s.level for s in inv.doc.systems})}
-    agencies = {a: both([f for f in run.findings if owner.get(f.host or "") == a]) for a in sorted({o for o in owner.values() if o})}
-    failed = sorted((f for f in run.findings if f.status in (Status.FAIL, Status.ERROR)),
-                    key=lambda f: (-SEVERITY_WEIGHT[f.severity], f.check, f.host or ""))
+def security(run: AuditRun, previous: AuditRun | None, today: date) -> Security:
     waivers = [(w.check, w.scope, w.approver, w.expires, (w.expires - today).days) for w in run.waivers]
-    sec = Security(run, layers, systems, levels, agencies, failed, waivers)
-    if previous is not None:
-        before = {(f.check, f.host): f.status for f in previous.findings}
-        sec.has_previous = True
-        sec.new_failures = [f for f in failed if before.get((f.check, f.host)) not in (Status.FAIL, Status.ERROR)]
-        sec.fixed = [f for f in run.findings if f.status is Status.PASS and before.get((f.check, f.host)) in (Status.FAIL, Status.ERROR)]
-    return sec
+    return Security(run, waivers, drift(previous, run) if previous is not None else None)
 
 
-def previous_run(audit_path: Path) -> AuditRun | None:
-    """The run before `audit_path` in the same directory, for drift."""
-    files = sorted(audit_path.parent.glob("audit-*.json"))
-    earlier = [f for f in files if f.name < audit_path.name]
-    return load_run(earlier[-1]) if earlier else None
+def read_security(audit: Path, today: date) -> Security | None:
+    """The newest run of `audit` (a file or a directory) with the run before it, for drift."""
+    path = latest_run_file(audit) if audit.is_dir() else audit
+    if path is None:
+        return None
+    before = previous_run_file(path)
+    return security(load_run(path), load_run(before) if before else None, today)
 
 
 def collect(inv: Inventory, url: str, period: Period, audit: Path | None = None, step: float | None = None,
@@ -333,10 +288,6 @@ def collect(inv: Inventory, url: str, period: Period, audit: Path | None = None,
     step = pick_step(period, step)
     systems, agencies = uptime(inv, url, period, step)
     links = bandwidth(inv, url, period, step)
-    sec = None
-    if audit is not None:
-        path = latest_run_file(audit) if audit.is_dir() else audit
-        if path is not None:
-            sec = security(inv, load_run(path), previous_run(path), now.date())
+    sec = read_security(audit, now.date()) if audit is not None else None
     return ProvinceReport(inv.province.id, inv.province.name, period, step, now, systems, links, agencies,
-                          compute_stats(inv), d14_status(inv, now.date()), sec)
+                          compute_stats(inv), sec)

@@ -83,7 +83,8 @@ def province_view(r: ProvinceReport, loc: Locale) -> dict[str, Any]:
     reach = [{"id": a.id, "name": a.name, "tier": loc.t(f"tier_{a.tier}"),
               "availability": loc.percent(a.result.availability, 3) if a.result else "—",
               "coverage": loc.percent(a.result.coverage, 1) if a.result else "—"} for a in r.agencies if a.result]
-    d14 = [{"system": d.system, "level": d.level, **{k: {"state": loc.t(f"state_{getattr(d, k)[0]}"), "class": getattr(d, k)[0],
+    d14 = [{"system": d.system, "level": d.level, **{k: {"state": loc.t(f"state_{getattr(d, k)[0]}"),
+                                                         "class": getattr(d, k)[0],
                                                          "detail": getattr(d, k)[1]} for k in ("onsite", "soc", "assessment", "national")}}
            for d in r.d14]
     met = [s for s in r.systems if s.met]
@@ -105,9 +106,32 @@ def province_view(r: ProvinceReport, loc: Locale) -> dict[str, Any]:
 
 
 def _overall(sec, with_waivers: bool) -> float | None:
-    from provdc.checks.results import score
+    return sec.run.score("all", "all", with_waivers)
 
-    return score(sec.run.findings, waivers_count_as_pass=with_waivers)
+
+def check_text(check_id: str, field_name: str, lang: str, fallback: str) -> str:
+    """A check's title or remediation in the report's language, from the registry's texts."""
+    from provdc.checks.engine import DEFAULT
+    from provdc.checks.registry import text
+
+    return text(DEFAULT[check_id], field_name, lang) if check_id in DEFAULT else fallback
+
+
+def _remediation(f, lang: str) -> str:
+    from provdc.checks.engine import DEFAULT
+
+    c = DEFAULT[f.check] if f.check in DEFAULT else None
+    if c is None:
+        return f.remediation
+    tag = f" (provdc provision --tags {','.join(c.tags)})" if c.tags else ""
+    return check_text(f.check, "remediation", lang, f.remediation) + tag
+
+
+def _requirement_labels(f, lang: str) -> list[str]:
+    from provdc.inventory.catalogue import load_catalogue
+
+    cat = load_catalogue()
+    return [f"{r.id} {r.clause or ''} · {cat.title(r.id, lang)}".replace("  ", " ") for r in f.requirements]
 
 
 def _security_view(r: ProvinceReport, loc: Locale) -> dict[str, Any] | None:
@@ -115,24 +139,37 @@ def _security_view(r: ProvinceReport, loc: Locale) -> dict[str, Any] | None:
     if sec is None:
         return None
 
-    def pair(p):
-        return {"with": loc.percent(p[0], 1), "without": loc.percent(p[1], 1)}
+    from provdc.inventory.catalogue import load_catalogue
+
+    cat = load_catalogue()
+    run = sec.run
+
+    def pairs(kind: str, key: str) -> list[dict[str, Any]]:
+        return [{key: k, "with": loc.percent(p.with_waivers, 1), "without": loc.percent(p.without_waivers, 1)}
+                for k, p in run.group_scores(kind).items() if p.with_waivers is not None]
 
     def finding(f):
-        return {"check": f.check, "host": f.host or f.system or "—", "severity": f.severity, "status": f.status.value,
-                "found": f.found, "remediation": f.remediation}
+        return {"check": f.check, "title": check_text(f.check, "title", loc.lang, f.title), "host": f.subject,
+                "severity": f.severity, "status": f.status.value, "found": f.found, "expected": f.expected,
+                "remediation": _remediation(f, loc.lang), "requirements": _requirement_labels(f, loc.lang)}
 
+    layers = [{**row, "layer": loc.t(f"layer_{row['layer']}")} for row in pairs("layer", "layer")]
+    drift = sec.drift
     return {
-        "finished": loc.datetime(sec.run.finished), "partial": sec.run.partial,
-        "layers": [{"layer": loc.t(f"layer_{k}"), **pair(v)} for k, v in sec.layer_scores.items() if v[0] is not None],
-        "systems": [{"system": k, **pair(v)} for k, v in sec.system_scores.items() if v[0] is not None],
-        "levels": [{"level": k, **pair(v)} for k, v in sec.level_scores.items() if v[0] is not None],
-        "agencies": [{"agency": k, **pair(v)} for k, v in sec.agency_scores.items() if v[0] is not None],
+        "finished": loc.datetime(run.finished), "partial": run.partial,
+        "layers": layers, "systems": pairs("system", "system"), "levels": pairs("level", "level"),
+        "agencies": pairs("agency", "agency"),
         "failed": [finding(f) for f in sec.failed],
         "waivers": [{"check": c, "scope": s, "approver": a, "expires": loc.date_of(e), "days": d} for c, s, a, e, d in sec.waivers],
-        "has_previous": sec.has_previous,
-        "new_failures": [finding(f) for f in sec.new_failures],
-        "fixed": [finding(f) for f in sec.fixed],
+        "has_previous": drift is not None,
+        "new_failures": [finding(f) for f in drift.new_failures] if drift else [],
+        "fixed": [finding(f) for f in drift.fixed] if drift else [],
+        "coverage": [{"framework": cat.framework(c.framework).name(loc.lang), "level": c.level, "systems": c.systems,
+                      "requirements": c.requirements, "automated": c.automated, "evidence": c.evidence, "manual": c.manual,
+                      "not_assessed": c.not_assessed} for c in run.coverage],
+        "not_assessed": [{"id": r.id, "system": r.system, "title": cat.title(r.id, loc.lang), "clause": r.clause or "—",
+                          "met_by": loc.t(f"met_by_{r.met_by}")} for r in sec.not_assessed],
+        "transition": [{"system": t.system, "deadline": loc.date_of(t.deadline), "days": t.days_left} for t in run.transition],
     }
 
 
@@ -246,18 +283,20 @@ def render_audit_html(run) -> str:
     """A self-contained HTML page of one audit run (every inventory string escaped)."""
     from collections import Counter
 
-    from provdc.checks.results import layer_scores
+    from provdc.checks.outputs import requirement_labels
 
     loc = Locale("en")
     counts = Counter(f.status.value for f in run.findings)
-    with_w, without = layer_scores(run), layer_scores(run, waivers_count_as_pass=False)
-    findings = [{"subject": f.host or (f"system:{f.system}" if f.system else "inventory"), "layer": f.layer, "check": f.check,
+    findings = [{"subject": f.subject, "layer": f.layer, "check": f.check, "requirements": requirement_labels(f),
                  "title": f.title, "severity": f.severity, "status": f.status.value, "expected": f.expected, "found": f.found,
                  "remediation": f.remediation,
                  "waiver": f"{f.waiver.approver}, until {f.waiver.expires}" if f.waiver else ""}
                 for f in run.findings if f.status.value != "NOT_APPLICABLE"]
+    requirements = [{"id": r.id, "framework": r.framework, "clause": r.clause or "—", "system": r.system,
+                     "status": r.status.value, "detail": r.detail} for r in run.requirements]
     return environment().get_template("audit.html.j2").render(
         province=run.province, finished=loc.datetime(run.finished), partial=run.partial,
         counts=[{"status": k, "count": v} for k, v in sorted(counts.items())],
-        scores=[{"layer": k, "with": loc.percent(v, 1), "without": loc.percent(without[k], 1)} for k, v in with_w.items() if v is not None],
-        findings=findings)
+        scores=[{"layer": k, "with": loc.percent(p.with_waivers, 1), "without": loc.percent(p.without_waivers, 1)}
+                for k, p in run.group_scores("layer").items() if p.with_waivers is not None],
+        findings=findings, requirements=requirements)

@@ -12,30 +12,8 @@ from rich.table import Table
 from provdc.commands.common import DefaultCommandGroup, err, out, write_atomically
 from provdc.errors import ProvdcError
 
-def _load_waivers(path: Path | None):
-    """Waivers from a YAML file (a list, or a mapping with `waivers:`), every error located."""
-    if path is None:
-        return []
-    from pydantic import TypeAdapter, ValidationError
-
-    from provdc.errors import InventoryError
-    from provdc.inventory.load import field_path
-    from provdc.inventory.model import Waiver
-    from provdc.inventory.source import BROKEN, Problem, load_yaml, position_of
-
-    problems: list = []
-    data = load_yaml(path, path.name, problems)
-    if problems or data is BROKEN:
-        raise InventoryError(problems)
-    items = data.get("waivers", []) if isinstance(data, dict) else data
-    try:
-        return TypeAdapter(list[Waiver]).validate_python(items or [])
-    except ValidationError as exc:
-        raise InventoryError([Problem(position_of(items, tuple(e["loc"])), field_path(items, tuple(e["loc"])),
-                                      e["msg"]) for e in exc.errors()]) from None
-
-
-STATUS_STYLE = {"PASS": "green", "FAIL": "red", "ERROR": "bold red", "WAIVED": "yellow", "NOT_APPLICABLE": "dim", "MANUAL": "cyan"}
+STATUS_STYLE = {"PASS": "green", "FAIL": "red", "ERROR": "bold red", "WAIVED": "yellow", "NOT_APPLICABLE": "dim", "MANUAL": "cyan",
+                "NOT_ASSESSED": "magenta"}
 
 
 @click.group(cls=DefaultCommandGroup)
@@ -67,10 +45,11 @@ def audit_run(path: Path, layers: tuple[str, ...], systems: tuple[str, ...], lim
     """
     from provdc.checks.engine import Options, run_audit
     from provdc.inventory import load_inventory
+    from provdc.inventory.waivers import load_waivers
 
     inv = load_inventory(path)
     opts = Options(layers=set(layers) or None, systems=set(systems) or None,
-                   hosts=set(limit.split(",")) if limit else None, waivers=_load_waivers(waivers), timeout=timeout)
+                   hosts=set(limit.split(",")) if limit else None, waivers=load_waivers(waivers), timeout=timeout)
     unknown = (opts.hosts or set()) - set(inv.servers) | (opts.systems or set()) - set(inv.systems)
     if unknown:
         raise click.BadParameter(f"not in the inventory: {', '.join(sorted(unknown))}")
@@ -80,7 +59,7 @@ def audit_run(path: Path, layers: tuple[str, ...], systems: tuple[str, ...], lim
         results_dir.mkdir(parents=True, exist_ok=True)
         write_atomically(results_dir / f"audit-{run.finished:%Y%m%dT%H%M%SZ}.json", run.to_json())
     if fmt == "table" and not output:
-        _print_findings(run, inv)
+        _print_findings(run)
     else:
         text = _audit_text(run, fmt)
         if output:
@@ -116,11 +95,10 @@ def _audit_text(run, fmt: str) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def audit_diff(old: Path, new: Path, as_json: bool) -> None:
     """New failures, fixes and changed evidence between two audit runs (exit 3 if anything new fails)."""
-    from provdc.checks.outputs import diff
-    from provdc.checks.results import load_run
+    from provdc.checks.results import drift, load_run
 
     try:
-        d = diff(load_run(old), load_run(new))
+        d = drift(load_run(old), load_run(new))
     except ValueError as exc:
         raise ProvdcError(str(exc)) from None
     if as_json:
@@ -129,52 +107,44 @@ def audit_diff(old: Path, new: Path, as_json: bool) -> None:
         for title, items in (("new failures", d.new_failures), ("fixed", d.fixed)):
             out.print(f"[bold]{title}[/] ({len(items)})")
             for f in items:
-                out.print(f"  {f.check} @ {f.host or f.system or 'inventory'}: {f.found}", markup=False)
+                out.print(f"  {f.check} @ {f.subject}: {f.found}", markup=False)
         out.print(f"[bold]changed evidence[/] ({len(d.changed)})")
         for a, b in d.changed:
-            out.print(f"  {b.check} @ {b.host or b.system or 'inventory'}: {a.found} -> {b.found}", markup=False)
+            out.print(f"  {b.check} @ {b.subject}: {a.found} -> {b.found}", markup=False)
     sys.exit(3 if d.new_failures else 0)
 
 
-def _audit_groups(inv) -> dict[str, dict[str, set[str]]]:
-    """Systems, levels and agencies as sets of host and system ids, for grouped scores."""
-    systems = {s.id: {s.id, *s.servers} for s in inv.doc.systems}
-    levels: dict[str, set[str]] = {}
-    for s in inv.doc.systems:
-        levels.setdefault(f"level {s.level}", set()).update(systems[s.id])
-    agencies: dict[str, set[str]] = {}
-    for srv in inv.doc.servers:
-        if srv.owner:
-            agencies.setdefault(srv.owner, set()).add(srv.id)
-    for s in inv.doc.systems:
-        if s.owner:
-            agencies.setdefault(s.owner, set()).add(s.id)
-    return {"system": systems, "level": levels, "agency": agencies}
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0%}"
 
 
-def _print_findings(run, inv=None) -> None:
+def _print_findings(run) -> None:
+    """The table of judged findings, then the run's own figures (read from the run, never
+    recomputed here): counts, scores per group, coverage and deadlines."""
     from collections import Counter
 
-    from provdc.checks.results import layer_scores
+    from provdc.checks.outputs import requirement_labels
 
     t = Table(title=f"Audit of {run.province}", title_justify="left")
-    for col in ("host / system", "layer", "check", "severity", "status", "found"):
+    for col in ("host / system", "layer", "check", "requirement", "severity", "status", "found"):
         t.add_column(col, overflow="fold")
     for f in run.findings:
         if f.status.value == "NOT_APPLICABLE":
             continue
         style = STATUS_STYLE[f.status.value]
-        t.add_row(f.host or f.system or "inventory", f.layer, f.check, f.severity, f"[{style}]{f.status.value}[/]", f.found[:80])
+        t.add_row(f.subject, f.layer, f.check, requirement_labels(f) if f.status.value in ("FAIL", "ERROR") else "",
+                  f.severity, f"[{style}]{f.status.value}[/]", f.found[:80], )
     out.print(t)
     counts = Counter(f.status.value for f in run.findings)
     out.print("  ".join(f"{k} {v}" for k, v in sorted(counts.items())) + (" — [red]partial run[/]" if run.partial else ""))
-    scores = layer_scores(run)
-    out.print("scores by layer (waivers counted): " + ", ".join(f"{k} {v:.0%}" for k, v in scores.items() if v is not None))
-    if inv is not None:
-        from provdc.checks.results import grouped_scores
-
-        for kind, groups in _audit_groups(inv).items():
-            pairs = grouped_scores(run, groups)
-            out.print(f"scores by {kind} (with / without waivers): " + ", ".join(
-                f"{k} {w:.0%}/{wo:.0%}" for k, (w, wo) in pairs.items() if w is not None))
+    for kind in ("layer", "system", "level", "agency"):
+        pairs = run.group_scores(kind)
+        out.print(f"scores by {kind} (with / without waivers): " + ", ".join(
+            f"{k} {_percent(p.with_waivers)}/{_percent(p.without_waivers)}" for k, p in pairs.items() if p.with_waivers is not None))
+    for c in run.coverage:
+        out.print(f"requirements {c.framework} level {c.level} ({c.systems} systems): {c.requirements} apply — "
+                  f"{c.automated} automated, {c.evidence} by evidence, {c.manual} manual; {c.not_assessed} not assessed")
+    for tr in run.transition:
+        out.print(f"[yellow]{tr.system}[/] is judged under Decree 85: meet Decree 331 by {tr.deadline.isoformat()} "
+                  f"({tr.days_left} days left)")
     out.print("score = weight of passed / weight of passed, failed and errored checks; critical 10, high 5, medium 3, low 1")

@@ -12,6 +12,8 @@ from provdc.checks import facts
 from provdc.checks.facts import FactError, parse_facts
 from provdc.checks.results import Status
 from provdc.inventory import load_inventory
+from provdc.inventory.catalogue import bar_for
+from provdc.inventory.model import Framework
 from tests.conftest import EXAMPLES
 
 HERE = Path(__file__).parent
@@ -54,7 +56,11 @@ PERMS_OK = {"/etc/passwd": (0o644, "root", "root"), "/etc/shadow": (0o640, "root
 PORTAL = LAB.systems["portal"]
 EXPOSED = SERVER.model_copy(update={"services": [svc.model_copy(update={"from_": ["wan"]}) if svc.kind == "ssh" else svc
                                                    for svc in SERVER.services]})
-CASES = {  # check id -> (facts that pass, facts that fail)
+# the bar of a level-3 system under Decree 85, and of one under Decree 331
+BAR_ND85 = bar_for([PORTAL])
+BAR_ND331 = bar_for([PORTAL.model_copy(update={"framework": Framework.nd331_tcvn14423})])
+STARTED_LATE = LAB.systems["portal"].model_copy(update={"started": date(2026, 8, 1)})
+CASES = {  # check id -> (facts that pass, facts that fail); judged with BAR_ND85 unless a case brings its own
     "open_ports_match_declared": ({"open_ports": {22, 5432}, "server": SERVER}, {"open_ports": {22, 5432, 3306}, "server": SERVER}),
     "no_plaintext_management": ({"open_ports": {22}}, {"open_ports": {22, 23}}),
     "admin_services_not_exposed": ({"server": SERVER}, {"server": EXPOSED}),
@@ -90,7 +96,7 @@ CASES = {  # check id -> (facts that pass, facts that fail)
     "accounts_no_empty_passwords": ({"shadow": {"root": "LOCKED", "ops": "SET"}}, {"shadow": {"root": "LOCKED", "guest": "EMPTY"}}),
     "accounts_only_root_uid0": ({"passwd": [{"name": "root", "uid": 0, "shell": ""}]},
                                 {"passwd": [{"name": "root", "uid": 0, "shell": ""}, {"name": "toor", "uid": 0, "shell": ""}]}),
-    "password_complexity": ({"pwquality": {"minlen": 14, "minclass": 4}, "level": 3}, {"pwquality": {"minlen": 8, "minclass": 4}, "level": 3}),
+    "password_complexity": ({"pwquality": {"minlen": 14, "minclass": 4}}, {"pwquality": {"minlen": 8, "minclass": 4}}),
     "password_max_age": ({"login_defs": {"pass_max_days": 90}}, {"login_defs": {"pass_max_days": 99999}}),
     "login_lockout": ({"faillock": {"deny": 5, "unlock_time": 900}}, {"faillock": {}}),
     "shell_idle_timeout": ({"tmout": 900}, {"tmout": None}),
@@ -102,8 +108,8 @@ CASES = {  # check id -> (facts that pass, facts that fail)
                           {"ntp": {"servers": ["pool.ntp.org"], "running": True}, "inv": LAB, "server": SERVER}),
     "security_updates_automatic": ({"autoupdates": {"installed": True, "lists_days": 1, "upgrade_days": 1}},
                                    {"autoupdates": {"installed": True, "lists_days": 1, "upgrade_days": 0}}),
-    "log_retention_for_level": ({"retention": {"journal_days": 92, "logrotate_days": 28, "persistent": True}, "level": 3},
-                                {"retention": {"journal_days": None, "logrotate_days": 28, "persistent": True}, "level": 3}),
+    "log_retention_for_level": ({"retention": {"journal_days": 92, "logrotate_days": 28, "persistent": True}},
+                                {"retention": {"journal_days": None, "logrotate_days": 28, "persistent": True}}),
     "auditd_running": ({"auditd": {"running": True, "rules": ["provdc.rules"]}}, {"auditd": {"running": False, "rules": []}}),
     "no_world_writable_system_files": ({"world_writable": []}, {"world_writable": ["/etc/cron.d/evil"]}),
     "suid_files_known": ({"suid": ["/usr/bin/passwd"]}, {"suid": ["/usr/bin/passwd", "/usr/local/bin/rootme"]}),
@@ -112,6 +118,7 @@ CASES = {  # check id -> (facts that pass, facts that fail)
     "d14_assessment_fresh": (system("portal"), system("mcdt")),
     "d14_national_monitoring": (system("portal"), system("mcdt")),
     "level_approval_recorded": (system("portal"), system("mcdt")),
+    "framework_current": (system("lgsp"), {"system": STARTED_LATE, "today": TODAY}),
     "required_zones_for_level": ({"inv": LAB}, {"inv": LAB.__class__(doc=LAB.doc.model_copy(update={
         "zones": [z for z in LAB.doc.zones if z.kind.value != "database"]}), base=LAB.base)}),
     "core_device_redundancy": ({"inv": HUE}, {"inv": LAB}),
@@ -129,15 +136,50 @@ def test_every_registered_check_has_a_pass_and_a_fail_case():
 
 @pytest.mark.parametrize("check_id", sorted(CASES))
 def test_pass_case(check_id):
-    verdict = _judge(DEFAULT[check_id], CASES[check_id][0])
+    verdict = _judge(DEFAULT[check_id], {"bar": BAR_ND85.fresh(), **CASES[check_id][0]})
     assert verdict.status is Status.PASS, verdict
 
 
 @pytest.mark.parametrize("check_id", sorted(CASES))
 def test_fail_case(check_id):
-    verdict = _judge(DEFAULT[check_id], CASES[check_id][1])
+    verdict = _judge(DEFAULT[check_id], {"bar": BAR_ND85.fresh(), **CASES[check_id][1]})
     assert verdict.status is Status.FAIL, verdict
     assert verdict.expected and verdict.found
+
+
+# The same facts, the same level 3: the framework's own numbers decide (regulations/*.yaml).
+DIFFERING = {
+    "password_max_age": {"login_defs": {"pass_max_days": 75}},                       # 90 vs 60 days
+    "login_lockout": {"faillock": {"deny": 5, "unlock_time": 3600}},                 # 900 s vs 12 h
+    "password_complexity": {"pwquality": {"minlen": 14, "minclass": 3}},             # 3 vs 4 classes
+    "shell_idle_timeout": {"tmout": 600},                                            # 900 vs 300 s
+}
+
+
+@pytest.mark.parametrize("check_id", sorted(DIFFERING))
+def test_a_level_3_host_passes_decree_85_and_fails_decree_331_where_the_numbers_differ(check_id):
+    facts_ = DIFFERING[check_id]
+    assert _judge(DEFAULT[check_id], {"bar": BAR_ND85.fresh(), **facts_}).status is Status.PASS
+    under_331 = _judge(DEFAULT[check_id], {"bar": BAR_ND331.fresh(), **facts_})
+    assert under_331.status is Status.FAIL and "nd331_tcvn14423" in under_331.expected
+
+
+def test_online_services_keep_logs_a_year_under_decree_331_only():
+    kept = {"retention": {"journal_days": 120, "logrotate_days": None, "persistent": True}}
+    c = DEFAULT["log_retention_for_level"]
+    assert _judge(c, {"bar": BAR_ND85.fresh(), **kept}).status is Status.PASS          # portal, level 3: 90 days
+    verdict = _judge(c, {"bar": BAR_ND331.fresh(), **kept})                               # portal is an online service
+    assert verdict.status is Status.FAIL and ">= 365 days" in verdict.expected
+
+
+def test_a_host_serving_two_systems_is_held_to_the_stricter_and_says_which():
+    lgsp = LAB.systems["lgsp"]  # Decree 331, level 3
+    bar = bar_for([LAB.systems["qlvb"], lgsp])
+    assert bar["password_max_days"] == 60 and str(bar.setter("password_max_days")) == "lgsp (nd331_tcvn14423, level 3)"
+    assert bar["log_retention_days"] == 90 and bar.setter("log_retention_days").system == "lgsp"
+    verdict = _judge(DEFAULT["password_max_age"], {"bar": bar, "login_defs": {"pass_max_days": 90}})
+    assert verdict.status is Status.FAIL and "set by lgsp (nd331_tcvn14423, level 3)" in verdict.expected
+    assert bar.describe_used().startswith("password_max_days 60 set by lgsp")
 
 
 def test_a_missing_or_broken_fact_is_error_never_pass():

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from prometheus_client import generate_latest
 
-from provdc.checks.results import AuditRun, Finding, Status, WaiverRecord, layer_scores
+from provdc.checks.results import AuditRun, Finding, Status, WaiverRecord, score
 from provdc.exporters.collector import build_registry
 from provdc.exporters.server import make_app, serve
 from provdc.inventory import load_inventory
@@ -86,13 +86,13 @@ def test_scores_leave_out_not_applicable_and_manual():
     run = _run().model_copy(update={"findings": [
         Finding(check="a", layer="network", severity="low", status=Status.NOT_APPLICABLE),
         Finding(check="b", layer="network", severity="low", status=Status.MANUAL)]})
-    assert layer_scores(run)["network"] is None
+    assert score(run.findings) is None
 
 
 @pytest.mark.parametrize("content,reason", [
     (None, "no audit-*.json"),
     ("{not json", "not a readable JSON file"),
-    ('{"schema": "something-else/9"}', "not a provdc-audit/1 results file"),
+    ('{"schema": "something-else/9"}', "not a provdc-audit/1 or provdc-audit/2 results file"),
 ])
 def test_missing_or_corrupt_results_keep_inventory_metrics(lab_inventory, tmp_path, content, reason):
     if content is not None:
