@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from provdc.inventory import model
+from provdc.inventory.catalogue import bar_for
 from provdc.inventory.index import Inventory
 from provdc.secrets import SecretRef
 
@@ -71,6 +72,12 @@ def _ssh_key_var(inv: Inventory, ref: str | None) -> dict[str, str]:
     return {"ansible_ssh_private_key_file": "{{ lookup('env', '%s') }}" % parsed.target}
 
 
+def policy_of(systems: list[model.System]) -> dict[str, int | float]:
+    """The numbers a host is held to (its bar: the strictest among its systems' frameworks and
+    levels), which the roles write and the audit checks: one source for both."""
+    return {name: int(v) if float(v).is_integer() else v for name, (v, _) in sorted(bar_for(systems).values.items())}
+
+
 def server_hostvars(inv: Inventory, server: model.Server) -> dict[str, Any]:
     """Everything playbooks know about one server, derived from the model only."""
     zone = inv.zones[server.zone]
@@ -92,6 +99,7 @@ def server_hostvars(inv: Inventory, server: model.Server) -> dict[str, Any]:
         "provdc_os": server.os,
         "provdc_owner": server.owner,
         "provdc_level": level,
+        "provdc_policy": policy_of(systems),
         "provdc_systems": [s.id for s in systems],
         "provdc_services": services,
         "provdc_ntp": list(inv.province.ntp),

@@ -13,7 +13,7 @@ import jsonschema
 import pytest
 
 from provdc.checks import outputs
-from provdc.checks.results import AppliedWaiver, AuditRun, Finding, Status
+from provdc.checks.results import AppliedWaiver, AuditRun, Finding, Status, drift
 
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=timezone.utc)
 
@@ -45,7 +45,7 @@ def test_sarif_is_valid_against_the_official_schema():
     assert waived["suppressions"][0]["kind"] == "external" and "CIO" in waived["suppressions"][0]["justification"]
     assert next(r for r in results if r["ruleId"] == "auditd_running")["kind"] == "review"  # ERROR: not verified
     rule = next(r for r in doc["runs"][0]["tool"]["driver"]["rules"] if r["id"] == "ssh_password_auth_disabled")
-    assert rule["properties"]["clauses"]["nd85_tcvn11930"] == ["7.2.2.1"]
+    assert {"id": "SRV-01", "clause": "7.2.2.1 #1", "clause_verified": False} in rule["properties"]["requirements"]["nd85_tcvn11930"]
 
 
 def test_junit_counts_failures_errors_and_skips():
@@ -68,13 +68,13 @@ def test_html_escapes_evidence():
     assert "<script>" not in html and "&lt;script&gt;" in html and 'class="FAIL"' in html
 
 
-def test_diff_reports_new_failures_fixes_and_changed_evidence():
+def test_drift_reports_new_failures_fixes_and_changed_evidence():
     old = run()
     new_findings = [f.model_copy(update={"status": Status.PASS, "found": "passwordauthentication no"})
                     if f.check == "ssh_password_auth_disabled" and f.host == "db1" else f for f in old.findings]
     new_findings[1] = new_findings[1].model_copy(update={"status": Status.FAIL, "found": "passwordauthentication yes"})
     new_findings[5] = new_findings[5].model_copy(update={"found": "none recorded"})
-    d = outputs.diff(old, run().model_copy(update={"findings": new_findings}))
+    d = drift(old, run().model_copy(update={"findings": new_findings}))
     assert [(f.check, f.host) for f in d.new_failures] == [("ssh_password_auth_disabled", "db2")]
     assert [(f.check, f.host) for f in d.fixed] == [("ssh_password_auth_disabled", "db1")]
     assert [b.found for _, b in d.changed] == ["none recorded"]
@@ -86,3 +86,15 @@ def test_cli_formats_render(fmt):
     from provdc.commands.audit import _audit_text
 
     assert _audit_text(run(), fmt)
+
+
+def test_drift_never_matches_one_systems_finding_with_anothers():
+    """System-scope findings share a check and have no host: keyed by system too, the
+    same check failing for another system is neither a fix nor hidden."""
+    def gov(system: str, status: Status) -> Finding:
+        return Finding(check="d14_soc_contract_valid", layer="governance", severity="high", status=status, system=system)
+
+    old = run().model_copy(update={"findings": [gov("portal", Status.PASS), gov("qlvb", Status.FAIL)]})
+    new = run().model_copy(update={"findings": [gov("portal", Status.FAIL), gov("qlvb", Status.FAIL)]})
+    d = drift(old, new)
+    assert [f.system for f in d.new_failures] == ["portal"] and d.fixed == []

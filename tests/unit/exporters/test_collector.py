@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from prometheus_client import generate_latest
 
-from provdc.checks.results import AuditRun, Finding, Status, WaiverRecord, score
+from provdc.checks.results import AuditRun, Finding, Status, WaiverRecord, load_run, score
 from provdc.exporters.collector import build_registry
 from provdc.exporters.server import make_app, serve
 from provdc.inventory import load_inventory
@@ -192,4 +192,17 @@ def test_tls(lab_inventory, tmp_path):
 def test_results_file_round_trips():
     run = _run(partial=True)
     again = AuditRun.model_validate(json.loads(run.to_json()))
-    assert again == run and json.loads(run.to_json())["schema"] == "provdc-audit/1"
+    assert again == run and json.loads(run.to_json())["schema"] == "provdc-audit/2"
+
+
+def test_a_schema_1_run_is_still_read_with_its_layer_scores(tmp_path):
+    legacy = json.loads(_run().to_json())
+    legacy["schema"] = "provdc-audit/1"
+    for key in ("requirements", "scores", "coverage", "d14", "transition"):
+        legacy.pop(key)
+    for f in legacy["findings"]:
+        f.pop("requirements"), f.pop("bar")
+    path = tmp_path / "audit-20261101T000000Z.json"
+    path.write_text(json.dumps(legacy))
+    run = load_run(path)
+    assert run.schema_ == "provdc-audit/1" and run.score("layer", "host") == 0.5

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from provdc.checks.results import AuditRun, Finding, Status, WaiverRecord
+from provdc.checks.engine import Options, run_audit
+from provdc.checks.results import AuditRun, Finding, Status, WaiverRecord, summarise
 from provdc.inventory import load_inventory
 from provdc.reports import collect, render
 from provdc.reports.i18n import Locale, catalog
@@ -31,16 +32,26 @@ def hostile_inventory(tmp_path):
     return load_inventory(tmp_path)
 
 
+def _run(inv, findings: list[Finding]) -> AuditRun:
+    """A run as the engine makes it: the real governance checks of `inv` plus `findings`,
+    summarised by the results model (scores, roll-up, Directive 14)."""
+    governance = run_audit(inv, Options(layers={"governance"}, today=NOW.date())).findings
+    everything = sorted([*findings, *governance], key=lambda f: (f.host or "", f.system or "", f.layer, f.check))
+    return AuditRun(province="lab", started=NOW, finished=NOW, findings=everything,
+                    waivers=[WaiverRecord(check="tls_protocols_modern", scope="host:mail1", approver="CIO",
+                                          expires=datetime(2026, 12, 2).date())],
+                    **dict(summarise(inv, everything, NOW.date())))
+
+
 @pytest.fixture
-def audit_dir(tmp_path):
+def audit_dir(tmp_path, hostile_inventory):
     d = tmp_path / "audits"
     d.mkdir()
     fail = Finding(check="ssh_password_auth_disabled", layer="host", severity="high", status=Status.FAIL, host="db2",
                    found="PasswordAuthentication yes", remediation="provision --tags sshd")
-    run = AuditRun(province="lab", started=NOW, finished=NOW, findings=[
-        fail, Finding(check="tls_min_version", layer="application", severity="critical", status=Status.WAIVED, host="mail1")],
-        waivers=[WaiverRecord(check="tls_min_version", scope="host:mail1", approver="CIO", expires=datetime(2026, 12, 2).date())])
-    earlier = run.model_copy(update={"findings": [fail.model_copy(update={"status": Status.PASS})]})
+    waived = Finding(check="tls_protocols_modern", layer="application", severity="critical", status=Status.WAIVED, host="mail1")
+    run = _run(hostile_inventory, [fail, waived])
+    earlier = _run(hostile_inventory, [fail.model_copy(update={"status": Status.PASS})])
     (d / "audit-20261101T000000Z.json").write_text(earlier.to_json())
     (d / "audit-20261122T080000Z.json").write_text(run.to_json())
     return d
@@ -70,11 +81,13 @@ def test_vietnamese_and_english_conventions(report):
 def test_security_section_scores_waivers_drift_and_d14(report):
     html = render.render_html([report], "en")
     assert "ssh_password_auth_disabled" in html and "provision --tags sshd" in html
+    assert "SRV-01 7.2.2.1 #1" in html                                 # the requirement beside the failed check
     assert "New failures" in html and "ssh_password_auth_disabled@db2" in html  # passed in the previous run
     sec = report.security
-    assert sec.waivers == [("tls_min_version", "host:mail1", "CIO", datetime(2026, 12, 2).date(), 10)]
+    assert [f.key for f in sec.drift.new_failures] == [("ssh_password_auth_disabled", "db2", None)]
+    assert sec.waivers == [("tls_protocols_modern", "host:mail1", "CIO", datetime(2026, 12, 2).date(), 10)]
     d14 = {d.system: d for d in report.d14}
-    assert d14["qlvb"].soc[0] == "expired"                       # contract ended 30/06/2026
+    assert d14["qlvb"].soc[0] == "not_required"                  # level 2: no SOC duty (its contract ended 30/06/2026)
     assert d14["mcdt"].assessment[0] == "expired"                # 20/04/2025: more than a year before
     assert d14["portal"].assessment[0] == "ok" and d14["portal"].national[0] == "ok"
     assert d14["email"].onsite[0] == "missing" and d14["email"].assessment[0] == "not_required"  # level 2
