@@ -17,7 +17,7 @@ APT_PACKAGES=(
   nmap iperf3 snmpd snmp nftables nginx-light curl
   prometheus prometheus-node-exporter prometheus-blackbox-exporter prometheus-snmp-exporter
   chromium fonts-dejavu-core fonts-noto-core poppler-utils
-  chrony auditd libpam-pwquality unattended-upgrades python3-apt
+  chrony auditd libpam-pwquality unattended-upgrades python3-apt systemd
   python3 python3-venv python3-dev gcc
 )
 

@@ -12,6 +12,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from provdc.durations import DurationError, parse_duration
+
 FACT_SCRIPT = r"""
 export LC_ALL=C PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 s() { echo "==> $1"; }
@@ -166,18 +168,15 @@ def _int_or_zero(value: str | None) -> int:
     return int(value) if value and value.isdigit() else 0
 
 
-_DURATION = {"s": 1, "min": 60, "h": 3600, "d": 86400, "day": 86400, "w": 604800, "week": 604800,
-             "month": 2_629_800, "m": 2_629_800, "y": 31_557_600, "year": 31_557_600}
-
-
 def parse_retention(journald: list[str], logrotate: list[str]) -> dict[str, Any]:
     """How long logs are kept, in days: journald MaxRetentionSec and logrotate rotate x period."""
     j = _kv(journald, "=")
     journal_days = None
     if "maxretentionsec" in j:
-        m = re.match(r"(\d+)\s*([a-z]*)", j["maxretentionsec"])
-        if m:
-            journal_days = int(m.group(1)) * _DURATION.get(m.group(2) or "s", 1) / 86400
+        try:  # systemd's own grammar: "3m" is three minutes, "3M" three months
+            journal_days = parse_duration(j["maxretentionsec"], "systemd") / 86400 or None
+        except DurationError:
+            journal_days = None  # journald ignores a value it cannot parse, and so do we
     period = next((p for line in logrotate for p in ("daily", "weekly", "monthly", "yearly") if line.strip() == p), "weekly")
     rotate = next((int(m.group(1)) for line in logrotate for m in [re.match(r"\s*rotate\s+(\d+)", line)] if m), None)
     per = {"daily": 1, "weekly": 7, "monthly": 30, "yearly": 365}[period]

@@ -22,7 +22,6 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +30,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from provdc.errors import ScopeError
+from provdc.durations import parse_duration
 from provdc.inventory import Inventory
 from provdc.inventory.exports import file_sd
 from provdc.secrets import SecretRef
@@ -64,10 +64,7 @@ class Settings:
 
 
 def _seconds(duration: str) -> float:
-    m = re.fullmatch(r"(\d+)(ms|s|m|h|d)", duration)
-    if not m:
-        raise ValueError(f"not a Prometheus duration: {duration!r}")
-    return int(m.group(1)) * {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}[m.group(2)]
+    return parse_duration(duration, "prometheus")
 
 
 # ------------------------------------------------------------------------------------ scope

@@ -123,7 +123,6 @@ def run_demo(inventory_path: Path, console: Console, *, keep: bool = False, out_
             from collections import Counter
 
             from provdc.checks.engine import Options, run_audit
-            from provdc.checks.results import score
 
             run = run_audit(holder["inv"], Options())  # type: ignore[arg-type]
             audits = out_dir / "audits"
@@ -133,11 +132,11 @@ def run_demo(inventory_path: Path, console: Console, *, keep: bool = False, out_
             holder[f"audit_{label}"] = run
             counts = Counter(f.status.value for f in run.findings)
             summary = (f"{len(run.findings)} findings: {counts['PASS']} PASS, {counts['FAIL']} FAIL, {counts['ERROR']} ERROR; "
-                       f"score {score(run.findings):.0%}")
+                       f"score {run.score('all', 'all'):.0%}")
             if label == "after" and "audit_before" in holder:
-                from provdc.checks.outputs import diff
+                from provdc.checks.results import drift
 
-                d = diff(holder["audit_before"], run)  # type: ignore[arg-type]
+                d = drift(holder["audit_before"], run)  # type: ignore[arg-type]
                 summary += f"; {len(d.fixed)} fixed, {len(d.new_failures)} new failures"
             return summary
         return run_stage

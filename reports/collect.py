@@ -7,13 +7,13 @@ check of each target's period availability. All arithmetic happens in `compute.p
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 from provdc.checks.results import (AuditRun, D14Layers, Drift, Finding, RequirementResult, drift, latest_run_file, load_run,
                                    previous_run_file)
+from provdc.durations import DurationError, parse_duration
 from provdc.errors import ProvdcError
 from provdc.exporters import promapi
 from provdc.exporters.monitoring import LINK_OCTETS
@@ -119,15 +119,12 @@ def pick_step(period: Period, wanted: float | None = None) -> float:
     return period.seconds / buckets
 
 
-DURATION_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-
-
 def _duration(raw: str, default: float) -> float:
-    """A Prometheus duration as the API writes it: compound, such as 1s600ms or 1m30s."""
-    parts = re.findall(r"(\d+)(ms|s|m|h|d|w)", raw or "")
-    if not parts or "".join(n + u for n, u in parts) != raw:
+    """A Prometheus duration as the API writes it (compound, such as 1s600ms), or `default`."""
+    try:
+        return parse_duration(raw, "prometheus")
+    except DurationError:
         return default
-    return sum(int(n) * DURATION_UNITS[u] for n, u in parts)
 
 
 def _interval_seconds(url: str) -> dict[str, float]:

@@ -202,6 +202,11 @@ def to_json(reports: list[ProvinceReport]) -> str:
         d = asdict(r)
         for s in d["systems"]:
             s.pop("buckets")  # bulky; the JSON carries the results, the HTML the timeline
+        d["d14"] = [row.model_dump(mode="json") for row in r.d14]
+        if r.security is not None:   # the run's own lists, as the HTML prints them
+            d["security"]["failed"] = [f.model_dump(mode="json") for f in r.security.failed]
+            d["security"]["not_assessed"] = [x.model_dump(mode="json") for x in r.security.not_assessed]
+            d["security"]["drift_counts"] = r.security.drift.counts() if r.security.drift else None
         data.append(d)
     return json.dumps({"schema": "provdc-report/1", "provinces": data}, default=default, ensure_ascii=False, indent=2) + "\n"
 

@@ -23,8 +23,8 @@ HARDENED = {  # what provisioning will write; planted by hand here
         "ClientAliveCountMax 1\nCiphers chacha20-poly1305@openssh.com,aes256-gcm@openssh.com\n"
         "MACs hmac-sha2-512-etm@openssh.com,hmac-sha2-256-etm@openssh.com\nKexAlgorithms curve25519-sha256\n"),
     "/etc/security/pwquality.conf": "minlen = 14\nminclass = 4\n",
-    "/etc/security/faillock.conf": "deny = 5\nunlock_time = 900\n",
-    "/etc/profile.d/provdc-tmout.sh": "readonly TMOUT=900\nexport TMOUT\n",
+    "/etc/security/faillock.conf": "deny = 5\nunlock_time = 43200\n",     # db2 serves lgsp: Decree 331's 12 h
+    "/etc/profile.d/provdc-tmout.sh": "readonly TMOUT=300\nexport TMOUT\n",
     "/etc/systemd/journald.conf.d/provdc.conf": "[Journal]\nStorage=persistent\nMaxRetentionSec=100day\n",
 }
 HARDENED_CHECKS = ["ssh_password_auth_disabled", "ssh_max_auth_tries", "ssh_idle_timeout", "ssh_strong_crypto",
@@ -56,7 +56,7 @@ def test_hardened_host_passes_what_the_default_host_fails(lab):
         lab.host_path("db2", path).parent.mkdir(parents=True, exist_ok=True)
         lab.host_path("db2", path).write_text(text)
     with open(lab.host_path("db2", "/etc/login.defs"), "a") as f:
-        f.write("\nPASS_MAX_DAYS 90\n")  # first value wins? login.defs: the last one; keep it unique below
+        f.write("\nPASS_MAX_DAYS 60\n")  # first value wins? login.defs: the last one; keep it unique below
     defs = lab.host_path("db2", "/etc/login.defs")
     defs.write_text("\n".join(line for line in defs.read_text().splitlines() if not line.startswith("PASS_MAX_DAYS\t")) + "\n")
     run = run_audit(lab.inventory, Options(layers={"host"}, hosts={"db2", "db1"}))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -25,6 +26,7 @@ def relocated_lab(target: Path) -> Path:
         text = f.read_text(encoding="utf-8").replace("10.99.", "10.96.").replace("lab-pd", "lab-pe")
         text = text.replace("prefix: pd", "prefix: pe")
         (target / f.name).write_text(text, encoding="utf-8")
+    shutil.copytree(LAB_INVENTORY / "evidence", target / "evidence")   # attachments of the evidence records
     return target
 
 
@@ -81,13 +83,29 @@ def test_demo_end_to_end(e2e_inventory, tmp_path):
     assert links["wan-ubnd-tinh"]["directions"][0]["peak_bps"] < 0.05 * 100_000_000
     assert links["wan-phuong-trung-tam"]["measured"] is False  # no counters: listed as unmeasured
     # ... and the audit JSON: the newest run, its failures and its layer scores
-    from provdc.checks.results import layer_scores, load_run
+    from provdc.checks.results import drift, load_run
+    from provdc.exporters.collector import build_registry
 
     security = report["security"]
     assert security["run"]["finished"] == after["finished"]
     assert sorted((f["check"], f["host"] or f["system"]) for f in security["failed"]) == sorted(failing(after))
-    expected = layer_scores(load_run(sorted((out / "audits").glob("audit-*.json"))[-1]))
-    assert {layer: scores[0] for layer, scores in security["layer_scores"].items()} == pytest.approx(expected)
+    runs = sorted((out / "audits").glob("audit-*.json"))
+    newest = load_run(runs[-1])
+    assert security["run"]["scores"] == json.loads(newest.to_json())["scores"]     # the run's figures, not recomputed
+    # the drift between the demo's two audits: the CLI, the report and the exporter agree
+    expected = drift(load_run(runs[-2]), newest).counts()
+    cli = subprocess.run([sys.executable, "-m", "provdc.cli", "audit", "diff", str(runs[-2]), str(runs[-1]), "--json"], capture_output=True, text=True)
+    assert {k: len(v) for k, v in json.loads(cli.stdout).items()} == expected
+    assert security["drift_counts"] == expected
+    exported = build_registry(inv, out / "audits")
+    assert {k: exported.get_sample_value("provdc_audit_drift_findings", {"kind": k}) for k in expected} == \
+        {k: float(v) for k, v in expected.items()}
+    # agencies owning only systems (ubnd-tinh owns portal and mcdt, no server) are scored everywhere
+    assert "ubnd-tinh" in security["run"]["scores"]["agency"]
+    assert exported.get_sample_value("provdc_audit_group_score_ratio", {"kind": "agency", "group": "ubnd-tinh",
+                                                                        "waivers": "counted"}) is not None
+    # a requirement no check sees is never PASS
+    assert all(r["status"] != "PASS" for r in security["run"]["requirements"] if not r["checks"])
     # the load on the saturated link is in the English report
     en = (out / next(p.name for p in out.iterdir() if p.name.endswith("-en.html"))).read_text()
     assert "wan-xa-dong-son" in en
