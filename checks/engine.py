@@ -22,8 +22,8 @@ from provdc.checks.registry import DEFAULT, Check, CheckRegistry, Verdict
 from provdc.checks.results import AppliedWaiver, AuditRun, Finding, RequirementRef, Status, WaiverRecord, summarise
 from provdc.inventory import Inventory, model
 from provdc.inventory.catalogue import Bar, bar_for, load_catalogue
+from provdc.inventory.connection import Connection
 from provdc.lab.guard import require_lab_routed
-from provdc.secrets import SecretRef
 
 CONTEXT_FACTS = {"server", "level", "inv", "system", "today", "bar"}
 
@@ -46,15 +46,8 @@ class HostFacts:
 
 
 def ssh_argv(inv: Inventory, server: model.Server, timeout: float) -> list[str]:
-    argv = ["ssh", "-o", "BatchMode=yes", "-o", f"ConnectTimeout={max(1, int(timeout / 2))}", "-o", "IdentitiesOnly=yes",
-            "-p", str(server.ssh.port)]
-    if server.ssh.key:
-        ref = SecretRef.parse(server.ssh.key)
-        key = str(ref.path(inv.base)) if ref.scheme == "file" else ref.resolve(inv.base)  # env: names a key path
-        argv += ["-i", key]
-    if server.ssh.known_hosts:
-        argv += ["-o", f"UserKnownHostsFile={server.ssh.known_hosts}", "-o", "StrictHostKeyChecking=yes"]
-    return [*argv, f"{server.ssh.user}@{server.address}", "sh", "-s"]
+    """The fact script's connection: half the step's time to connect, the rest to run."""
+    return Connection.of(inv, server).ssh_argv("sh", "-s", connect_timeout=int(timeout / 2))
 
 
 def gather(inv: Inventory, server: model.Server, timeout: float) -> HostFacts:

@@ -16,6 +16,7 @@ import yaml
 
 from provdc.inventory import model
 from provdc.inventory.catalogue import bar_for
+from provdc.inventory.connection import Connection
 from provdc.inventory.index import Inventory
 from provdc.secrets import SecretRef
 
@@ -62,16 +63,6 @@ def source_cidrs(inv: Inventory, sources: list[str]) -> list[str]:
 
 # --------------------------------------------------------------------------------- Ansible
 
-def _ssh_key_var(inv: Inventory, ref: str | None) -> dict[str, str]:
-    if ref is None:
-        return {}
-    parsed = SecretRef.parse(ref)
-    if parsed.scheme == "file":
-        return {"ansible_ssh_private_key_file": str(parsed.path(inv.base))}
-    # The key path comes from the environment of the run, never from this file.
-    return {"ansible_ssh_private_key_file": "{{ lookup('env', '%s') }}" % parsed.target}
-
-
 def policy_of(systems: list[model.System]) -> dict[str, int | float]:
     """The numbers a host is held to (its bar: the strictest among its systems' frameworks and
     levels), which the roles write and the audit checks: one source for both."""
@@ -86,10 +77,7 @@ def server_hostvars(inv: Inventory, server: model.Server) -> dict[str, Any]:
     services = [{"name": s.name, "port": s.port, "proto": s.proto, "kind": s.kind, "tls": s.tls,
                  "sources": source_cidrs(inv, s.from_)} for s in server.services]
     return {
-        "ansible_host": str(server.address),
-        "ansible_port": server.ssh.port,
-        "ansible_user": server.ssh.user,
-        **_ssh_key_var(inv, server.ssh.key),
+        **Connection.of(inv, server).ansible_vars(),
         "provdc_id": server.id,
         "provdc_hostname": server.hostname,
         "provdc_role": server.role,
@@ -121,10 +109,7 @@ def device_hostvars(inv: Inventory, device: model.Device) -> dict[str, Any]:
     measured = sorted(link.measured_by.interface for link in inv.doc.links
                       if link.measured_by and link.measured_by.device == device.id)
     return {
-        "ansible_host": str(device.address),
-        "ansible_port": device.ssh.port,
-        "ansible_user": device.ssh.user,
-        **_ssh_key_var(inv, device.ssh.key),
+        **Connection.of(inv, device).ansible_vars(),
         "provdc_id": device.id,
         "provdc_kind": device.kind.value,
         "provdc_device_role": device.role,
@@ -188,21 +173,8 @@ def to_ansible(inv: Inventory) -> str:
 # --------------------------------------------------------------------------------- pyinfra
 
 def pyinfra_host_data(inv: Inventory, server: model.Server) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "ssh_hostname": str(server.address),
-        "ssh_port": server.ssh.port,
-        "ssh_user": server.ssh.user,
-        "ssh_allow_agent": False,
-        "ssh_look_for_keys": False,
-        # pyinfra otherwise writes to ~/.ssh/known_hosts with accept-new (lab notes, problem 4)
-        "ssh_strict_host_key_checking": "yes",
-        "provdc_zone": server.zone,
-        "provdc_role": server.role,
-        "provdc_level": inv.server_level(server.id),
-    }
-    if server.ssh.known_hosts:
-        data["ssh_known_hosts_file"] = server.ssh.known_hosts
-    return data
+    return {**Connection.of(inv, server).pyinfra_data(), "provdc_zone": server.zone, "provdc_role": server.role,
+            "provdc_level": inv.server_level(server.id)}
 
 
 def to_pyinfra(inv: Inventory) -> str:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from provdc.errors import PrivilegeError
+from provdc.inventory.connection import Connection
 from provdc.inventory import Inventory, load_inventory, model
 from provdc.lab import hosts, net
 from provdc.lab.plan import LabError, LabPlan, plan_lab
@@ -57,10 +58,8 @@ class Lab:
 
     def ssh_argv(self, server_id: str, *command: str, timeout: int = 5) -> list[str]:
         """An OpenSSH command line to a lab host with strict host-key checking on."""
-        s = self.hosts[server_id]
-        return ["ssh", "-i", str(self.key), "-o", f"UserKnownHostsFile={self.known_hosts}",
-                "-o", "StrictHostKeyChecking=yes", "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes",
-                "-o", f"ConnectTimeout={timeout}", "-p", str(s.ssh.port), f"{s.ssh.user}@{s.address}", *command]
+        conn = Connection.of(self.inventory, self.hosts[server_id]).with_files(self.key, self.known_hosts)
+        return conn.ssh_argv(*command, connect_timeout=timeout)
 
     def ssh(self, server_id: str, *command: str, timeout: int = 10) -> subprocess.CompletedProcess:
         return subprocess.run(self.ssh_argv(server_id, *command, timeout=timeout), capture_output=True,

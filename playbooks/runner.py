@@ -56,20 +56,9 @@ def _control_dir(run_dir: Path) -> Path:
 
 
 def ansible_inventory(inv: Inventory) -> dict:
-    """The generated inventory plus connection settings: strict host keys from the inventory."""
-    data = to_ansible_dict(inv)
-    for host_id, hv in data["all"]["hosts"].items():
-        known = _ssh_settings(inv, host_id).known_hosts
-        if known:
-            hv["ansible_ssh_common_args"] = f"-o UserKnownHostsFile={known} -o StrictHostKeyChecking=yes -o IdentitiesOnly=yes"
-    return data
-
-
-def _ssh_settings(inv: Inventory, host_id: str):
-    """A server's or a provisioned device's SSH settings (ids are one namespace)."""
-    host = inv.servers.get(host_id) or inv.devices[host_id]
-    assert host.ssh is not None
-    return host.ssh
+    """The generated inventory, connection settings (strict host keys) included: the same the
+    exported inventory carries (inventory.connection)."""
+    return to_ansible_dict(inv)
 
 
 def host_count(inv: Inventory) -> int:
