@@ -7,7 +7,6 @@ raises becomes ERROR on exactly the findings concerned, and the run is marked pa
 
 from __future__ import annotations
 
-import subprocess
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -24,6 +23,7 @@ from provdc.inventory import Inventory, model
 from provdc.inventory.catalogue import Bar, bar_for, load_catalogue
 from provdc.inventory.connection import Connection
 from provdc.lab.guard import require_lab_routed
+from provdc.proc import run_command
 
 CONTEXT_FACTS = {"server", "level", "inv", "system", "today", "bar"}
 
@@ -62,11 +62,12 @@ def gather(inv: Inventory, server: model.Server, timeout: float) -> HostFacts:
 
 def _ssh_facts(inv: Inventory, server: model.Server, timeout: float) -> HostFacts:
     start = time.monotonic()
-    try:
-        r = subprocess.run(ssh_argv(inv, server, timeout), input=FACT_SCRIPT, capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return HostFacts({}, time.monotonic() - start, f"no answer within {timeout:.0f} s")
+    r = run_command(ssh_argv(inv, server, timeout), input=FACT_SCRIPT, timeout=timeout)
     seconds = time.monotonic() - start
+    if r.timed_out:
+        return HostFacts({}, seconds, f"no answer within {timeout:.0f} s")
+    if r.missing:
+        return HostFacts({}, seconds, r.describe())
     if r.returncode == 255:  # ssh's own failure: the host was not reached
         return HostFacts({}, seconds, f"unreachable over SSH: {r.stderr.strip().splitlines()[-1] if r.stderr.strip() else 'no reason given'}")
     return HostFacts(parse_facts(r.stdout), seconds)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -18,6 +17,7 @@ from provdc.checks.facts import FactError
 from provdc.checks.registry import Verdict, check
 from provdc.exporters.monitoring import check_scope
 from provdc.inventory import Inventory, model
+from provdc.proc import run_command
 
 SCAN_PORTS = "1-1024,2222,3306,3389,5432,5900,5985,5986,6379,8080,8291,8443,9100,9200,10443,27017"
 PLAINTEXT_MANAGEMENT = {21: "ftp", 23: "telnet", 512: "rexec", 513: "rlogin", 514: "rsh"}
@@ -27,7 +27,7 @@ OUTSIDE = {model.Exposure.wan.value, model.Exposure.internet.value}
 
 def local_addresses() -> set[str]:
     """This machine's own IPv4 addresses (never counted as unknown hosts)."""
-    out = subprocess.run(["ip", "-4", "-o", "addr", "show"], capture_output=True, text=True).stdout
+    out = run_command(["ip", "-4", "-o", "addr", "show"]).stdout
     return {line.split()[3].split("/")[0] for line in out.splitlines() if len(line.split()) > 3}
 
 

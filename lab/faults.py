@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from provdc.lab import hosts, net
 from provdc.lab.plan import LabError, Netns
 from provdc.lab.twin import Lab, wait_listening
-from provdc.proc import stop
+from provdc.proc import run_command, stop
 
 
 def _ns_of(lab: Lab, host: str) -> tuple[Netns, bool]:
@@ -176,8 +176,7 @@ def unsupported(kind: str) -> LabError:
 def netem_available(lab: Lab) -> bool:
     """Probe for netem inside a lab namespace (never on the real machine's interfaces)."""
     ns = next(iter(lab.plan.namespaces))
-    probe = subprocess.run(["tc", "-n", ns, "qdisc", "add", "dev", "lo", "root", "netem", "delay", "0ms"], capture_output=True)
-    if probe.returncode == 0:
-        subprocess.run(["tc", "-n", ns, "qdisc", "del", "dev", "lo", "root"], capture_output=True)
+    if run_command(["tc", "-n", ns, "qdisc", "add", "dev", "lo", "root", "netem", "delay", "0ms"]).ok:
+        run_command(["tc", "-n", ns, "qdisc", "del", "dev", "lo", "root"])
         return True
     return False

@@ -5,23 +5,22 @@ packets would follow the machine's default route out to a real network."""
 
 from __future__ import annotations
 
-import subprocess
-
 from provdc.errors import ScopeError
 from provdc.inventory import Inventory
+from provdc.proc import run_command
 
 
 def lab_is_routed(inv: Inventory) -> bool:
     lab = inv.doc.lab
     if lab is None:
         return True
-    out = subprocess.run(["ip", "-4", "route", "show", "type", "unreachable"], capture_output=True, text=True).stdout
+    out = run_command(["ip", "-4", "route", "show", "type", "unreachable"]).stdout
     if not any(line.split()[:2] == ["unreachable", str(lab.supernet)] for line in out.splitlines()):
         return False
     # every zone must route into the twin (through its bridge), not by the default route
     for zone in inv.doc.zones:
         probe = str(next(zone.cidr.hosts()))
-        route = subprocess.run(["ip", "-4", "route", "get", probe], capture_output=True, text=True).stdout
+        route = run_command(["ip", "-4", "route", "get", probe]).stdout
         if f"dev {lab.prefix}z" not in route:
             return False
     return True

@@ -15,7 +15,6 @@ import json
 import os
 import secrets
 import shutil
-import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +22,7 @@ from pathlib import Path
 from provdc.inventory import Inventory, model
 from provdc.lab.net import run
 from provdc.lab.plan import LabError, LabPlan
-from provdc.proc import CLEAN_ENV, spawn_detached
+from provdc.proc import CLEAN_ENV, Outcome, run_command, spawn_detached
 from provdc.secrets import SecretRef
 
 LISTENER = Path(__file__).with_name("listener.py")
@@ -344,10 +343,10 @@ def in_host(anchor: int, argv: list[str], log: Path, *, env: dict[str, str] | No
     spawn(["nsenter", "-t", str(anchor), "-m", "-u", "-n", "-r", "-w", "--", *argv], log, env)
 
 
-def exec_in_host(anchor: int, argv: list[str], timeout: float = 30) -> subprocess.CompletedProcess:
+def exec_in_host(anchor: int, argv: list[str], timeout: float = 30) -> Outcome:
     """Run a short command inside a host and wait for it (tests use this to inspect hosts)."""
-    return subprocess.run(["nsenter", "-t", str(anchor), "-m", "-u", "-n", "-r", "-w", "--", *argv],
-                          env=CLEAN_ENV, capture_output=True, text=True, timeout=timeout)
+    return run_command(["nsenter", "-t", str(anchor), "-m", "-u", "-n", "-r", "-w", "--", *argv], env=CLEAN_ENV,
+                       timeout=timeout)
 
 
 def start_services(server: model.Server, anchor: int, paths: LabPaths) -> None:
@@ -430,8 +429,8 @@ def _live_interface_counters(ns: str, community: str) -> None:
     With the cache, a rate over a few scrapes jumps by a third either way, so the lab turns it off."""
     deadline = time.monotonic() + 5
     while True:  # snmpd needs a moment to answer
-        r = subprocess.run(["ip", "netns", "exec", ns, "snmpset", "-v2c", "-c", community, "-t", "0.5", "-r", "0",
-                            "127.0.0.1", IF_TABLE_CACHE_TIMEOUT, "i", "0"], capture_output=True, text=True)
+        r = run_command(["ip", "netns", "exec", ns, "snmpset", "-v2c", "-c", community, "-t", "0.5", "-r", "0",
+                         "127.0.0.1", IF_TABLE_CACHE_TIMEOUT, "i", "0"], timeout=5)
         if r.returncode == 0:
             return
         if time.monotonic() > deadline:

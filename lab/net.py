@@ -9,27 +9,21 @@ from __future__ import annotations
 
 import ipaddress
 import os
-import subprocess
 import time
 from collections.abc import Iterable
 from pathlib import Path
 
 from provdc.lab.plan import LabError, LabPlan, Netns
-from provdc.proc import stop
+from provdc.proc import Outcome, run_command, stop
 
 TBF_LATENCY = "50ms"
 
 
-def run(argv: list[str], *, stdin: str | None = None, check: bool = True, timeout: float = 30) -> subprocess.CompletedProcess:
+def run(argv: list[str], *, stdin: str | None = None, check: bool = True, timeout: float = 30) -> Outcome:
     """Run a command; on failure raise LabError with what it printed."""
-    try:
-        result = subprocess.run(argv, input=stdin, capture_output=True, text=True, timeout=timeout)
-    except FileNotFoundError:
-        raise LabError(f"{argv[0]} is not installed (run ./setup.sh install)") from None
-    except subprocess.TimeoutExpired:
-        raise LabError(f"{' '.join(argv[:4])} ... timed out after {timeout:.0f} s") from None
-    if check and result.returncode != 0:
-        raise LabError(f"{' '.join(argv[:6])}{' ...' if len(argv) > 6 else ''} failed: {(result.stderr or result.stdout).strip()}")
+    result = run_command(argv, input=stdin, timeout=timeout)
+    if result.missing or result.timed_out or (check and not result.ok):
+        raise LabError(result.describe())
     return result
 
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 import json
 import os
 import socket
-import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from provdc.errors import PrivilegeError
+from provdc.proc import Outcome, run_command
 from provdc.inventory.connection import Connection
 from provdc.inventory import Inventory, load_inventory, model
 from provdc.lab import hosts, net
@@ -61,11 +61,10 @@ class Lab:
         conn = Connection.of(self.inventory, self.hosts[server_id]).with_files(self.key, self.known_hosts)
         return conn.ssh_argv(*command, connect_timeout=timeout)
 
-    def ssh(self, server_id: str, *command: str, timeout: int = 10) -> subprocess.CompletedProcess:
-        return subprocess.run(self.ssh_argv(server_id, *command, timeout=timeout), capture_output=True,
-                              text=True, timeout=timeout + 5)
+    def ssh(self, server_id: str, *command: str, timeout: int = 10) -> Outcome:
+        return run_command(self.ssh_argv(server_id, *command, timeout=timeout), timeout=timeout + 5)
 
-    def in_host(self, server_id: str, *argv: str) -> subprocess.CompletedProcess:
+    def in_host(self, server_id: str, *argv: str) -> Outcome:
         """Run a command inside a server's own view without SSH (for inspection and planting)."""
         return hosts.exec_in_host(self.anchors[server_id], list(argv))
 
@@ -227,4 +226,4 @@ def down(path: str | Path, progress: Progress = _quiet) -> list[str]:
 def _teardown(plan: LabPlan, paths: hosts.LabPaths) -> None:
     net.teardown_network(plan, paths.root)
     if paths.root.exists():
-        subprocess.run(["rm", "-rf", "--one-file-system", str(paths.root)], check=False)
+        run_command(["rm", "-rf", "--one-file-system", str(paths.root)], timeout=None)

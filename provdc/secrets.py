@@ -27,7 +27,7 @@ class SecretRef:
     @classmethod
     def parse(cls, text: str) -> "SecretRef":
         if not REF_PATTERN.match(text):
-            raise SecretError(f"not a secret reference: expected env:NAME or file:PATH")
+            raise SecretError("not a secret reference: expected env:NAME or file:PATH")
         scheme, _, target = text.partition(":")
         return cls(scheme, target)
 

@@ -11,7 +11,6 @@ import csv
 import io
 import json
 import shutil
-import subprocess
 import tempfile
 from dataclasses import asdict
 from pathlib import Path
@@ -21,6 +20,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup
 
 from provdc.errors import ProvdcError
+from provdc.proc import run_command
 from provdc.reports import charts
 from provdc.reports.collect import ProvinceReport
 from provdc.reports.i18n import Locale
@@ -249,11 +249,10 @@ def chromium() -> str:
 
 def html_to_pdf(html_path: Path, pdf_path: Path) -> None:
     with tempfile.TemporaryDirectory() as profile:
-        result = subprocess.run([chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--no-pdf-header-footer",
-                                 f"--print-to-pdf={pdf_path}", html_path.resolve().as_uri()],
-                                capture_output=True, text=True, timeout=120)
+        result = run_command([chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--no-pdf-header-footer",
+                              f"--print-to-pdf={pdf_path}", html_path.resolve().as_uri()], timeout=120)
     if not pdf_path.exists() or pdf_path.stat().st_size == 0:
-        raise ProvdcError(f"Chromium could not print the PDF: {result.stderr.strip()[-300:]}")
+        raise ProvdcError(f"Chromium could not print the PDF: {result.describe()}")
 
 
 def write(reports: list[ProvinceReport], fmt: str, lang: str, out: Path) -> list[Path]:
