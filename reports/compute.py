@@ -27,6 +27,7 @@ whole period and marked so.
 from __future__ import annotations
 
 import calendar
+import re
 import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -47,6 +48,24 @@ class Period:
         start = datetime(year, month, 1, tzinfo=tz)
         return cls(start, start + timedelta(days=days))
 
+    @classmethod
+    def parse(cls, month: str | None, start: str | None, end: str | None) -> "Period":
+        """A period from a month (YYYY-MM) or two ISO dates or times (Vietnam time when no zone
+        is given); ValueError says, in the option names users type, what is wrong."""
+        if month and (start or end):
+            raise ValueError("give --month, or --from and --to, not both")
+        if month:
+            m = re.fullmatch(r"(\d{4})-(\d{1,2})", month)
+            if not m or not 1 <= int(m.group(2)) <= 12:
+                raise ValueError("--month: write YYYY-MM, e.g. 2026-11")
+            return cls.month(int(m.group(1)), int(m.group(2)))
+        if not (start and end):
+            raise ValueError("give --month YYYY-MM, or --from and --to (ISO dates or times, Vietnam time if no zone)")
+        period = cls(_moment(start, "--from"), _moment(end, "--to"))
+        if period.end <= period.start:
+            raise ValueError("--to must be after --from")
+        return period
+
     @property
     def seconds(self) -> float:
         return (self.end - self.start).total_seconds()
@@ -54,6 +73,14 @@ class Period:
     @property
     def label(self) -> str:
         return f"{self.start:%Y-%m-%d} – {(self.end - timedelta(seconds=1)):%Y-%m-%d}"
+
+
+def _moment(text: str, option: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{option}: not an ISO date or time: {text}") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=VN)
 
 
 @dataclass(frozen=True)

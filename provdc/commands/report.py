@@ -9,32 +9,12 @@ import click
 from provdc.commands.common import err, out
 
 def _period(month: str | None, date_from: str | None, date_to: str | None):
-    from datetime import datetime
+    from provdc.reports.compute import Period
 
-    from provdc.reports.compute import VN, Period
-
-    if month and (date_from or date_to):
-        raise click.UsageError("give --month, or --from and --to, not both")
-    if month:
-        try:
-            year, mon = (int(x) for x in month.split("-"))
-            return Period.month(year, mon)
-        except ValueError:
-            raise click.BadParameter("write YYYY-MM, e.g. 2026-11", param_hint="--month") from None
-    if not (date_from and date_to):
-        raise click.UsageError("give --month YYYY-MM, or --from and --to (ISO dates or times, Vietnam time if no zone)")
-
-    def parse(text: str, name: str) -> datetime:
-        try:
-            moment = datetime.fromisoformat(text)
-        except ValueError:
-            raise click.BadParameter(f"not an ISO date or time: {text}", param_hint=name) from None
-        return moment if moment.tzinfo else moment.replace(tzinfo=VN)
-
-    period = Period(parse(date_from, "--from"), parse(date_to, "--to"))
-    if period.end <= period.start:
-        raise click.BadParameter("--to must be after --from", param_hint="--to")
-    return period
+    try:
+        return Period.parse(month, date_from, date_to)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
 
 
 @click.command()

@@ -119,3 +119,16 @@ def test_short_periods_are_judged_on_the_whole_period():
     period = Period(datetime(2026, 11, 1, tzinfo=VN), datetime(2026, 11, 2, tzinfo=VN))
     load = direction_load("b_to_a", 10_000_000, [(period.start.timestamp() + 300 * i, 5e6) for i in range(1, 289)], period)
     assert load.whole_period_only and load.compliant is True and load.p95_utilisation == pytest.approx(0.5)
+
+
+def test_periods_from_the_command_line_options():
+    from provdc.reports.compute import VN, Period
+
+    assert Period.parse("2026-02", None, None).seconds == 28 * 86400
+    p = Period.parse(None, "2026-11-01", "2026-11-02T12:00")
+    assert p.start.tzinfo == VN and p.seconds == 36 * 3600
+    for args, message in (((None, None, None), "give --month"), (("2026-13", None, None), "--month: write YYYY-MM"),
+                          (("2026-11", "2026-11-01", None), "not both"), ((None, "2026-02-30", "2026-03-01"), "--from"),
+                          ((None, "2026-11-02", "2026-11-01"), "--to must be after")):
+        with pytest.raises(ValueError, match=message):
+            Period.parse(*args)

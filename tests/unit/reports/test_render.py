@@ -124,3 +124,22 @@ def test_number_formats():
     assert Locale("vi").percent(0.9995) == "99,95%" and Locale("en").percent(0.9995) == "99.95%"
     assert Locale("vi").number(1234567.891) == "1.234.567,89"
     assert Locale("vi").rate(2_000_000) == "2,00 Mbps"
+
+
+def test_the_vietnamese_report_prints_no_english_check_text(report):
+    from provdc.checks.engine import DEFAULT
+
+    vi = render.render_html([report], "vi")
+    shown = {f.check for f in report.security.failed}
+    assert shown  # failed checks are printed with title and remediation
+    for check_id in shown:
+        c = DEFAULT[check_id]
+        assert c.title not in vi and c.remediation not in vi, check_id
+    en = render.render_html([report], "en")
+    assert any(DEFAULT[c].title in en for c in shown)
+
+
+def test_the_report_lists_requirements_not_assessed_and_coverage(report):
+    vi = render.render_html([report], "vi")
+    assert "Yêu cầu chưa được đánh giá" in vi and "NET-17" in vi
+    assert "Mức độ bao phủ yêu cầu" in vi and "Nghị định 331/2026/NĐ-CP và TCVN 14423:2026" in vi
