@@ -291,11 +291,20 @@ def _scores(inv, findings: list[Finding]) -> dict[str, dict[str, ScorePair]]:
 def _relevant(f: Finding, system) -> bool:
     """A finding counts for a system when it is about one of its servers, about the system
     itself, or inventory-wide (design checks)."""
-    return (f.host is not None and f.host in system.servers) or f.system == system.id or (f.host is None and f.system is None)
+    if f.host is not None:
+        return f.host in system.servers
+    return f.system is None or f.system == system.id
 
 
-def _from_findings(req, system, findings: list[Finding]) -> tuple[Status, list[str], str]:
-    mine = [f for f in findings if f.check in req.checks and _relevant(f, system)]
+def _by_check(findings: list[Finding]) -> dict[str, list[Finding]]:
+    index: dict[str, list[Finding]] = {}
+    for f in findings:
+        index.setdefault(f.check, []).append(f)
+    return index
+
+
+def _from_findings(req, system, by_check: dict[str, list[Finding]]) -> tuple[Status, list[str], str]:
+    mine = [f for check in req.checks for f in by_check.get(check, []) if _relevant(f, system)]
     ran = {f.check for f in mine}
     judged = [f for f in mine if f.status is not Status.NOT_APPLICABLE]
     failing = sorted({f.subject for f in mine if f.status in BAD or f.status is Status.WAIVED})
@@ -353,12 +362,13 @@ def requirement_results(inv, findings: list[Finding], today: date, catalogue) ->
 
     out = []
     records = list(getattr(inv.doc, "evidence", []))
+    by_check = _by_check(findings)
     for system in inv.doc.systems:
         fw = catalogue.framework(system.framework.value)
         bar = bar_for([system], catalogue)
         for req in fw.applicable(system.level):
             if req.checks:
-                status, subjects, detail = _from_findings(req, system, findings)
+                status, subjects, detail = _from_findings(req, system, by_check)
                 evidence: list[str] = []
             else:
                 interval = bar.get(req.interval) if req.interval else None
@@ -374,10 +384,11 @@ def requirement_results(inv, findings: list[Finding], today: date, catalogue) ->
 
 def _requirement_scores(results: list[RequirementResult], findings: list[Finding], inv) -> dict[str, ScorePair]:
     systems = {s.id: s for s in inv.doc.systems}
+    by_check = _by_check(findings)
     out = {}
     for r in results:
         if r.checks:
-            mine = [f for f in findings if f.check in r.checks and _relevant(f, systems[r.system])]
+            mine = [f for check in r.checks for f in by_check.get(check, []) if _relevant(f, systems[r.system])]
             out[f"{r.framework}:{r.id}@{r.system}"] = _pair(mine)
     return out
 
