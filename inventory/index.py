@@ -102,7 +102,7 @@ def load_inventory(path: str | Path) -> Inventory:
     source = read_source(path, files)
     source.problems[:0] = problems
     doc, defects = validate_raw(source) if source.raw or not source.problems else (None, [])
-    if source.problems or defects or source.file_defects:
+    if source.problems or defects or source.file_defects or doc is None:
         located = locate_all(source, defects)
         raise InventoryError(sorted(dedupe(source.problems + located), key=sort_key))
     base = path if path.is_dir() else path.parent

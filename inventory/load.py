@@ -330,14 +330,16 @@ def validate_raw(source: Source) -> tuple[model.Document | None, list[Defect]]:
     except ValidationError as exc:
         defects = schema_defects(exc, raw)
         doc, kept, declared = _validate_the_rest(raw, defects)
-    whole_sections_unknown = any(len(d.loc) == 1 for d in defects)  # a misspelled or malformed section
+    # a misspelled or malformed section: what it holds is unknown, like a broken file's objects
+    whole_sections_unknown = any(len(d.loc) == 1 and d.message != "required field is missing" for d in defects)
     if doc is not None:
         defects += [_renumber(d, kept) for d in check_document(doc, declared)]
     if source.broken or whole_sections_unknown:
-        # Objects of an unparsable file (or a misspelled section) are unknown: references to
-        # them, and sections it may hold, cannot be judged. The syntax error (or the section)
-        # is reported, and every other defect found is too.
-        defects = [d for d in defects if not d.reference and not (len(d.loc) == 1 and d.message == "required field is missing")]
+        # References to objects nobody can see cannot be judged (nor, for a broken file, the
+        # sections it may hold): the file's syntax error, or the section, is reported instead,
+        # and every other defect found is reported too.
+        defects = [d for d in defects if not d.reference
+                   and not (source.broken and len(d.loc) == 1 and d.message == "required field is missing")]
     return doc, defects
 
 

@@ -81,7 +81,7 @@ def scan(text: str, display: str, wanted: Iterable[tuple] = (), *, duplicates: b
                 stack.append([path, isinstance(event, yaml.MappingStartEvent), True, None, 0,
                               {} if duplicates else None])
     except yaml.YAMLError as exc:
-        result.problems.append(yaml_error_problem(exc, display))
+        result.problems.append(yaml_error_problem(exc, display, text))
     return result
 
 

@@ -87,7 +87,7 @@ _NULL = frozenset({"", "~", "null", "Null", "NULL"})
 _BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
 _INT = re.compile(r"[-+]?[0-9_]*[0-9][0-9_]*\Z")
 _INT_BASE = re.compile(r"([-+]?)0([xXoObB])([0-9a-fA-F_]+)\Z")
-_FLOAT = re.compile(r"[-+]?(?:[0-9_]*\.[0-9_]*[0-9]?[0-9_]*|[0-9_]+)(?:[eE][-+]?[0-9]+)?\Z")
+_FLOAT = re.compile(r"[-+]?(?:[0-9_]*\.[0-9_]*[0-9]?[0-9_]*|[0-9_]+)(?:[eE][-+]?[0-9_]*[0-9][0-9_]*)?\Z")
 _SPECIAL_FLOAT = {".inf": math.inf, ".Inf": math.inf, ".INF": math.inf, ".nan": math.nan, ".NaN": math.nan,
                   ".NAN": math.nan, ".Nan": math.nan}
 _TIMESTAMP = re.compile(
@@ -186,16 +186,21 @@ def decode(data: bytes, display: str) -> str | Problem:
     return text
 
 
-def yaml_error_problem(exc: yaml.YAMLError, display: str) -> Problem:
+def yaml_error_problem(exc: yaml.YAMLError, display: str, text: str = "") -> Problem:
     """A PyYAML error as a located problem. An unclosed quote or bracket is reported where it
     opens (the context), not at the end of the file where the parser noticed."""
     if isinstance(exc, yaml.MarkedYAMLError):
         mark = exc.problem_mark or exc.context_mark
-        at_end = exc.problem and "end of stream" in exc.problem
+        at_end = bool(exc.problem) and ("end of stream" in exc.problem or "<stream end>" in exc.problem
+                                        or (exc.problem_mark is not None and exc.problem_mark.index >= len(text.rstrip())))
         if at_end and exc.context_mark is not None:
             mark = exc.context_mark
         pos = _pos(display, mark) if mark else Pos(display, 1, 1)
         what = "; ".join(x for x in (exc.context, exc.problem) if x)
+        if at_end and exc.context and "quoted scalar" in exc.context:
+            what = "this quote is never closed"
+        elif at_end and exc.context and exc.context_mark is not None:
+            what = f"{exc.context}, never closed"
         return Problem(pos, "", f"YAML syntax error: {what}")
     mark = getattr(exc, "position", None)
     return Problem(Pos(display, 1, 1), "", f"YAML error: {exc}")
@@ -282,7 +287,7 @@ def load_yaml_text(text: str, display: str, problems: list[Problem]) -> Any:
     try:
         return loader.get_single_data()
     except yaml.YAMLError as exc:
-        problems.append(yaml_error_problem(exc, display))
+        problems.append(yaml_error_problem(exc, display, text))
         return BROKEN
     finally:
         loader.dispose()
