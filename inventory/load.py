@@ -210,7 +210,7 @@ def _parse(text: str, name: str, problems: list[Problem]) -> Any:
     if yaml_rs is None:
         return load_yaml_text(text, name, problems)
     try:
-        return yaml_rs.loads(text)
+        return yaml_rs.loads(text, parse_datetime=False)
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as exc:  # noqa: BLE001 - yaml_rs raises YAMLDecodeError, or a PanicException
@@ -220,7 +220,7 @@ def _parse(text: str, name: str, problems: list[Problem]) -> Any:
     problems.extend(diagnosis.problems)
     if diagnosis.problems and all("duplicate key" in p.message for p in diagnosis.problems):
         try:  # the duplicates are reported; read the rest so its defects are reported too
-            return yaml_rs.loads(text, duplicate_key_policy=yaml_rs.DuplicateKeyPolicy.FirstWins)
+            return yaml_rs.loads(text, parse_datetime=False, duplicate_key_policy=yaml_rs.DuplicateKeyPolicy.FirstWins)
         except BaseException:  # noqa: BLE001
             return BROKEN
     if not diagnosis.problems:

@@ -6,10 +6,12 @@ position of every key and value. Parsing stays in libyaml's C parser (the floor 
 against); only construction is ours. Duplicate keys, which PyYAML silently overwrites, are
 reported instead.
 
-One meaning for every scalar: plain scalars are resolved by YAML 1.2 core schema rules plus
-timestamps (`resolve_plain`), which is what yaml_rs, the fast reader, does. PyYAML's own
-YAML 1.1 rules (`port: 022` is 18, `on` is true, `12:30` is 750) are switched off, so the
-located read and the fast read cannot disagree on what an inventory says.
+One meaning for every scalar: plain scalars are resolved by YAML 1.2 core schema rules
+(`resolve_plain`), which is what yaml_rs, the reader, does (it runs with parse_datetime=False:
+otherwise it turns even a *quoted* '2026-01-01' into a date). PyYAML's own YAML 1.1 rules
+(`port: 022` is 18, `on` is true, `12:30` is 750, timestamps) are switched off, so both
+readers agree on what an inventory says. Dates stay text until the schema reads them, so an
+impossible date (2026-02-30, hour 25) is a clear schema error, never a crash.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -90,19 +91,14 @@ _INT_BASE = re.compile(r"([-+]?)0([xXoObB])([0-9a-fA-F_]+)\Z")
 _FLOAT = re.compile(r"[-+]?(?:[0-9_]*\.[0-9_]*[0-9]?[0-9_]*|[0-9_]+)(?:[eE][-+]?[0-9_]*[0-9][0-9_]*)?\Z")
 _SPECIAL_FLOAT = {".inf": math.inf, ".Inf": math.inf, ".INF": math.inf, ".nan": math.nan, ".NaN": math.nan,
                   ".NAN": math.nan, ".Nan": math.nan}
-_TIMESTAMP = re.compile(
-    r"(?P<y>[0-9]{4})-(?P<m>[0-9]{2})-(?P<d>[0-9]{2})"
-    r"(?:(?:[Tt]|[ \t]+)(?P<H>[0-9]{1,2}):(?P<M>[0-9]{2})(?::(?P<S>[0-9]{2})(?:\.(?P<f>[0-9]+))?)?"
-    r"[ \t]*(?P<tz>Z|[-+][0-9]{1,2}(?::[0-9]{2})?)?)?\Z")
 _BASES = {"x": (16, frozenset("0123456789abcdefABCDEF_")), "o": (8, frozenset("01234567_")), "b": (2, frozenset("01_"))}
 
 
 def resolve_plain(text: str) -> Any:
-    """The value of a plain (unquoted) scalar: YAML 1.2 core schema, plus timestamps.
+    """The value of a plain (unquoted) scalar under YAML 1.2 core schema, as yaml_rs reads it.
 
-    `022` is 22 and `0o22` is 18, `on`/`yes`/`no` are strings, `12:30` is a string; an
-    impossible date (2026-02-30, hour 25) stays a string so the schema reports it as a bad
-    date, not as a crash. Tested against yaml_rs on the same scalars (tests/unit/inventory).
+    `022` is 22 and `0o22` is 18; `on`/`yes`/`no`, `12:30` and `2026-01-01` are strings (the
+    schema reads dates). Tested against yaml_rs on generated scalars (tests/unit/inventory).
     """
     if text in _NULL:
         return None
@@ -110,11 +106,11 @@ def resolve_plain(text: str) -> Any:
         return _BOOL[text]
     first = text[0]
     if first.isdigit() or first in "+-._":
-        return _number_or_time(text)
+        return _number(text)
     return text
 
 
-def _number_or_time(text: str) -> Any:
+def _number(text: str) -> Any:
     if _INT.match(text):
         return int(text.replace("_", ""))
     m = _INT_BASE.match(text)
@@ -131,29 +127,7 @@ def _number_or_time(text: str) -> Any:
             return float(text.replace("_", ""))
         except ValueError:
             return text
-    m = _TIMESTAMP.match(text)
-    if m:
-        return _timestamp(m, text)
     return text
-
-
-def _timestamp(m: re.Match, text: str) -> Any:
-    try:
-        day = date(int(m["y"]), int(m["m"]), int(m["d"]))
-        if m["H"] is None:
-            return day
-        micro = int((m["f"] or "0")[:6].ljust(6, "0"))
-        tz = None
-        if m["tz"] == "Z":
-            tz = timezone.utc
-        elif m["tz"]:
-            sign = -1 if m["tz"][0] == "-" else 1
-            digits = m["tz"][1:].replace(":", "")
-            hours, minutes = (int(digits), 0) if len(digits) <= 2 else (int(digits[:-2]), int(digits[-2:]))
-            tz = timezone(sign * timedelta(hours=hours, minutes=minutes))
-        return datetime(day.year, day.month, day.day, int(m["H"]), int(m["M"]), int(m["S"] or 0), micro, tz)
-    except ValueError:  # a 30th of February, hour 25, an offset of 30 hours: not a timestamp
-        return text
 
 
 # ------------------------------------------------------------------ decoding and YAML errors
