@@ -10,10 +10,7 @@ from provdc.errors import InventoryError
 from provdc.inventory import model
 from pydantic import ValidationError
 
-from provdc.inventory import load as _load
-from provdc.inventory.load import (dedupe, fast_parse_problem, inventory_files, locate, read_source,
-                                   schema_defects, sort_key)
-from provdc.inventory.validate import check_document
+from provdc.inventory.load import dedupe, find_files, locate_all, read_source, sort_key, validate_raw
 
 
 @dataclass(frozen=True)
@@ -98,28 +95,15 @@ class Inventory:
 
 
 def load_inventory(path: str | Path) -> Inventory:
-    """Load and validate the inventory at `path`; raises InventoryError listing every problem."""
+    """Load and validate the inventory at `path`; raises InventoryError listing every problem
+    (unreadable entries, syntax, duplicates, schema, cross-object rules), all in one run."""
     path = Path(path)
-    files = inventory_files(path)
-    source = read_source(path, files, located=False)
-    if source is None:
-        source = read_source(path, files, located=True)
-        if not source.problems and _load.yaml_rs is not None:
-            # PyYAML accepted what yaml_rs refused (a YAML 1.1 / 1.2 corner): the inventory must
-            # have one meaning, so report it instead of reading it two different ways.
-            source.problems = fast_parse_problem(path, files)
-    if source.problems:
-        raise InventoryError(sorted(dedupe(source.problems), key=sort_key))
-    doc, defects = None, []
-    try:
-        doc = model.Document.model_validate(source.raw)
-    except ValidationError as exc:
-        defects = schema_defects(exc)
-    if doc is not None:
-        defects = check_document(doc)
-    if defects:
-        located = source if source.located else read_source(path, files, located=True)
-        problems = located.problems or [locate(d, located.raw) for d in defects]
-        raise InventoryError(sorted(dedupe(problems), key=sort_key))
+    files, problems = find_files(path)
+    source = read_source(path, files)
+    source.problems[:0] = problems
+    doc, defects = validate_raw(source) if source.raw or not source.problems else (None, [])
+    if source.problems or defects or source.file_defects or doc is None:
+        located = locate_all(source, defects)
+        raise InventoryError(sorted(dedupe(source.problems + located), key=sort_key))
     base = path if path.is_dir() else path.parent
     return Inventory(doc=doc, base=base.resolve(), files=tuple(files))

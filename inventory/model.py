@@ -8,12 +8,13 @@ frozen: the inventory is resolved once and then only read.
 from __future__ import annotations
 
 import ipaddress
+import math
 import re
 from datetime import date, datetime
 from enum import Enum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, field_validator
 
 from provdc.secrets import REF_PATTERN
 
@@ -24,11 +25,18 @@ Id = Annotated[str, Field(pattern=ID_PATTERN)]
 def _secret_ref(value: Any) -> Any:
     # A plaintext secret must never be accepted, and its value must not be echoed in the error.
     if isinstance(value, str) and not REF_PATTERN.match(value):
+        if value.startswith("file:") and value[5:] != value[5:].strip():
+            raise ValueError("`file:` must be followed by a path, without blanks around it: write file:PATH")
         raise ValueError("plaintext secret: write a reference (env:NAME or file:PATH), never the value")
     return value
 
 
 SecretRefStr = Annotated[str, BeforeValidator(_secret_ref)]
+# Numbers and booleans are what YAML says they are: a quoted "3" is text, not a level, and
+# `yes`/`on` are text under YAML 1.2, so pydantic's lax coercion must not turn them back.
+Int = StrictInt
+Bool = StrictBool
+Float = Annotated[StrictFloat, Field(allow_inf_nan=False)]
 
 _RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:b|bit|bps|bit/s|bits/s)?\s*$", re.IGNORECASE)
 _RATE_FACTOR = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12}
@@ -38,12 +46,17 @@ def parse_rate(value: Any) -> Any:
     """'100Mbps', '2 Mbit/s', '1G' or a plain number of bits per second -> int bits/s."""
     if isinstance(value, bool):
         raise ValueError("a rate must be a number of bits/s or a string like '100Mbps'")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"a rate must be a finite number of bits/s, not {value}")
     if isinstance(value, (int, float)):
         return int(value)
     if isinstance(value, str):
         m = _RATE.match(value)
         if m:
-            return int(float(m.group(1)) * _RATE_FACTOR[m.group(2).lower()])
+            number = float(m.group(1)) * _RATE_FACTOR[m.group(2).lower()]
+            if not math.isfinite(number):
+                raise ValueError(f"not a rate: {value!r} is too large")
+            return int(number)
     raise ValueError(f"not a rate: {value!r} (write e.g. 100Mbps, 2Mbit/s, 1G)")
 
 
@@ -90,8 +103,8 @@ class Province(Strict):
 # ---------------------------------------------------------------------------- sites and zones
 
 class Location(Strict):
-    lat: float = Field(ge=-90, le=90)
-    lon: float = Field(ge=-180, le=180)
+    lat: Float = Field(ge=-90, le=90)
+    lon: Float = Field(ge=-180, le=180)
 
 
 class SiteKind(str, Enum):
@@ -105,7 +118,7 @@ class Site(Strict):
     id: Id
     name: str
     kind: SiteKind
-    tier: int | None = Field(None, ge=1, le=4, description="TCVN 9250 / TIA-942 tier")
+    tier: Int | None = Field(None, ge=1, le=4, description="TCVN 9250 / TIA-942 tier")
     location: Location | None = None
     address: str | None = None
 
@@ -155,18 +168,18 @@ class Service(Strict):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     name: Id
-    port: int = Field(ge=1, le=65535)
+    port: Int = Field(ge=1, le=65535)
     proto: Literal["tcp", "udp"] = "tcp"
     kind: Literal["http", "https", "ssh", "postgresql", "mysql", "smtp", "submission", "imaps",
                   "dns", "ntp", "snmp", "node_exporter", "generic"] = "generic"
-    tls: bool = False
+    tls: Bool = False
     from_: list[str] = Field(default_factory=lambda: ["internal"], alias="from")
     path: str | None = Field(None, description="HTTP path probed for availability")
 
 
 class SSH(Strict):
     user: str = "root"
-    port: int = Field(22, ge=1, le=65535)
+    port: Int = Field(22, ge=1, le=65535)
     key: SecretRefStr | None = None
     known_hosts: str | None = None
 
@@ -190,7 +203,7 @@ class SNMP(Strict):
     username: str | None = None
     auth_password: SecretRefStr | None = None
     priv_password: SecretRefStr | None = None
-    port: int = Field(161, ge=1, le=65535)
+    port: Int = Field(161, ge=1, le=65535)
 
 
 class DeviceKind(str, Enum):
@@ -232,7 +245,7 @@ class Framework(str, Enum):
 class OnsiteTeam(Strict):
     unit: str
     lead: str | None = None
-    members: int | None = Field(None, ge=0)
+    members: Int | None = Field(None, ge=0)
 
 
 class SOC(Strict):
@@ -262,7 +275,7 @@ class Directive14(Strict):
 
 
 class Backup(Strict):
-    max_age_hours: int = Field(24, ge=1)
+    max_age_hours: Int = Field(24, ge=1)
     target: Id | None = Field(None, description="server holding the copies (must not be the source)")
     path: str = "/var/backups/provdc"
 
@@ -281,11 +294,11 @@ class System(Strict):
     id: Id
     name: str
     kind: SystemKind = SystemKind.other
-    level: int = Field(ge=1, le=5, description="approved security level (cấp độ)")
+    level: Int = Field(ge=1, le=5, description="approved security level (cấp độ)")
     framework: Framework = Framework.nd85_tcvn11930
     owner: Id | None = None
     servers: list[Id] = Field(min_length=1)
-    sla_target: float = Field(99.5, gt=0, le=100, description="monthly availability target, percent")
+    sla_target: Float = Field(99.5, gt=0, le=100, description="monthly availability target, percent")
     approval: str | None = Field(None, description="level approval decision, e.g. 'QĐ 123/QĐ-UBND'")
     backup: Backup | None = None
     d14: Directive14 = Directive14()
@@ -304,9 +317,9 @@ class Agency(Strict):
     tier: AgencyTier
     parent: Id | None = None
     unit: Id | None = Field(None, description="administrative unit (district/commune) it serves")
-    lan: bool = False
+    lan: Bool = False
     wan: Id | None = Field(None, description="id of the WAN link connecting it")
-    video_points: int = Field(0, ge=0)
+    video_points: Int = Field(0, ge=0)
 
 
 # --------------------------------------------------------------------------------------- links

@@ -4,6 +4,7 @@ records every defect by the path of the offending field (the loader locates it).
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 from collections.abc import Iterable
 from typing import Any
@@ -29,8 +30,9 @@ class _Judge:
     def index(self, items: Iterable[Any]) -> dict[str, Any]:
         return {item.id: item for item in items if item.id not in self.ambiguous}
 
-    def fail(self, loc: tuple[Any, ...], message: str, first: tuple[Any, ...] | None = None) -> None:
-        self.defects.append(Defect(loc, message, first=first))
+    def fail(self, loc: tuple[Any, ...], message: str, first: tuple[Any, ...] | None = None, *,
+             reference: bool = False) -> None:
+        self.defects.append(Defect(loc, message, first=first, reference=reference))
 
     def unique(self, section: str, items: Iterable[Any], loc_prefix: tuple[Any, ...] = ()) -> set[str]:
         seen: dict[str, int] = {}
@@ -45,13 +47,17 @@ class _Judge:
 
     def ref(self, loc: tuple[Any, ...], value: str | None, kind: str) -> None:
         if value is not None and value not in self.ids[kind]:
-            self.fail(loc, f"unknown {_SINGULAR.get(kind, kind)} '{value}'")
+            self.fail(loc, f"unknown {_SINGULAR.get(kind, kind)} '{value}'", reference=True)
 
 
-def check_document(doc: model.Document) -> list[Defect]:
-    """Every cross-object defect of `doc` (already schema-valid)."""
+def check_document(doc: model.Document, declared: dict[str, set[str]] | None = None) -> list[Defect]:
+    """Every cross-object defect of `doc` (already schema-valid). `declared` adds ids of
+    objects set aside for schema errors: they exist, so references to them are not dangling."""
     j = _Judge(doc)
     _collect_ids(j)
+    for section, ids in (declared or {}).items():
+        j.ids.setdefault(section, set()).update(ids)
+        j.ambiguous.update(ids)  # declared but not valid: nothing inside them can be judged
     _check_units(j)
     _check_zones(j)
     _check_hosts(j)
@@ -86,7 +92,7 @@ def _check_units(j: _Judge) -> None:
             continue
         parent = units.get(u.parent)
         if parent is None:
-            j.fail(loc, f"unknown unit '{u.parent}'")
+            j.fail(loc, f"unknown unit '{u.parent}'", reference=True)
         elif u.kind == model.UnitKind.district:
             j.fail(loc, "a district has no parent unit (the province is its parent)")
         elif parent.kind != model.UnitKind.district:
@@ -164,9 +170,9 @@ def _check_hosts(j: _Judge) -> None:
                 j.fail(("servers", i, "services", k, "port"), f"{svc.port}/{svc.proto} is declared twice")
             ports[(svc.port, svc.proto)] = k
             for m, src in enumerate(svc.from_):
-                if src not in EXPOSURES and src not in zones:
+                if src not in EXPOSURES and src not in j.ids["zones"]:
                     j.fail(("servers", i, "services", k, "from", m),
-                           f"'{src}' is neither a zone nor one of {', '.join(sorted(EXPOSURES))}")
+                           f"'{src}' is neither a zone nor one of {', '.join(sorted(EXPOSURES))}", reference=True)
 
 
 def _check_systems(j: _Judge) -> None:
@@ -192,7 +198,7 @@ def _check_agencies(j: _Judge) -> None:
         if a.unit is not None and a.unit not in j.ambiguous:
             unit = units.get(a.unit)
             if unit is None:
-                j.fail(("agencies", i, "unit"), f"unknown unit '{a.unit}'")
+                j.fail(("agencies", i, "unit"), f"unknown unit '{a.unit}'", reference=True)
             elif a.tier in wanted_unit and unit.kind not in wanted_unit[a.tier]:
                 j.fail(("agencies", i, "unit"), f"a {a.tier.value}-tier agency cannot serve a {unit.kind.value}")
         link = links.get(a.wan) if a.wan else None
@@ -246,7 +252,7 @@ def _check_links(j: _Judge) -> None:
         if m is not None and m.device not in j.ambiguous:
             dev = devices.get(m.device)
             if dev is None:
-                j.fail(("links", i, "measured_by", "device"), f"unknown device '{m.device}'")
+                j.fail(("links", i, "measured_by", "device"), f"unknown device '{m.device}'", reference=True)
             elif dev.snmp is None:
                 j.fail(("links", i, "measured_by", "device"), f"device '{m.device}' has no snmp settings")
             elif m.device not in (link.a.device, link.b.device):
@@ -256,19 +262,37 @@ def _check_links(j: _Judge) -> None:
 def _check_maintenance_and_waivers(j: _Judge) -> None:
     d = j.doc
     for i, mw in enumerate(d.maintenance):
-        if mw.end <= mw.start:
-            j.fail(("maintenance", i, "end"), "ends before it starts")
         if (mw.start.tzinfo is None) != (mw.end.tzinfo is None):
-            j.fail(("maintenance", i, "end"), "start and end must both have a time zone, or neither")
+            # a naive and an aware time cannot be compared: which one is meant is the defect
+            j.fail(("maintenance", i, "end" if mw.end.tzinfo is None else "start"),
+                   "start and end must both have a time zone (e.g. +07:00), or neither")
+        elif mw.end <= mw.start:
+            j.fail(("maintenance", i, "end"), "ends before it starts")
         for kind in ("systems", "servers", "links"):
             for k, ref in enumerate(getattr(mw.targets, kind)):
                 j.ref(("maintenance", i, "targets", kind, k), ref, kind)
+    known_checks = _known_checks() if d.waivers else None
     for i, w in enumerate(d.waivers):
+        if known_checks is not None and w.check not in known_checks:
+            close = difflib.get_close_matches(w.check, sorted(known_checks), n=1)
+            j.fail(("waivers", i, "check"), f"unknown check '{w.check}'" + (f" (did you mean '{close[0]}'?)" if close else ""))
         scope = w.scope
         j.ref(("waivers", i, "scope", "system"), scope.system, "systems")
         j.ref(("waivers", i, "scope", "agency"), scope.agency, "agencies")
         if scope.host is not None and scope.host not in j.ids["servers"] | j.ids["devices"]:
-            j.fail(("waivers", i, "scope", "host"), f"unknown host '{scope.host}'")
+            j.fail(("waivers", i, "scope", "host"), f"unknown host '{scope.host}'", reference=True)
+
+
+def _known_checks() -> set[str] | None:
+    """The ids of provdc's checks, which a waiver must name. The one place the inventory looks
+    at another part: imported lazily, and only for an inventory with waivers. None if the
+    checks cannot be imported (a partial installation): waivers are then not judged by id."""
+    try:
+        from provdc.checks import engine  # noqa: F401 - registers every check
+        from provdc.checks.registry import DEFAULT
+    except Exception:  # noqa: BLE001
+        return None
+    return {c.id for c in DEFAULT}
 
 
 def _check_evidence(j: _Judge) -> None:

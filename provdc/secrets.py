@@ -14,7 +14,8 @@ from pathlib import Path
 
 from provdc.errors import SecretError
 
-REF_PATTERN = re.compile(r"^(env:[A-Za-z_][A-Za-z0-9_]*|file:.+)$")
+# A file path neither starts nor ends with blanks: `file:` followed by spaces names no file.
+REF_PATTERN = re.compile(r"^(env:[A-Za-z_][A-Za-z0-9_]*|file:\S(?:.*\S)?)$")
 
 
 @dataclass(frozen=True, slots=True)

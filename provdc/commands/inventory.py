@@ -1,4 +1,5 @@
-"""`provdc inventory`: validate, export, statistics and schema of an inventory."""
+"""`provdc inventory`: validate, export, statistics and schema of an inventory; import a draft
+from spreadsheets, Ansible or a JSON export, and the spreadsheet template."""
 
 from __future__ import annotations
 
@@ -41,7 +42,7 @@ def validate(path: Path, quiet: bool) -> None:
 
 @inventory.command()
 @inventory_path
-@click.option("--format", "fmt", type=click.Choice(["ansible", "pyinfra", "file-sd", "json"]), default="ansible",
+@click.option("--format", "fmt", type=click.Choice(["ansible", "pyinfra", "file-sd", "json", "xlsx"]), default="ansible",
               show_default=True, help="Output format.")
 @click.option("--sd-kind", type=click.Choice(["hosts", "services", "agencies", "devices"]), default="hosts",
               show_default=True, help="With --format file-sd: which targets to list.")
@@ -55,10 +56,20 @@ def export(path: Path, fmt: str, sd_kind: str, output: Path | None) -> None:
       pyinfra   a pyinfra inventory module (pyinfra FILE.py ...)
       file-sd   Prometheus file_sd JSON with topology labels (--sd-kind selects targets)
       json      the resolved model, defaults applied
+      xlsx      a workbook in the import template's layout (needs --output)
     """
     from provdc.inventory import exports, load_inventory
 
     inv = load_inventory(path)
+    if fmt == "xlsx":
+        from provdc.inventory.importing import write_workbook
+        from provdc.inventory.tabular import rows_of
+
+        if output is None:
+            raise click.UsageError("--format xlsx writes a workbook: give --output FILE.xlsx")
+        write_workbook(output, rows_of(inv.doc))
+        err.print(f"wrote {output}")
+        return
     text = exports.to_file_sd(inv, sd_kind) if fmt == "file-sd" else exports.EXPORTERS[fmt](inv)
     if output is None:
         sys.stdout.write(text)
@@ -116,3 +127,81 @@ def schema() -> None:
     from provdc.inventory.model import Document
 
     out.print_json(json.dumps(Document.model_json_schema(by_alias=True), ensure_ascii=False))
+
+
+@inventory.command("import")
+@click.argument("fmt", metavar="FORMAT", type=click.Choice(["csv", "xlsx", "ansible", "json"]))
+@click.argument("sources", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path), metavar="SOURCE...")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="New directory for the draft inventory (must not exist, or be empty).")
+def import_(fmt: str, sources: tuple[Path, ...], out_dir: Path) -> None:
+    """Write a draft inventory directory from what the province already keeps.
+
+    \b
+      csv      one file per kind of object, named like the sheets: servers.csv, agencies.csv,
+               links.csv, systems.csv, services.csv (server, name, port, ...), ...
+      xlsx     a workbook with those sheets (`provdc inventory template` writes an empty one,
+               headers in Vietnamese or English)
+      ansible  an Ansible inventory: INI, YAML or a directory (read with ansible-inventory
+               --list), or the JSON that command prints; hosts become servers
+      json     provdc's own export (`provdc inventory export --format json`)
+
+    Every object is preceded by a comment saying where it came from. Cells and rows that
+    cannot be imported are listed (sheet, row, column) and written to IMPORT-REJECTED.txt.
+    The draft is then validated: every defect is reported at once. Exit 0 only when
+    everything was imported and the draft is valid.
+
+    \b
+    Example:  provdc inventory template --format xlsx --lang vi -o kiem-ke.xlsx
+              (fill it in)  provdc inventory import xlsx kiem-ke.xlsx --out inventory/soc-trang
+    """
+    from provdc.errors import InventoryError
+    from provdc.inventory import load_inventory
+    from provdc.inventory.importing import read_sources, render_draft, write_draft
+
+    draft = read_sources(fmt, list(sources))
+    command = f"provdc inventory import {fmt} " + " ".join(str(s) for s in sources)
+    write_draft(out_dir, render_draft(draft, command))
+    objects = sum(len(v) for v in draft.lists.values())
+    err.print(f"wrote {out_dir}: {objects} objects from {len(sources)} source(s)")
+    for r in draft.rejected:
+        err.print(f"not imported: {r}", markup=False)
+    try:
+        load_inventory(out_dir)
+    except InventoryError as exc:
+        for problem in exc.problems:
+            err.print(str(problem), markup=False)
+        err.print(f"[bold red]draft is not valid yet:[/] {exc}; fix the sources or edit {out_dir}")
+        raise SystemExit(1)
+    if draft.rejected:
+        err.print(f"[bold red]{len(draft.rejected)} cell(s) or row(s) not imported[/] (see {out_dir}/IMPORT-REJECTED.txt)")
+        raise SystemExit(1)
+    err.print("[green]draft is valid[/]")
+
+
+@inventory.command()
+@click.option("--format", "fmt", type=click.Choice(["xlsx", "csv"]), default="xlsx", show_default=True)
+@click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True, help="Language of sheet names and headers.")
+@click.option("--output", "-o", required=True, type=click.Path(path_type=Path),
+              help="The workbook (xlsx) or a new directory of CSV files (csv).")
+def template(fmt: str, lang: str, output: Path) -> None:
+    """Write an empty spreadsheet template for `provdc inventory import`.
+
+    One sheet per kind of object (province, units, sites, zones, servers, services, devices,
+    systems, agencies, links, maintenance, waivers, lab), one column per field, and a help
+    sheet saying which columns are required and what each holds. Import accepts Vietnamese
+    or English headers whichever template was used.
+    """
+    from provdc.inventory import tabular
+    from provdc.inventory.importing import write_workbook
+
+    if fmt == "xlsx":
+        write_workbook(output, {}, lang)
+    else:
+        output.mkdir(parents=True, exist_ok=True)
+        for sheet in tabular.SHEETS:
+            head = list(tabular.KV_HEADERS[lang]) if sheet.key_value else [tabular.header(c, lang) for c in tabular.columns(sheet)]
+            name = sheet.vi if lang == "vi" else sheet.name
+            write_atomically(output / f"{name}.csv", ",".join(f'"{h}"' for h in head) + "\n"
+                             + "".join(f'"{tabular.header(c, lang)}",\n' for c in tabular.columns(sheet)) * sheet.key_value)
+    err.print(f"wrote {output}")
