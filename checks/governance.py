@@ -3,6 +3,8 @@ inventory's evidence against today's date, per information system."""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from provdc.checks.registry import Verdict, check
 
 D14 = {"nd85_tcvn11930": ("Chỉ thị 14/CT-TTg", "ND 85 Art. 20"), "nd331_tcvn14423": ("Chỉ thị 14/CT-TTg", "NĐ 331 Art. 31")}
@@ -29,13 +31,30 @@ def d14_soc_contract_valid(system, today) -> Verdict:
     return Verdict.passed(found) if soc.contract_end >= today else Verdict.failed("contract end on or after today", found)
 
 
-@check(layer="governance", level=3, severity="high", title="an independent assessment is recent enough for the level (layer 3)",
+ASSESSED_FROM_LEVEL = 3  # the level of d14_assessment_fresh below
+
+
+def assessment_interval_days(level: int) -> int:
+    """Days between independent assessments: level 5 every 6 months, levels 3-4 yearly."""
+    return 183 if level >= 5 else 365
+
+
+def assessment_due(system) -> date | None:
+    """When the next independent assessment is due (None below level 3; 1970-01-01 if none was
+    ever recorded: due now). The exporter publishes it and the alert warns 30 days ahead."""
+    if system.level < ASSESSED_FROM_LEVEL:
+        return None
+    a = system.d14.assessment
+    return date(1970, 1, 1) if a is None else a.date + timedelta(days=assessment_interval_days(system.level))
+
+
+@check(layer="governance", level=ASSESSED_FROM_LEVEL, severity="high", title="an independent assessment is recent enough for the level (layer 3)",
        rationale="ND 85 Art. 20.2.c: level 3 and 4 systems are assessed yearly, level 5 every 6 months, by a licensed organisation.",
        remediation="Commission the independent assessment and record d14.assessment (date, assessor).",
        clauses=D14, facts=("system", "today"), scope="system")
 def d14_assessment_fresh(system, today) -> Verdict:
     a = system.d14.assessment
-    limit = 183 if system.level >= 5 else 365
+    limit = assessment_interval_days(system.level)
     if a is None:
         return Verdict.failed(f"an assessment within {limit} days", "none recorded")
     age = (today - a.date).days

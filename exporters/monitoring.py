@@ -11,6 +11,7 @@ Files:
   targets/*.json              file_sd target groups with topology labels
   rules/provdc-recording.yml  availability SLI per target and system; link rates and utilisation
   rules/provdc-alerts.yml     SLA burn, link p95 above 90 % of contract, link down, audit, waivers
+  rules/provdc-operations.yml and alertmanager.yml   from alerting.py (routes, receivers, down, due dates)
 
 Availability rule (stated in reports too): a target's SLI is the share of successful probes in
 the SLI window; a system's SLI is the minimum over its targets (a system is only as available
@@ -31,6 +32,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from provdc.errors import ScopeError
+from provdc.exporters import alerting
 from provdc.inventory import Inventory
 from provdc.inventory.exports import file_sd
 from provdc.secrets import SecretRef
@@ -54,6 +56,8 @@ class Settings:
     blackbox_port: int = 19115
     snmp_port: int = 19116
     exporter_port: int = 19300
+    alertmanager_port: int = 19093
+    serve_port: int = 19400         # `provdc serve`'s own health and job metrics
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -148,7 +152,8 @@ def _probe_job(name: str, module: str, settings: Settings) -> dict[str, Any]:
 
 
 def prometheus_config(settings: Settings) -> dict[str, Any]:
-    jobs = [{"job_name": "provdc", "static_configs": [{"targets": [f"{settings.listen_host}:{settings.exporter_port}"]}]}]
+    jobs = [{"job_name": "provdc", "static_configs": [{"targets": [f"{settings.listen_host}:{settings.exporter_port}"]}]},
+            {"job_name": "provdc_serve", "static_configs": [{"targets": [f"{settings.listen_host}:{settings.serve_port}"]}]}]
     for kind, module in (("icmp", "icmp"), ("tcp", "tcp_connect"), ("tls", "tcp_tls"), ("ssh", "ssh_banner"),
                          ("http", "http_any"), ("https", "https_2xx")):
         jobs.append(_probe_job(f"blackbox_{kind}", module, settings))
@@ -160,7 +165,8 @@ def prometheus_config(settings: Settings) -> dict[str, Any]:
                      {"target_label": "__address__", "replacement": f"{settings.listen_host}:{settings.snmp_port}"}]})
     return {"global": {"scrape_interval": settings.scrape_interval, "scrape_timeout": settings.scrape_timeout,
                        "evaluation_interval": settings.scrape_interval},
-            "rule_files": ["rules/provdc-recording.yml", "rules/provdc-alerts.yml"],
+            "alerting": alerting.prometheus_alerting(settings.listen_host, settings.alertmanager_port),
+            "rule_files": ["rules/provdc-recording.yml", "rules/provdc-alerts.yml", "rules/provdc-operations.yml"],
             "scrape_configs": jobs}
 
 
@@ -254,8 +260,10 @@ def alert_rules() -> dict[str, Any]:
     for name, window, factor, wait in (("ProvdcSLABurnFast", "1h", 14.4, "5m"), ("ProvdcSLABurnSlow", "6h", 6, "30m")):
         burn.append({
             "alert": name,
-            "expr": (f"(1 - avg_over_time(provdc:system_availability:sli[{window}])) > on(system) group_left() "
-                     f"((1 - provdc_system_sla_target_ratio) * {factor}) unless on(system) {in_maintenance}"),
+            "expr": (f"((1 - avg_over_time(provdc:system_availability:sli[{window}])) > on(system) group_left() "
+                     f"((1 - provdc_system_sla_target_ratio) * {factor}) unless on(system) {in_maintenance})"
+                     # x 1 with the owner agency's label, which alert routes match
+                     " * on(system) group_left(agency) provdc_system_owner"),
             "for": wait, "labels": {"severity": "page" if factor > 10 else "ticket"},
             "annotations": {"summary": "System {{ $labels.system }} is spending its monthly error budget "
                                        f"{factor}x too fast over {window}"}})
@@ -293,7 +301,11 @@ def generate(inv: Inventory, settings: Settings = Settings()) -> dict[str, str]:
         "snmp.yml.template": _yaml(snmp_config(inv), "snmp_exporter modules; `provdc monitor up` fills in the communities"),
         "rules/provdc-recording.yml": _yaml(recording_rules(inv, settings), "availability SLIs and link utilisation"),
         "rules/provdc-alerts.yml": _yaml(alert_rules(), "SLA burn, link load against contract, link down, audit"),
+        "rules/provdc-operations.yml": _yaml(alerting.operations_rules(), "down, due dates, scheduled jobs, maintenance"),
     }
+    am = alerting.alertmanager_config(inv)
+    if am is not None:
+        files["alertmanager.yml"] = _yaml(am, f"Alertmanager for {inv.province.name}: routes and receivers")
     for name, groups in probe_targets(inv).items():
         files[f"targets/{name}.json"] = json.dumps(groups, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
     return files

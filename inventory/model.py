@@ -390,6 +390,104 @@ class Waiver(Strict):
     expires: date
 
 
+# ------------------------------------------------------------------- alerting and schedules
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _email(value: Any) -> Any:
+    if isinstance(value, str) and not _EMAIL.match(value.strip()):
+        raise ValueError(f"not an e-mail address: {value!r}")
+    return value
+
+
+Email = Annotated[str, BeforeValidator(_email)]
+
+
+class SMTP(Strict):
+    """The mail relay Alertmanager and `provdc serve` send through. Always TLS: port 465 speaks
+    TLS from the first byte, any other port must offer STARTTLS (refused otherwise)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, str_strip_whitespace=True)
+
+    smarthost: str = Field(pattern=r"^[A-Za-z0-9.-]+:\d{1,5}$", description="HOST:PORT of the relay")
+    from_: Email = Field(alias="from")
+    username: str | None = None
+    password: SecretRefStr | None = None
+    ca: str | None = Field(None, description="CA certificate file that signs the relay's certificate (private CA)")
+    hello: str | None = Field(None, description="name sent in EHLO (default: the machine's host name)")
+
+    @property
+    def host(self) -> str:
+        return self.smarthost.rpartition(":")[0]
+
+    @property
+    def port(self) -> int:
+        return int(self.smarthost.rpartition(":")[2])
+
+
+class Webhook(Strict):
+    url: str = Field(pattern=r"^https?://\S+$")
+    token: SecretRefStr | None = Field(None, description="bearer token, as a reference")
+
+
+class Receiver(Strict):
+    """Who is told: e-mail addresses and/or a webhook (chat bridge, ticketing)."""
+
+    id: Id
+    email: list[Email] = Field(default_factory=list)
+    webhook: Webhook | None = None
+
+
+class Severity(str, Enum):
+    page = "page"       # someone acts now
+    ticket = "ticket"   # someone acts this working day
+
+
+class AlertRoute(Strict):
+    """Alerts about one owner agency (and/or one severity) go to a receiver; first match wins."""
+
+    agency: Id | None = None
+    severity: Severity | None = None
+    receiver: Id
+
+
+class Alerting(Strict):
+    """Alertmanager generated from the inventory: receivers, routes by agency and severity."""
+
+    smtp: SMTP | None = None
+    receivers: list[Receiver] = Field(min_length=1)
+    default_receiver: Id
+    routes: list[AlertRoute] = Field(default_factory=list)
+    external_url: str | None = Field(None, pattern=r"^https?://\S+$",
+                                     description="where staff reach `provdc serve` (links in e-mails)")
+
+
+# "daily 02:00", "monthly 1 07:00" (day 1-28, so every month has it), "every 10m" (tests, drills)
+WHEN_PATTERN = re.compile(r"^(daily ([01]\d|2[0-3]):[0-5]\d|monthly ([1-9]|1\d|2[0-8]) ([01]\d|2[0-3]):[0-5]\d"
+                          r"|every [1-9]\d*(m|h))$")
+
+
+def _when(value: Any) -> Any:
+    if isinstance(value, str) and not WHEN_PATTERN.match(value.strip()):
+        raise ValueError(f"not a schedule: {value!r} (write 'daily HH:MM', 'monthly DAY HH:MM' with DAY 1-28, "
+                         "or 'every N' as 'every 30m', 'every 2h')")
+    return value
+
+
+class Job(Strict):
+    when: Annotated[str, BeforeValidator(_when)] = Field(description="daily HH:MM | monthly DAY HH:MM | every N(m|h), Vietnam time")
+    receivers: list[Id] = Field(default_factory=list, description="alerting receivers e-mailed the result (reports)")
+    langs: list[Literal["vi", "en"]] = Field(default_factory=lambda: ["vi", "en"])
+
+
+class Schedule(Strict):
+    """Jobs `provdc serve` runs (Vietnam time, UTC+7)."""
+
+    audit: Job = Job(when="daily 02:00")
+    report: Job = Job(when="monthly 1 07:00")
+
+
 # -------------------------------------------------------------------------------- the document
 
 class Defaults(Strict):
@@ -426,8 +524,10 @@ class Document(Strict):
     links: list[Link] = Field(default_factory=list)
     maintenance: list[Maintenance] = Field(default_factory=list)
     waivers: list[Waiver] = Field(default_factory=list)
+    alerting: Alerting | None = None
+    schedule: Schedule = Schedule()
     lab: Lab | None = None
 
 
 LIST_SECTIONS = ("sites", "zones", "servers", "devices", "systems", "agencies", "links", "maintenance", "waivers")
-MAP_SECTIONS = ("version", "province", "defaults", "lab")
+MAP_SECTIONS = ("version", "province", "defaults", "alerting", "schedule", "lab")
