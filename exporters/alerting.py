@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from provdc.inventory import Inventory, model
 from provdc.secrets import SecretRef
 
@@ -49,12 +51,12 @@ class AlertSettings:
 
 # ------------------------------------------------------------------------------- secrets
 
-def _secret_file(ref: str, inv: Inventory) -> str:
+def _secret_file(ref: str, inv: Inventory, secrets_dir: str = SECRETS_DIR) -> str:
     """What Alertmanager's `*_file` setting names for a secret reference."""
     parsed = SecretRef.parse(ref)
     if parsed.scheme == "file":
         return str(parsed.path(inv.base).resolve())
-    return f"{SECRETS_DIR}/env-{parsed.target}"
+    return f"{secrets_dir}/env-{parsed.target}"
 
 
 def secret_refs(inv: Inventory) -> list[str]:
@@ -67,9 +69,27 @@ def secret_refs(inv: Inventory) -> list[str]:
     return sorted(set(refs))
 
 
+def write_runtime(inv: Inventory, config_dir: Path, settings: AlertSettings = AlertSettings()) -> list[Path]:
+    """At start-up: alertmanager.yml naming its secrets by absolute path, and the `env:`
+    references resolved into `config_dir/secrets/` (0700 directory, 0600 files); `file:`
+    references are read by Alertmanager where they are."""
+    am = alertmanager_config(inv, settings, str(config_dir.resolve() / SECRETS_DIR))
+    if am is None:
+        return []
+    _write_yaml(config_dir / "alertmanager.yml", am)
+    # the timings of `settings` (shortened for drills and tests) reach the rules too
+    _write_yaml(config_dir / "rules" / "provdc-operations.yml", operations_rules(settings))
+    return write_secrets(inv, config_dir)
+
+
+def _write_yaml(path: Path, data: Any) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    tmp.replace(path)
+
+
 def write_secrets(inv: Inventory, config_dir: Path) -> list[Path]:
-    """Resolve the `env:` references into `config_dir/secrets/` (0700 directory, 0600 files),
-    at start-up only; `file:` references are read by Alertmanager where they are."""
+    """Resolve the `env:` references into `config_dir/secrets/` (0700 directory, 0600 files)."""
     written = []
     for ref in secret_refs(inv):
         rel = _secret_file(ref, inv)
@@ -95,7 +115,7 @@ TEXT = """{{ range .Alerts }}{{ .Status | toUpper }}: {{ .Annotations.summary }}
 {{ end }}"""
 
 
-def _email_config(r: model.Receiver, smtp: model.SMTP, inv: Inventory) -> dict[str, Any]:
+def _email_config(r: model.Receiver, smtp: model.SMTP, inv: Inventory, secrets_dir: str) -> dict[str, Any]:
     cfg: dict[str, Any] = {
         "to": ", ".join(r.email), "from": smtp.from_, "smarthost": smtp.smarthost,
         # never in clear: STARTTLS is required on any port but 465 (TLS from the first byte)
@@ -107,7 +127,7 @@ def _email_config(r: model.Receiver, smtp: model.SMTP, inv: Inventory) -> dict[s
         cfg["hello"] = smtp.hello
     if smtp.username:
         cfg["auth_username"] = smtp.username
-        cfg["auth_password_file"] = _secret_file(smtp.password, inv)
+        cfg["auth_password_file"] = _secret_file(smtp.password, inv, secrets_dir)
     return cfg
 
 
@@ -116,14 +136,14 @@ def _path(path: str, inv: Inventory) -> str:
     return str(p if p.is_absolute() else (inv.base / p).resolve())
 
 
-def _receiver(r: model.Receiver, a: model.Alerting, inv: Inventory) -> dict[str, Any]:
+def _receiver(r: model.Receiver, a: model.Alerting, inv: Inventory, secrets_dir: str) -> dict[str, Any]:
     out: dict[str, Any] = {"name": r.id}
     if r.email:
-        out["email_configs"] = [_email_config(r, a.smtp, inv)]
+        out["email_configs"] = [_email_config(r, a.smtp, inv, secrets_dir)]
     if r.webhook:
         hook: dict[str, Any] = {"url": r.webhook.url, "send_resolved": True}
         if r.webhook.token:
-            hook["http_config"] = {"authorization": {"type": "Bearer", "credentials_file": _secret_file(r.webhook.token, inv)}}
+            hook["http_config"] = {"authorization": {"type": "Bearer", "credentials_file": _secret_file(r.webhook.token, inv, secrets_dir)}}
         out["webhook_configs"] = [hook]
     return out
 
@@ -152,8 +172,10 @@ def inhibit_rules() -> list[dict[str, Any]]:
     ]
 
 
-def alertmanager_config(inv: Inventory, settings: AlertSettings = AlertSettings()) -> dict[str, Any] | None:
-    """The whole Alertmanager configuration, or None when the inventory declares no alerting."""
+def alertmanager_config(inv: Inventory, settings: AlertSettings = AlertSettings(),
+                        secrets_dir: str = SECRETS_DIR) -> dict[str, Any] | None:
+    """The whole Alertmanager configuration, or None when the inventory declares no alerting.
+    `secrets_dir` is where `env:` secrets are written (relative: beside alertmanager.yml)."""
     a = inv.doc.alerting
     if a is None:
         return None
@@ -164,7 +186,7 @@ def alertmanager_config(inv: Inventory, settings: AlertSettings = AlertSettings(
                   "group_wait": settings.group_wait, "group_interval": settings.group_interval,
                   "repeat_interval": settings.repeat_interval, "routes": routes},
         "inhibit_rules": inhibit_rules(),
-        "receivers": [{"name": NULL_RECEIVER}] + [_receiver(r, a, inv) for r in a.receivers],
+        "receivers": [{"name": NULL_RECEIVER}] + [_receiver(r, a, inv, secrets_dir) for r in a.receivers],
     }
 
 

@@ -18,12 +18,26 @@ needs_am = pytest.mark.skipif(shutil.which("amtool") is None, reason="prometheus
 needs_prom = pytest.mark.skipif(shutil.which("promtool") is None, reason="Prometheus tools not installed")
 
 
+def _with_env_secrets(inv):
+    """The lab inventory with its SMTP password and webhook token in environment variables."""
+    a = inv.doc.alerting
+    receivers = [r.model_copy(update={"webhook": r.webhook.model_copy(update={"token": "env:PROVDC_SOC_TOKEN"})})
+                 if r.webhook else r for r in a.receivers]
+    a = a.model_copy(update={"smtp": a.smtp.model_copy(update={"password": "env:PROVDC_SMTP_PASSWORD"}), "receivers": receivers})
+    return inv.__class__(doc=inv.doc.model_copy(update={"alerting": a}), base=inv.base)
+
+
 @pytest.fixture
-def config_dir(lab_inventory, tmp_path, monkeypatch):
+def env_inventory(lab_inventory, monkeypatch):
     monkeypatch.setenv("PROVDC_SMTP_PASSWORD", "smtp-pa55word-value")
     monkeypatch.setenv("PROVDC_SOC_TOKEN", "soc-t0ken-value")
+    return _with_env_secrets(lab_inventory)
+
+
+@pytest.fixture
+def config_dir(env_inventory, tmp_path):
     out = tmp_path / "monitoring"
-    monitoring.write(lab_inventory, out)
+    monitoring.write(env_inventory, out)
     return out
 
 
@@ -53,7 +67,7 @@ def test_routes_follow_the_inventory_in_order_after_the_maintenance_marker(lab_i
     assert "agency" in am["route"]["group_by"]
 
 
-def test_email_requires_tls_and_secrets_are_files_never_values(config_dir, lab_inventory):
+def test_email_requires_tls_and_secrets_are_files_never_values(config_dir):
     text = "\n".join(p.read_text() for p in config_dir.rglob("*") if p.is_file() and "secrets" not in p.parts)
     assert "smtp-pa55word-value" not in text and "soc-t0ken-value" not in text
     am = yaml.safe_load((config_dir / "alertmanager.yml").read_text())
@@ -64,12 +78,16 @@ def test_email_requires_tls_and_secrets_are_files_never_values(config_dir, lab_i
     assert hook["http_config"]["authorization"]["credentials_file"] == "secrets/env-PROVDC_SOC_TOKEN"
 
 
-def test_env_secrets_are_written_at_start_only_and_root_readable(config_dir, lab_inventory):
-    written = alerting.write_secrets(lab_inventory, config_dir)
+def test_env_secrets_are_written_at_start_only_and_root_readable(config_dir, env_inventory):
+    written = alerting.write_runtime(env_inventory, config_dir)
     assert sorted(p.name for p in written) == ["env-PROVDC_SMTP_PASSWORD", "env-PROVDC_SOC_TOKEN"]
     assert (config_dir / "secrets" / "env-PROVDC_SMTP_PASSWORD").read_text() == "smtp-pa55word-value"
     assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in written)
     assert stat.S_IMODE((config_dir / "secrets").stat().st_mode) == 0o700
+    # the running copy names them by absolute path, whatever Alertmanager's working directory
+    am = yaml.safe_load((config_dir / "alertmanager.yml").read_text())
+    assert am["receivers"][1]["email_configs"][0]["auth_password_file"] == str(config_dir / "secrets" / "env-PROVDC_SMTP_PASSWORD")
+    assert "smtp-pa55word-value" not in (config_dir / "alertmanager.yml").read_text()
 
 
 def test_file_references_point_alertmanager_at_the_file_itself(lab_inventory, tmp_path):
@@ -79,6 +97,7 @@ def test_file_references_point_alertmanager_at_the_file_itself(lab_inventory, tm
                                   base=tmp_path)
     email = alerting.alertmanager_config(inv)["receivers"][1]["email_configs"][0]
     assert email["auth_password_file"] == str(tmp_path / "secrets" / "smtp")
+    assert alerting.write_secrets(inv, tmp_path) == []  # nothing to materialise: Alertmanager reads the file
 
 
 def test_no_alerting_section_writes_no_alertmanager_config(lab_inventory, tmp_path):
