@@ -8,8 +8,9 @@ Pure functions (tested offline, and by `amtool check-config` / `promtool check r
                                 independent assessment due, scheduled job failed or late,
                                 `provdc serve` children restarting, maintenance windows
 
-Every alert about something an agency owns carries `agency` (a server's `owner`, a system's
-`owner`): that is what routes match. Secrets stay references: a `file:` reference becomes
+Every alert about something an agency owns carries `agency`, what routes match: a target's
+down alert comes once per system the target serves, with that `system` and its owner agency
+(each owner is told about its own system; a target of no system: its server's `owner`). Secrets stay references: a `file:` reference becomes
 Alertmanager's `*_file` setting pointing at that file; an `env:` reference points at
 `secrets/<name>` beside alertmanager.yml, written (mode 0600) only when the stack starts.
 
@@ -78,7 +79,7 @@ def write_runtime(inv: Inventory, config_dir: Path, settings: AlertSettings = Al
         return []
     _write_yaml(config_dir / "alertmanager.yml", am)
     # the timings of `settings` (shortened for drills and tests) reach the rules too
-    _write_yaml(config_dir / "rules" / "provdc-operations.yml", operations_rules(settings))
+    _write_yaml(config_dir / "rules" / "provdc-operations.yml", operations_rules(inv, settings))
     return write_secrets(inv, config_dir)
 
 
@@ -196,9 +197,6 @@ def _agency_from_owner(expr: str) -> str:
     return f'label_replace({expr}, "agency", "$1", "owner", "(.+)")'
 
 
-SYSTEMS = '{{ reReplaceAll "^,|,$" "" $labels.systems }}'
-
-
 def _alert(name: str, expr: str, severity: str, summary: str, summary_vi: str, wait: str | None = None) -> dict[str, Any]:
     rule: dict[str, Any] = {"alert": name, "expr": expr}
     if wait:
@@ -208,21 +206,50 @@ def _alert(name: str, expr: str, severity: str, summary: str, summary_vi: str, w
     return rule
 
 
-def _down_alerts(s: AlertSettings) -> list[dict[str, Any]]:
-    owner = "{{ $labels.agency }}"
-    return [
+def _per_system(inv: Inventory, rule: dict[str, Any]) -> list[dict[str, Any]]:
+    """One copy of a target alert per system the target serves, labelled with the system and its
+    owner agency (what routes match: each owner is told about its own system), plus one for
+    targets of no system, whose agency is the server's owner."""
+    expr = rule["expr"]
+    out = []
+    # annotation templates see the query's labels, not the rule's: the system and its owner
+    # are written into each copy's text
+    for system in inv.doc.systems:
+        agency = system.owner or "{{ $labels.agency }}"
+        labels = {**rule["labels"], "system": system.id, **({"agency": system.owner} if system.owner else {})}
+        selector = f'systems=~"{_system_regex(system.id)}", '
+        out.append({**rule, "expr": expr.replace("{", "{" + selector, 1), "labels": labels,
+                    "annotations": _fill(rule["annotations"], f"system {system.id}", f"hệ thống {system.id}", agency)})
+    out.append({**rule, "expr": expr.replace("{", '{systems="", ', 1),
+                "annotations": _fill(rule["annotations"], "no system", "không thuộc hệ thống nào", "{{ $labels.agency }}")})
+    return out
+
+
+def _fill(annotations: dict[str, str], system: str, system_vi: str, agency: str) -> dict[str, str]:
+    return {k: v.replace("@SYSTEM@", system).replace("@SYSTEM_VI@", system_vi).replace("@AGENCY@", agency)
+            for k, v in annotations.items()}
+
+
+def _system_regex(system_id: str) -> str:
+    return f".*,{system_id},.*"  # ids are [a-z0-9-]: no regex metacharacters
+
+
+def _down_alerts(inv: Inventory, s: AlertSettings) -> list[dict[str, Any]]:
+    system, system_vi, owner = "@SYSTEM@", "@SYSTEM_VI@", "@AGENCY@"  # filled in per system
+    rules = [
         _alert("ProvdcHostDown", _agency_from_owner('probe_success{job="blackbox_icmp", server!=""} == 0'), "page",
-               f"Server {{{{ $labels.server }}}} does not answer (systems {SYSTEMS}; owner {owner})",
-               f"Máy chủ {{{{ $labels.server }}}} không phản hồi (hệ thống {SYSTEMS}; đơn vị chủ quản {owner})", s.down_for),
+               f"Server {{{{ $labels.server }}}} does not answer ({system}; owner {owner})",
+               f"Máy chủ {{{{ $labels.server }}}} không phản hồi ({system_vi}; đơn vị chủ quản {owner})", s.down_for),
         _alert("ProvdcServiceDown", _agency_from_owner(f'probe_success{{job=~"{SERVICE_JOBS}"}} == 0'), "page",
-               f"Service {{{{ $labels.service }}}} on {{{{ $labels.server }}}} is down (systems {SYSTEMS}; owner {owner})",
+               f"Service {{{{ $labels.service }}}} on {{{{ $labels.server }}}} is down ({system}; owner {owner})",
                f"Dịch vụ {{{{ $labels.service }}}} trên {{{{ $labels.server }}}} ngừng hoạt động "
-               f"(hệ thống {SYSTEMS}; đơn vị chủ quản {owner})", s.down_for),
+               f"({system_vi}; đơn vị chủ quản {owner})", s.down_for),
         _alert("ProvdcCertificateExpiring",
                _agency_from_owner(f'(probe_ssl_earliest_cert_expiry{{job=~"{SERVICE_JOBS}"}} - time()) / 86400 < {s.due_days}'),
-               "ticket", "The certificate of {{ $labels.instance }} expires in {{ $value | humanize }} days",
-               "Chứng thư số của {{ $labels.instance }} hết hạn sau {{ $value | humanize }} ngày", "10m"),
+               "ticket", f"The certificate of {{{{ $labels.instance }}}} ({system}) expires in {{{{ $value | humanize }}}} days",
+               f"Chứng thư số của {{{{ $labels.instance }}}} ({system_vi}) hết hạn sau {{{{ $value | humanize }}}} ngày", "10m"),
     ]
+    return [copy for rule in rules for copy in _per_system(inv, rule)]
 
 
 def _governance_alerts(s: AlertSettings) -> list[dict[str, Any]]:
@@ -272,8 +299,8 @@ def _maintenance_alerts() -> list[dict[str, Any]]:
     return rules
 
 
-def operations_rules(settings: AlertSettings = AlertSettings()) -> dict[str, Any]:
-    return {"groups": [{"name": "provdc-operations", "rules": _down_alerts(settings) + _governance_alerts(settings)
+def operations_rules(inv: Inventory, settings: AlertSettings = AlertSettings()) -> dict[str, Any]:
+    return {"groups": [{"name": "provdc-operations", "rules": _down_alerts(inv, settings) + _governance_alerts(settings)
                         + _service_alerts(settings)},
                        {"name": "provdc-maintenance", "rules": _maintenance_alerts()}]}
 

@@ -301,7 +301,7 @@ def generate(inv: Inventory, settings: Settings = Settings()) -> dict[str, str]:
         "snmp.yml.template": _yaml(snmp_config(inv), "snmp_exporter modules; `provdc monitor up` fills in the communities"),
         "rules/provdc-recording.yml": _yaml(recording_rules(inv, settings), "availability SLIs and link utilisation"),
         "rules/provdc-alerts.yml": _yaml(alert_rules(), "SLA burn, link load against contract, link down, audit"),
-        "rules/provdc-operations.yml": _yaml(alerting.operations_rules(), "down, due dates, scheduled jobs, maintenance"),
+        "rules/provdc-operations.yml": _yaml(alerting.operations_rules(inv), "down, due dates, scheduled jobs, maintenance"),
     }
     am = alerting.alertmanager_config(inv)
     if am is not None:

@@ -113,6 +113,8 @@ RULE_TESTS = {
          "input_series": [
              {"series": 'probe_success{job="blackbox_icmp", server="db1", owner="so-khcn", systems=",portal,mcdt,"}',
               "values": "1 1 0 0 0 0 0"},
+             {"series": 'probe_success{job="blackbox_tcp", server="backup1", owner="so-khcn", service="rsync"}',
+              "values": "0 0 0 0 0 0 0"},
              {"series": 'provdc_soc_contract_end_timestamp_seconds{system="qlvb", agency="so-khcn"}',
               "values": f"{20 * 86400}x20"},
              {"series": 'provdc_soc_contract_end_timestamp_seconds{system="portal", agency="ubnd-tinh"}',
@@ -121,12 +123,20 @@ RULE_TESTS = {
          ],
          "alert_rule_test": [
              {"eval_time": "3m", "alertname": "ProvdcHostDown", "exp_alerts": []},
-             {"eval_time": "5m", "alertname": "ProvdcHostDown", "exp_alerts": [{
-                 "exp_labels": {"severity": "page", "job": "blackbox_icmp", "server": "db1", "owner": "so-khcn",
-                                "agency": "so-khcn", "systems": ",portal,mcdt,"},
-                 "exp_annotations": {
-                     "summary": "Server db1 does not answer (systems portal,mcdt; owner so-khcn)",
-                     "summary_vi": "Máy chủ db1 không phản hồi (hệ thống portal,mcdt; đơn vị chủ quản so-khcn)"}}]},
+             {"eval_time": "5m", "alertname": "ProvdcHostDown", "exp_alerts": [
+                 {"exp_labels": {"severity": "page", "job": "blackbox_icmp", "server": "db1", "owner": "so-khcn",
+                                 "system": system, "agency": "ubnd-tinh", "systems": ",portal,mcdt,"},
+                  "exp_annotations": {
+                      "summary": f"Server db1 does not answer (system {system}; owner ubnd-tinh)",
+                      "summary_vi": f"Máy chủ db1 không phản hồi (hệ thống {system}; đơn vị chủ quản ubnd-tinh)"}}
+                 for system in ("portal", "mcdt")]},
+             {"eval_time": "5m", "alertname": "ProvdcServiceDown", "exp_alerts": [
+                 {"exp_labels": {"severity": "page", "job": "blackbox_tcp", "server": "backup1", "owner": "so-khcn",
+                                 "agency": "so-khcn", "service": "rsync"},
+                  "exp_annotations": {
+                      "summary": "Service rsync on backup1 is down (no system; owner so-khcn)",
+                      "summary_vi": "Dịch vụ rsync trên backup1 ngừng hoạt động (không thuộc hệ thống nào; "
+                                    "đơn vị chủ quản so-khcn)"}}]},
              {"eval_time": "1m", "alertname": "ProvdcSOCContractDue", "exp_alerts": [{
                  "exp_labels": {"severity": "ticket", "system": "qlvb", "agency": "so-khcn"},
                  "exp_annotations": {
