@@ -60,7 +60,9 @@ def serve(path: Path, state: Path, listen: str, port_base: int, alert_wait: str,
     settings = replace(_settings(scrape_interval, sli_window, rate_window), prometheus_port=port_base + 90,
                        alertmanager_port=port_base + 93, blackbox_port=port_base + 115, snmp_port=port_base + 116,
                        exporter_port=port_base + 300, serve_port=port)
-    alerts = AlertSettings(down_for=alert_wait, group_wait=alert_wait if alert_wait != "2m" else "30s")
+    # the defaults group for 30 s and batch for 5 min; a shortened wait (drills, tests) shortens all three
+    alerts = AlertSettings() if alert_wait == "2m" else AlertSettings(down_for=alert_wait, group_wait=alert_wait,
+                                                                      group_interval=alert_wait)
     svc = service.Service(service.Options(path.resolve(), state, (host, port), settings, alerts))
     svc.install_signal_handlers()
     svc.run()
