@@ -40,7 +40,10 @@ def message(smtp: model.SMTP, to: list[str], subject: str, text: str, attachment
 
 def send(smtp: model.SMTP, base: Path, msg: EmailMessage, timeout: float = 30) -> None:
     """Deliver `msg`; raises MailError naming the relay (never the password)."""
-    ctx = tls_context(smtp, base)
+    try:
+        ctx = tls_context(smtp, base)
+    except OSError as exc:
+        raise MailError(f"e-mail through {smtp.smarthost}: CA file {smtp.ca}: {exc.strerror}") from None
     try:
         if smtp.port == 465:
             client = smtplib.SMTP_SSL(smtp.host, smtp.port, local_hostname=smtp.hello, timeout=timeout, context=ctx)
