@@ -121,20 +121,28 @@ def probe_targets(inv: Inventory) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
-def _community_modules(inv: Inventory) -> dict[str, str]:
-    """One if_mib module per distinct community reference: reference -> module name."""
-    refs = sorted({d.snmp.community for d in inv.doc.devices if d.snmp and d.snmp.community})
-    return {ref: f"if_mib_{i}" for i, ref in enumerate(refs)}
+def _snmp_key(snmp) -> tuple[str, ...]:
+    """What makes two agents readable with the same snmp_exporter module."""
+    if snmp.version == "3":
+        return ("3", snmp.username, snmp.auth_password, snmp.priv_password, snmp.auth_protocol, snmp.priv_protocol)
+    return ("2c", snmp.community)
+
+
+def _snmp_modules(inv: Inventory) -> dict[tuple[str, ...], str]:
+    """One if_mib module per distinct way of reading an agent (v2c community or v3 user) among
+    the devices that measure a link: key -> module name. Validation guarantees each is complete."""
+    keys = sorted({_snmp_key(inv.devices[d].snmp) for d in inv.measuring_devices
+                   if d in inv.devices and inv.devices[d].snmp is not None})
+    return {key: f"if_mib_{i}" if key[0] == "2c" else f"if_mib_v3_{i}" for i, key in enumerate(keys)}
 
 
 def _snmp_targets(inv: Inventory) -> list[dict[str, Any]]:
-    measured = {link.measured_by.device for link in inv.doc.links if link.measured_by}
-    modules = _community_modules(inv)
+    modules = _snmp_modules(inv)
     groups = []
     for g in file_sd(inv, "devices"):
         dev = inv.devices[g["labels"]["device"]]
-        if dev.id in measured and dev.snmp and dev.snmp.community:
-            labels = {**g["labels"], "__param_module": modules[dev.snmp.community]}
+        if dev.id in inv.measuring_devices:
+            labels = {**g["labels"], "__param_module": modules[_snmp_key(dev.snmp)]}
             labels.pop("kind", None)
             groups.append({"targets": g["targets"], "labels": labels})
     return groups
@@ -187,7 +195,7 @@ def blackbox_config() -> dict[str, Any]:
 
 def snmp_config(inv: Inventory, communities: dict[str, str] | None = None) -> dict[str, Any]:
     """if_mib modules with numeric OIDs (Debian ships no IF-MIB text). Without `communities`
-    the community is a placeholder naming its secret reference: the file holds no secret."""
+    (reference -> value) each secret is a placeholder naming its reference: the file holds none."""
     lookups = [{"labels": ["ifIndex"], "labelname": "ifName", "oid": IF_NAME, "type": "DisplayString"}]
     index = [{"labelname": "ifIndex", "type": "gauge"}]
     metrics = [
@@ -198,17 +206,28 @@ def snmp_config(inv: Inventory, communities: dict[str, str] | None = None) -> di
         {"name": "ifOperStatus", "oid": IF_OPER_STATUS, "type": "gauge", "help": "1 up, 2 down (IF-MIB ifOperStatus)",
          "indexes": index, "lookups": lookups},
     ]
+    secret = lambda ref: (communities or {}).get(ref, COMMUNITY_PLACEHOLDER + ref)  # noqa: E731
     out = {}
-    for ref, module in _community_modules(inv).items():
-        community = (communities or {}).get(ref, COMMUNITY_PLACEHOLDER + ref)
+    for key, module in _snmp_modules(inv).items():
+        if key[0] == "2c":
+            version, auth = 2, {"community": secret(key[1])}
+        else:
+            _, user, auth_ref, priv_ref, auth_proto, priv_proto = key
+            version, auth = 3, {"security_level": "authPriv", "username": user, "password": secret(auth_ref),
+                                "auth_protocol": auth_proto, "priv_protocol": priv_proto, "priv_password": secret(priv_ref)}
         out[module] = {"walk": [IF_OPER_STATUS, IF_NAME, IF_HC_IN, IF_HC_OUT], "metrics": metrics,
-                       "version": 2, "max_repetitions": 25, "retries": 2, "timeout": "3s", "auth": {"community": community}}
+                       "version": version, "max_repetitions": 25, "retries": 2, "timeout": "3s", "auth": auth}
     return out
 
 
+def _snmp_refs(inv: Inventory) -> list[str]:
+    return sorted({ref for key in _snmp_modules(inv) for ref in (key[1:2] if key[0] == "2c" else key[2:4])})
+
+
 def render_snmp_secrets(inv: Inventory) -> dict[str, Any]:
-    """The snmp_exporter config with communities resolved from their references (run time)."""
-    return snmp_config(inv, {ref: SecretRef.parse(ref).resolve(inv.base) for ref in _community_modules(inv)})
+    """The snmp_exporter config with communities and v3 passphrases resolved from their
+    references (run time)."""
+    return snmp_config(inv, {ref: SecretRef.parse(ref).resolve(inv.base) for ref in _snmp_refs(inv)})
 
 
 # ------------------------------------------------------------------------------------ rules

@@ -184,13 +184,27 @@ class Server(Strict):
     tags: list[str] = Field(default_factory=list)
 
 
+def _snmp_version(value: Any) -> Any:
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value  # `version: 3` reads as 3
+
+
 class SNMP(Strict):
-    version: Literal["2c", "3"] = "2c"
+    """How monitoring reads a device: SNMPv2c with a community, or SNMPv3 authPriv (a user with
+    authentication and privacy passphrases). Every secret is a reference."""
+
+    version: Annotated[Literal["2c", "3"], BeforeValidator(_snmp_version)] = "2c"
     community: SecretRefStr | None = None
-    username: str | None = None
+    username: str | None = Field(None, pattern=r"^[A-Za-z0-9_.-]{1,32}$")
     auth_password: SecretRefStr | None = None
     priv_password: SecretRefStr | None = None
+    # what both net-snmp (snmpd) and snmp_exporter speak; SHA-256 and AES-128 by default
+    auth_protocol: Literal["SHA", "SHA256", "SHA512"] = "SHA256"
+    priv_protocol: Literal["AES"] = "AES"
     port: int = Field(161, ge=1, le=65535)
+
+    @property
+    def secret_refs(self) -> list[str]:
+        return [r for r in (self.community, self.auth_password, self.priv_password) if r]
 
 
 class DeviceKind(str, Enum):
