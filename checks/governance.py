@@ -3,11 +3,11 @@ inventory's evidence against today's date, per information system."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from provdc.checks.registry import Verdict, check
 from provdc.checks.results import NONE_RECORDED
-from provdc.inventory.catalogue import ND331_CUTOFF, ND331_DEADLINE
+from provdc.inventory.catalogue import ND331_CUTOFF, ND331_DEADLINE, bar_for
 
 
 
@@ -32,7 +32,21 @@ def d14_soc_contract_valid(system, today) -> Verdict:
     return Verdict.passed(found) if soc.contract_end >= today else Verdict.failed("contract end on or after today", found)
 
 
-@check(layer="governance", level=3, severity="high", title="an independent assessment is recent enough for the level (layer 3)",
+ASSESSED_FROM_LEVEL = 3  # the level of d14_assessment_fresh below
+
+
+def assessment_due(system) -> date | None:
+    """When the next independent assessment is due, by the interval of the system's framework
+    and level (None below level 3 or where the framework sets none; 1970-01-01 if none was ever
+    recorded: due now). The exporter publishes it and the alert warns 30 days ahead."""
+    interval = bar_for([system]).get("assessment_interval_days")
+    if system.level < ASSESSED_FROM_LEVEL or interval is None:
+        return None
+    a = system.d14.assessment
+    return date(1970, 1, 1) if a is None else a.date + timedelta(days=interval)
+
+
+@check(layer="governance", level=ASSESSED_FROM_LEVEL, severity="high", title="an independent assessment is recent enough for the level (layer 3)",
        rationale="ND 85 Art. 20.2.c: level 3 and 4 systems are assessed yearly, level 5 every 6 months, by a licensed organisation.",
        remediation="Commission the independent assessment and record d14.assessment (date, assessor).",
        facts=("system", "today", "bar"), scope="system")

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from prometheus_client.core import CollectorRegistry, GaugeMetricFamily, InfoMetricFamily, Metric
 
+from provdc.checks.governance import assessment_due
 from provdc.checks.results import AuditRun, drift, latest_run_file, load_run, previous_run_file
 from provdc.inventory import Inventory
 from provdc.inventory.stats import TIERS
@@ -75,6 +76,25 @@ class InventoryCollector:
             for sid in s.servers:
                 membership.add_metric([s.id, sid], 1)
         yield from (server, level, system, sys_level, sla, membership)
+        yield from self._governance_dates()
+
+    def _governance_dates(self) -> Iterator[Metric]:
+        owner = _gauge("provdc_system_owner", "1 per system, labelled with its owner agency (joins route alerts by agency).",
+                       ["system", "agency"])
+        soc = _gauge("provdc_soc_contract_end_timestamp_seconds",
+                     "When the system's SOC contract ends (Unix time, start of that day in UTC+7).", ["system", "agency"])
+        due = _gauge("provdc_assessment_due_timestamp_seconds",
+                     "When the system's next independent assessment is due (Unix time; 0 if none was ever recorded).",
+                     ["system", "agency"])
+        for s in self.inv.doc.systems:
+            agency = s.owner or ""
+            owner.add_metric([s.id, agency], 1)
+            if s.d14.soc is not None:
+                soc.add_metric([s.id, agency], _vn_midnight(s.d14.soc.contract_end))
+            when = assessment_due(s)
+            if when is not None:
+                due.add_metric([s.id, agency], 0 if when.year == 1970 else _vn_midnight(when))
+        yield from (owner, soc, due)
 
     def _links(self) -> Iterator[Metric]:
         info = InfoMetricFamily("provdc_link", "A link of the inventory and the interface whose counters measure it.",
@@ -116,6 +136,10 @@ class InventoryCollector:
                 for target in getattr(mw.targets, kind):
                     active.add_metric([mw.id, kind[:-1], target], value)
         yield active
+
+
+def _vn_midnight(day) -> float:
+    return datetime.combine(day, datetime.min.time(), VN_TIME).timestamp()
 
 
 def _aware(moment: datetime) -> datetime:
@@ -225,7 +249,7 @@ class AuditCollector:
                          "When each waiver expires (Unix time, start of its expiry day in UTC+7); days to expiry: "
                          "(provdc_waiver_expiry_timestamp_seconds - time()) / 86400.", ["check", "scope"])
         for w in run.waivers:
-            waivers.add_metric([w.check, w.scope], datetime.combine(w.expires, datetime.min.time(), VN_TIME).timestamp())
+            waivers.add_metric([w.check, w.scope], _vn_midnight(w.expires))
         last = _gauge("provdc_audit_last_run_timestamp_seconds", "When the latest audit run finished (Unix time).")
         last.add_metric([], run.finished.timestamp())
         partial = _gauge("provdc_audit_partial", "1 if the latest audit could not complete on every host.")

@@ -11,6 +11,7 @@ Files:
   targets/*.json              file_sd target groups with topology labels
   rules/provdc-recording.yml  availability SLI per target and system; link rates and utilisation
   rules/provdc-alerts.yml     SLA burn, link p95 above 90 % of contract, link down, audit, waivers
+  rules/provdc-operations.yml and alertmanager.yml   from alerting.py (routes, receivers, down, due dates)
 
 Availability rule (stated in reports too): a target's SLI is the share of successful probes in
 the SLI window; a system's SLI is the minimum over its targets (a system is only as available
@@ -31,6 +32,7 @@ import yaml
 
 from provdc.errors import ScopeError
 from provdc.durations import parse_duration
+from provdc.exporters import alerting
 from provdc.inventory import Inventory
 from provdc.inventory.exports import file_sd
 from provdc.secrets import SecretRef
@@ -54,6 +56,8 @@ class Settings:
     blackbox_port: int = 19115
     snmp_port: int = 19116
     exporter_port: int = 19300
+    alertmanager_port: int = 19093
+    serve_port: int = 19400         # `provdc serve`'s own health and job metrics
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -114,20 +118,28 @@ def probe_targets(inv: Inventory) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
-def _community_modules(inv: Inventory) -> dict[str, str]:
-    """One if_mib module per distinct community reference: reference -> module name."""
-    refs = sorted({d.snmp.community for d in inv.doc.devices if d.snmp and d.snmp.community})
-    return {ref: f"if_mib_{i}" for i, ref in enumerate(refs)}
+def _snmp_key(snmp) -> tuple[str, ...]:
+    """What makes two agents readable with the same snmp_exporter module."""
+    if snmp.version == "3":
+        return ("3", snmp.username, snmp.auth_password, snmp.priv_password, snmp.auth_protocol, snmp.priv_protocol)
+    return ("2c", snmp.community)
+
+
+def _snmp_modules(inv: Inventory) -> dict[tuple[str, ...], str]:
+    """One if_mib module per distinct way of reading an agent (v2c community or v3 user) among
+    the devices that measure a link: key -> module name. Validation guarantees each is complete."""
+    keys = sorted({_snmp_key(inv.devices[d].snmp) for d in inv.measuring_devices
+                   if d in inv.devices and inv.devices[d].snmp is not None})
+    return {key: f"if_mib_{i}" if key[0] == "2c" else f"if_mib_v3_{i}" for i, key in enumerate(keys)}
 
 
 def _snmp_targets(inv: Inventory) -> list[dict[str, Any]]:
-    measured = {link.measured_by.device for link in inv.doc.links if link.measured_by}
-    modules = _community_modules(inv)
+    modules = _snmp_modules(inv)
     groups = []
     for g in file_sd(inv, "devices"):
         dev = inv.devices[g["labels"]["device"]]
-        if dev.id in measured and dev.snmp and dev.snmp.community:
-            labels = {**g["labels"], "__param_module": modules[dev.snmp.community]}
+        if dev.id in inv.measuring_devices:
+            labels = {**g["labels"], "__param_module": modules[_snmp_key(dev.snmp)]}
             labels.pop("kind", None)
             groups.append({"targets": g["targets"], "labels": labels})
     return groups
@@ -145,7 +157,8 @@ def _probe_job(name: str, module: str, settings: Settings) -> dict[str, Any]:
 
 
 def prometheus_config(settings: Settings) -> dict[str, Any]:
-    jobs = [{"job_name": "provdc", "static_configs": [{"targets": [f"{settings.listen_host}:{settings.exporter_port}"]}]}]
+    jobs = [{"job_name": "provdc", "static_configs": [{"targets": [f"{settings.listen_host}:{settings.exporter_port}"]}]},
+            {"job_name": "provdc_serve", "static_configs": [{"targets": [f"{settings.listen_host}:{settings.serve_port}"]}]}]
     for kind, module in (("icmp", "icmp"), ("tcp", "tcp_connect"), ("tls", "tcp_tls"), ("ssh", "ssh_banner"),
                          ("http", "http_any"), ("https", "https_2xx")):
         jobs.append(_probe_job(f"blackbox_{kind}", module, settings))
@@ -157,7 +170,8 @@ def prometheus_config(settings: Settings) -> dict[str, Any]:
                      {"target_label": "__address__", "replacement": f"{settings.listen_host}:{settings.snmp_port}"}]})
     return {"global": {"scrape_interval": settings.scrape_interval, "scrape_timeout": settings.scrape_timeout,
                        "evaluation_interval": settings.scrape_interval},
-            "rule_files": ["rules/provdc-recording.yml", "rules/provdc-alerts.yml"],
+            "alerting": alerting.prometheus_alerting(settings.listen_host, settings.alertmanager_port),
+            "rule_files": ["rules/provdc-recording.yml", "rules/provdc-alerts.yml", "rules/provdc-operations.yml"],
             "scrape_configs": jobs}
 
 
@@ -178,7 +192,7 @@ def blackbox_config() -> dict[str, Any]:
 
 def snmp_config(inv: Inventory, communities: dict[str, str] | None = None) -> dict[str, Any]:
     """if_mib modules with numeric OIDs (Debian ships no IF-MIB text). Without `communities`
-    the community is a placeholder naming its secret reference: the file holds no secret."""
+    (reference -> value) each secret is a placeholder naming its reference: the file holds none."""
     lookups = [{"labels": ["ifIndex"], "labelname": "ifName", "oid": IF_NAME, "type": "DisplayString"}]
     index = [{"labelname": "ifIndex", "type": "gauge"}]
     metrics = [
@@ -189,17 +203,28 @@ def snmp_config(inv: Inventory, communities: dict[str, str] | None = None) -> di
         {"name": "ifOperStatus", "oid": IF_OPER_STATUS, "type": "gauge", "help": "1 up, 2 down (IF-MIB ifOperStatus)",
          "indexes": index, "lookups": lookups},
     ]
+    secret = lambda ref: (communities or {}).get(ref, COMMUNITY_PLACEHOLDER + ref)  # noqa: E731
     out = {}
-    for ref, module in _community_modules(inv).items():
-        community = (communities or {}).get(ref, COMMUNITY_PLACEHOLDER + ref)
+    for key, module in _snmp_modules(inv).items():
+        if key[0] == "2c":
+            version, auth = 2, {"community": secret(key[1])}
+        else:
+            _, user, auth_ref, priv_ref, auth_proto, priv_proto = key
+            version, auth = 3, {"security_level": "authPriv", "username": user, "password": secret(auth_ref),
+                                "auth_protocol": auth_proto, "priv_protocol": priv_proto, "priv_password": secret(priv_ref)}
         out[module] = {"walk": [IF_OPER_STATUS, IF_NAME, IF_HC_IN, IF_HC_OUT], "metrics": metrics,
-                       "version": 2, "max_repetitions": 25, "retries": 2, "timeout": "3s", "auth": {"community": community}}
+                       "version": version, "max_repetitions": 25, "retries": 2, "timeout": "3s", "auth": auth}
     return out
 
 
+def _snmp_refs(inv: Inventory) -> list[str]:
+    return sorted({ref for key in _snmp_modules(inv) for ref in (key[1:2] if key[0] == "2c" else key[2:4])})
+
+
 def render_snmp_secrets(inv: Inventory) -> dict[str, Any]:
-    """The snmp_exporter config with communities resolved from their references (run time)."""
-    return snmp_config(inv, {ref: SecretRef.parse(ref).resolve(inv.base) for ref in _community_modules(inv)})
+    """The snmp_exporter config with communities and v3 passphrases resolved from their
+    references (run time)."""
+    return snmp_config(inv, {ref: SecretRef.parse(ref).resolve(inv.base) for ref in _snmp_refs(inv)})
 
 
 # ------------------------------------------------------------------------------------ rules
@@ -251,8 +276,10 @@ def alert_rules() -> dict[str, Any]:
     for name, window, factor, wait in (("ProvdcSLABurnFast", "1h", 14.4, "5m"), ("ProvdcSLABurnSlow", "6h", 6, "30m")):
         burn.append({
             "alert": name,
-            "expr": (f"(1 - avg_over_time(provdc:system_availability:sli[{window}])) > on(system) group_left() "
-                     f"((1 - provdc_system_sla_target_ratio) * {factor}) unless on(system) {in_maintenance}"),
+            "expr": (f"((1 - avg_over_time(provdc:system_availability:sli[{window}])) > on(system) group_left() "
+                     f"((1 - provdc_system_sla_target_ratio) * {factor}) unless on(system) {in_maintenance})"
+                     # x 1 with the owner agency's label, which alert routes match
+                     " * on(system) group_left(agency) provdc_system_owner"),
             "for": wait, "labels": {"severity": "page" if factor > 10 else "ticket"},
             "annotations": {"summary": "System {{ $labels.system }} is spending its monthly error budget "
                                        f"{factor}x too fast over {window}"}})
@@ -290,7 +317,11 @@ def generate(inv: Inventory, settings: Settings = Settings()) -> dict[str, str]:
         "snmp.yml.template": _yaml(snmp_config(inv), "snmp_exporter modules; `provdc monitor up` fills in the communities"),
         "rules/provdc-recording.yml": _yaml(recording_rules(inv, settings), "availability SLIs and link utilisation"),
         "rules/provdc-alerts.yml": _yaml(alert_rules(), "SLA burn, link load against contract, link down, audit"),
+        "rules/provdc-operations.yml": _yaml(alerting.operations_rules(inv), "down, due dates, scheduled jobs, maintenance"),
     }
+    am = alerting.alertmanager_config(inv)
+    if am is not None:
+        files["alertmanager.yml"] = _yaml(am, f"Alertmanager for {inv.province.name}: routes and receivers")
     for name, groups in probe_targets(inv).items():
         files[f"targets/{name}.json"] = json.dumps(groups, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
     return files

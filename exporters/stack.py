@@ -17,13 +17,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from provdc.errors import ProvdcError
-from provdc.exporters import monitoring, promapi
+from provdc.exporters import alerting, monitoring, promapi
 from provdc.inventory import Inventory, load_inventory
 from provdc.lab.guard import require_lab_routed
 from provdc.proc import alive, spawn_detached, stop
 
 BINARIES = {"prometheus": "/usr/bin/prometheus", "blackbox": "/usr/bin/prometheus-blackbox-exporter",
-            "snmp": "/usr/bin/prometheus-snmp-exporter"}
+            "snmp": "/usr/bin/prometheus-snmp-exporter", "alertmanager": "/usr/bin/prometheus-alertmanager"}
+RETENTION = "400d"  # 13 months of reports (a year-on-year month) plus the 7-day link rule's window
 
 
 class MonitorError(ProvdcError):
@@ -71,28 +72,14 @@ def up(path: Path, run_dir: Path | None = None, settings: monitoring.Settings = 
     missing = [b for b in BINARIES.values() if not Path(b).exists()]
     if missing:
         raise MonitorError(f"not installed: {', '.join(missing)} (run ./setup.sh install)")
-    busy = [p for p in (settings.prometheus_port, settings.blackbox_port, settings.snmp_port, settings.exporter_port)
+    busy = [p for p in (settings.prometheus_port, settings.blackbox_port, settings.snmp_port, settings.exporter_port,
+                        settings.alertmanager_port)
             if not _port_free(settings.listen_host, p)]
     if busy:
         raise MonitorError(f"ports already in use on {settings.listen_host}: {', '.join(map(str, busy))}")
-    conf = run_dir / "config"
-    progress(f"writing configuration to {conf}")
-    monitoring.write(inv, conf, settings)
-    monitoring.write_snmp_secrets(inv, run_dir / "snmp.yml")
-    (run_dir / "data").mkdir(parents=True, exist_ok=True)
-    h = settings.listen_host
-    commands = {
-        # probes end 0.8 s before the scrape times out: a failed probe must be recorded as a 0,
-        # not lost with a timed-out scrape (which would be a gap, not downtime)
-        "blackbox": [BINARIES["blackbox"], f"--config.file={conf / 'blackbox.yml'}", f"--web.listen-address={h}:{settings.blackbox_port}",
-                     "--timeout-offset=0.8"],
-        "snmp": [BINARIES["snmp"], f"--config.file={run_dir / 'snmp.yml'}", f"--web.listen-address={h}:{settings.snmp_port}"],
-        "exporter": [sys.executable, "-m", "provdc.cli", "exporter", "serve", str(Path(path).resolve()),
-                     "--listen", f"{h}:{settings.exporter_port}", *(["--audit-results", str(audit_results)] if audit_results else [])],
-        "prometheus": [BINARIES["prometheus"], f"--config.file={conf / 'prometheus.yml'}", f"--storage.tsdb.path={run_dir / 'data'}",
-                       f"--web.listen-address={h}:{settings.prometheus_port}", "--storage.tsdb.retention.time=400d",
-                       "--web.enable-lifecycle"],
-    }
+    progress(f"writing configuration to {run_dir / 'config'}")
+    prepare(inv, run_dir, settings)
+    commands = child_commands(path, inv, run_dir, settings, audit_results)
     pids: dict[str, int] = {}
     try:
         for name, argv in commands.items():
@@ -106,12 +93,58 @@ def up(path: Path, run_dir: Path | None = None, settings: monitoring.Settings = 
     return Stack(run_dir, settings, pids)
 
 
-def _wait_ready(run_dir: Path, settings: monitoring.Settings, pids: dict[str, int], timeout: float = 30) -> None:
+def prepare(inv: Inventory, run_dir: Path, settings: monitoring.Settings,
+            alert_settings: alerting.AlertSettings = alerting.AlertSettings()) -> Path:
+    """Write the generated configuration and the run-time secrets (0600) under `run_dir`."""
+    conf = run_dir / "config"
+    monitoring.write(inv, conf, settings)
+    monitoring.write_snmp_secrets(inv, run_dir / "snmp.yml")
+    alerting.write_runtime(inv, conf, alert_settings)
+    (run_dir / "data").mkdir(parents=True, exist_ok=True)
+    (run_dir / "alertmanager").mkdir(parents=True, exist_ok=True)
+    return conf
+
+
+def child_commands(path: Path, inv: Inventory, run_dir: Path, settings: monitoring.Settings,
+                   audit_results: Path | None = None) -> dict[str, list[str]]:
+    """argv of every process of the stack; Alertmanager only when the inventory declares alerting.
+    Prometheus keeps 400 days: 13 months of monthly reports and the 7-day link rule."""
+    conf = run_dir / "config"
     h = settings.listen_host
-    checks = {"prometheus": f"http://{h}:{settings.prometheus_port}/-/ready",
-              "blackbox": f"http://{h}:{settings.blackbox_port}/metrics",
-              "snmp": f"http://{h}:{settings.snmp_port}/metrics",
-              "exporter": f"http://{h}:{settings.exporter_port}/metrics"}
+    commands = {
+        # probes end 0.8 s before the scrape times out: a failed probe must be recorded as a 0,
+        # not lost with a timed-out scrape (which would be a gap, not downtime)
+        "blackbox": [BINARIES["blackbox"], f"--config.file={conf / 'blackbox.yml'}", f"--web.listen-address={h}:{settings.blackbox_port}",
+                     "--timeout-offset=0.8"],
+        "snmp": [BINARIES["snmp"], f"--config.file={run_dir / 'snmp.yml'}", f"--web.listen-address={h}:{settings.snmp_port}"],
+        "exporter": [sys.executable, "-m", "provdc.cli", "exporter", "serve", str(Path(path).resolve()),
+                     "--listen", f"{h}:{settings.exporter_port}", *(["--audit-results", str(audit_results)] if audit_results else [])],
+        "prometheus": [BINARIES["prometheus"], f"--config.file={conf / 'prometheus.yml'}", f"--storage.tsdb.path={run_dir / 'data'}",
+                       f"--web.listen-address={h}:{settings.prometheus_port}", f"--storage.tsdb.retention.time={RETENTION}",
+                       "--web.enable-lifecycle"],
+    }
+    if inv.doc.alerting is not None:
+        commands["alertmanager"] = [
+            BINARIES["alertmanager"], f"--config.file={conf / 'alertmanager.yml'}",
+            f"--storage.path={run_dir / 'alertmanager'}", f"--web.listen-address={h}:{settings.alertmanager_port}",
+            # no gossip: one Alertmanager per province here, and nothing may listen beyond loopback
+            "--cluster.listen-address=",
+            *([f"--web.external-url={inv.doc.alerting.external_url}"] if inv.doc.alerting.external_url else [])]
+    return commands
+
+
+def ready_urls(settings: monitoring.Settings, names) -> dict[str, str]:
+    h = settings.listen_host
+    urls = {"prometheus": f"http://{h}:{settings.prometheus_port}/-/ready",
+            "blackbox": f"http://{h}:{settings.blackbox_port}/metrics",
+            "snmp": f"http://{h}:{settings.snmp_port}/metrics",
+            "exporter": f"http://{h}:{settings.exporter_port}/metrics",
+            "alertmanager": f"http://{h}:{settings.alertmanager_port}/-/ready"}
+    return {n: urls[n] for n in names}
+
+
+def _wait_ready(run_dir: Path, settings: monitoring.Settings, pids: dict[str, int], timeout: float = 30) -> None:
+    checks = ready_urls(settings, pids)
     deadline = time.monotonic() + timeout
     pending = dict(checks)
     while pending and time.monotonic() < deadline:

@@ -105,7 +105,7 @@ def device_hostvars(inv: Inventory, device: model.Device) -> dict[str, Any]:
     community stays a reference (a file path or an environment variable's name) that the role
     looks up on the controller, so no value ever enters the inventory or the run's artifacts."""
     assert device.ssh is not None and device.snmp is not None and device.address is not None
-    ref = SecretRef.parse(device.snmp.community) if device.snmp.community else None
+    snmp = device.snmp
     measured = sorted(link.measured_by.interface for link in inv.doc.links
                       if link.measured_by and link.measured_by.device == device.id)
     return {
@@ -117,15 +117,32 @@ def device_hostvars(inv: Inventory, device: model.Device) -> dict[str, Any]:
         "provdc_zone": device.zone,
         "provdc_os": device.os,
         "provdc_snmp": {
-            "version": device.snmp.version,
-            "port": device.snmp.port,
+            "version": snmp.version,
+            "port": snmp.port,
             "sources": monitoring_cidrs(inv),
             "interfaces": measured,
-            "community_ref": str(ref) if ref else None,
-            "community_file": str(ref.path(inv.base)) if ref and ref.scheme == "file" else None,
-            "community_env": ref.target if ref and ref.scheme == "env" else None,
+            **_ref_vars(inv, "community", snmp.community),
+            # SNMPv3 (authPriv): net-snmp spells the protocols SHA-256, AES
+            "username": snmp.username,
+            "auth_protocol": netsnmp_protocol(snmp.auth_protocol),
+            "priv_protocol": snmp.priv_protocol,
+            **_ref_vars(inv, "auth", snmp.auth_password),
+            **_ref_vars(inv, "priv", snmp.priv_password),
         },
     }
+
+
+def netsnmp_protocol(name: str) -> str:
+    """snmp_exporter's SHA256 is net-snmp's SHA-256 (SHA and AES are spelt alike)."""
+    return name.replace("SHA2", "SHA-2").replace("SHA5", "SHA-5")
+
+
+def _ref_vars(inv: Inventory, name: str, text: str | None) -> dict[str, str | None]:
+    """A secret reference as the role looks it up: the file's path or the variable's name."""
+    ref = SecretRef.parse(text) if text else None
+    return {f"{name}_ref": str(ref) if ref else None,
+            f"{name}_file": str(ref.path(inv.base)) if ref and ref.scheme == "file" else None,
+            f"{name}_env": ref.target if ref and ref.scheme == "env" else None}
 
 
 def ansible_groups(inv: Inventory) -> dict[str, list[str]]:

@@ -197,13 +197,27 @@ class Server(Strict):
     tags: list[str] = Field(default_factory=list)
 
 
+def _snmp_version(value: Any) -> Any:
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value  # `version: 3` reads as 3
+
+
 class SNMP(Strict):
-    version: Literal["2c", "3"] = "2c"
+    """How monitoring reads a device: SNMPv2c with a community, or SNMPv3 authPriv (a user with
+    authentication and privacy passphrases). Every secret is a reference."""
+
+    version: Annotated[Literal["2c", "3"], BeforeValidator(_snmp_version)] = "2c"
     community: SecretRefStr | None = None
-    username: str | None = None
+    username: str | None = Field(None, pattern=r"^[A-Za-z0-9_.-]{1,32}$")
     auth_password: SecretRefStr | None = None
     priv_password: SecretRefStr | None = None
+    # what both net-snmp (snmpd) and snmp_exporter speak; SHA-256 and AES-128 by default
+    auth_protocol: Literal["SHA", "SHA256", "SHA512"] = "SHA256"
+    priv_protocol: Literal["AES"] = "AES"
     port: Int = Field(161, ge=1, le=65535)
+
+    @property
+    def secret_refs(self) -> list[str]:
+        return [r for r in (self.community, self.auth_password, self.priv_password) if r]
 
 
 class DeviceKind(str, Enum):
@@ -424,6 +438,102 @@ class Evidence(Strict):
     approver: str = Field(min_length=1)
     valid_until: date | None = None
     attachment: Attachment | None = None
+# ------------------------------------------------------------------- alerting and schedules
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _email(value: Any) -> Any:
+    if isinstance(value, str) and not _EMAIL.match(value.strip()):
+        raise ValueError(f"not an e-mail address: {value!r}")
+    return value
+
+
+Email = Annotated[str, BeforeValidator(_email)]
+
+
+class SMTP(Strict):
+    """The mail relay Alertmanager and `provdc serve` send through. Always TLS: port 465 speaks
+    TLS from the first byte, any other port must offer STARTTLS (refused otherwise)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, str_strip_whitespace=True)
+
+    smarthost: str = Field(pattern=r"^[A-Za-z0-9.-]+:\d{1,5}$", description="HOST:PORT of the relay")
+    from_: Email = Field(alias="from")
+    username: str | None = None
+    password: SecretRefStr | None = None
+    ca: str | None = Field(None, description="CA certificate file that signs the relay's certificate (private CA)")
+    hello: str | None = Field(None, description="name sent in EHLO (default: the machine's host name)")
+
+    @property
+    def host(self) -> str:
+        return self.smarthost.rpartition(":")[0]
+
+    @property
+    def port(self) -> int:
+        return int(self.smarthost.rpartition(":")[2])
+
+
+class Webhook(Strict):
+    url: str = Field(pattern=r"^https?://\S+$")
+    token: SecretRefStr | None = Field(None, description="bearer token, as a reference")
+
+
+class Receiver(Strict):
+    """Who is told: e-mail addresses and/or a webhook (chat bridge, ticketing)."""
+
+    id: Id
+    email: list[Email] = Field(default_factory=list)
+    webhook: Webhook | None = None
+
+
+class Severity(str, Enum):
+    page = "page"       # someone acts now
+    ticket = "ticket"   # someone acts this working day
+
+
+class AlertRoute(Strict):
+    """Alerts about one owner agency (and/or one severity) go to a receiver; first match wins."""
+
+    agency: Id | None = None
+    severity: Severity | None = None
+    receiver: Id
+
+
+class Alerting(Strict):
+    """Alertmanager generated from the inventory: receivers, routes by agency and severity."""
+
+    smtp: SMTP | None = None
+    receivers: list[Receiver] = Field(min_length=1)
+    default_receiver: Id
+    routes: list[AlertRoute] = Field(default_factory=list)
+    external_url: str | None = Field(None, pattern=r"^https?://\S+$",
+                                     description="where staff reach `provdc serve` (links in e-mails)")
+
+
+# "daily 02:00", "monthly 1 07:00" (day 1-28, so every month has it), "every 10m" (tests, drills)
+WHEN_PATTERN = re.compile(r"^(daily ([01]\d|2[0-3]):[0-5]\d|monthly ([1-9]|1\d|2[0-8]) ([01]\d|2[0-3]):[0-5]\d"
+                          r"|every [1-9]\d*(m|h))$")
+
+
+def _when(value: Any) -> Any:
+    if isinstance(value, str) and not WHEN_PATTERN.match(value.strip()):
+        raise ValueError(f"not a schedule: {value!r} (write 'daily HH:MM', 'monthly DAY HH:MM' with DAY 1-28, "
+                         "or 'every N' as 'every 30m', 'every 2h')")
+    return value
+
+
+class Job(Strict):
+    when: Annotated[str, BeforeValidator(_when)] = Field(description="daily HH:MM | monthly DAY HH:MM | every N(m|h), Vietnam time")
+    receivers: list[Id] = Field(default_factory=list, description="alerting receivers e-mailed the result (reports)")
+    langs: list[Literal["vi", "en"]] = Field(default_factory=lambda: ["vi", "en"])
+
+
+class Schedule(Strict):
+    """Jobs `provdc serve` runs (Vietnam time, UTC+7)."""
+
+    audit: Job = Job(when="daily 02:00")
+    report: Job = Job(when="monthly 1 07:00")
 
 
 # -------------------------------------------------------------------------------- the document
@@ -463,9 +573,11 @@ class Document(Strict):
     maintenance: list[Maintenance] = Field(default_factory=list)
     waivers: list[Waiver] = Field(default_factory=list)
     evidence: list[Evidence] = Field(default_factory=list)
+    alerting: Alerting | None = None
+    schedule: Schedule = Schedule()
     lab: Lab | None = None
 
 
 LIST_SECTIONS = ("sites", "zones", "servers", "devices", "systems", "agencies", "links", "maintenance", "waivers",
                  "evidence")
-MAP_SECTIONS = ("version", "province", "defaults", "lab")
+MAP_SECTIONS = ("version", "province", "defaults", "alerting", "schedule", "lab")

@@ -66,6 +66,7 @@ def check_document(doc: model.Document, declared: dict[str, set[str]] | None = N
     _check_links(j)
     _check_maintenance_and_waivers(j)
     _check_evidence(j)
+    _check_alerting(j)
     _check_lab(j)
     return j.defects
 
@@ -257,6 +258,19 @@ def _check_links(j: _Judge) -> None:
                 j.fail(("links", i, "measured_by", "device"), f"device '{m.device}' has no snmp settings")
             elif m.device not in (link.a.device, link.b.device):
                 j.fail(("links", i, "measured_by", "device"), f"device '{m.device}' is not an endpoint of the link")
+    _check_snmp_measurable(j)
+
+
+def _check_snmp_measurable(j: _Judge) -> None:
+    """A link nobody can measure must never disappear from monitoring in silence."""
+    measured: dict[str, list[str]] = {}
+    for link in j.doc.links:
+        if link.measured_by is not None:
+            measured.setdefault(link.measured_by.device, []).append(link.id)
+    for k, dev in enumerate(j.doc.devices):
+        gap = _snmp_gap(dev.snmp) if dev.snmp is not None and dev.id in measured else None
+        if gap:
+            j.fail(("devices", k, "snmp"), f"cannot measure {', '.join(measured[dev.id])}: {gap}")
 
 
 def _check_maintenance_and_waivers(j: _Judge) -> None:
@@ -283,21 +297,16 @@ def _check_maintenance_and_waivers(j: _Judge) -> None:
             j.fail(("waivers", i, "scope", "host"), f"unknown host '{scope.host}'", reference=True)
 
 
-def _known_checks() -> set[str] | None:
-    """The ids of provdc's checks, which a waiver must name. The one place the inventory looks
-    at another part: imported lazily, and only for an inventory with waivers. None if the
-    checks cannot be imported (a partial installation): waivers are then not judged by id."""
-    try:
-        from provdc.checks import engine  # noqa: F401 - registers every check
-        from provdc.checks.registry import DEFAULT
-    except Exception:  # noqa: BLE001
-        return None
-    return {c.id for c in DEFAULT}
+def _known_checks() -> set[str]:
+    """The ids of provdc's checks, which a waiver must name: the requirement catalogue lists
+    every check (a test proves it), so the inventory needs no other part to know them."""
+    from provdc.inventory.catalogue import load_catalogue
+
+    return load_catalogue().check_ids()
 
 
 def _check_evidence(j: _Judge) -> None:
-    """Evidence names requirements of the catalogue and systems of the inventory; waivers name
-    checks the catalogue knows (a typo would silently waive nothing)."""
+    """Evidence names requirements of the catalogue and systems of the inventory."""
     from provdc.inventory.catalogue import load_catalogue
 
     catalogue = load_catalogue()
@@ -310,10 +319,50 @@ def _check_evidence(j: _Judge) -> None:
             j.ref(("evidence", i, "systems", k), sid, "systems")
         if ev.valid_until is not None and ev.valid_until < ev.date:
             j.fail(("evidence", i, "valid_until"), "before the document's date")
-    known = catalogue.check_ids()
-    for i, w in enumerate(j.doc.waivers):
-        if w.check not in known:
-            j.fail(("waivers", i, "check"), f"unknown check '{w.check}'")
+
+
+def _snmp_gap(snmp: model.SNMP) -> str | None:
+    """Why snmp_exporter could not read this agent, or None."""
+    if snmp.version == "2c":
+        return None if snmp.community else "SNMPv2c needs a `community` reference"
+    missing = [k for k in ("username", "auth_password", "priv_password") if getattr(snmp, k) is None]
+    return f"SNMPv3 (authPriv) needs {', '.join(missing)}" if missing else None
+
+
+def _check_alerting(j: _Judge) -> None:
+    d = j.doc
+    schedule = d.schedule
+    if d.alerting is None:
+        for job in ("audit", "report"):
+            if getattr(schedule, job).receivers:
+                j.fail(("schedule", job, "receivers"), "receivers are declared in the `alerting` section, which is missing")
+        return
+    a = d.alerting
+    ids = j.unique("receivers", a.receivers, ("alerting",))
+    receivers = j.index(a.receivers)
+    for i, r in enumerate(a.receivers):
+        if not r.email and r.webhook is None:
+            j.fail(("alerting", "receivers", i), "a receiver needs `email` addresses, a `webhook`, or both")
+        if r.email and a.smtp is None:
+            j.fail(("alerting", "receivers", i, "email"), "e-mail receivers need `alerting.smtp` (the relay)")
+    if a.smtp is not None and bool(a.smtp.username) != bool(a.smtp.password):
+        j.fail(("alerting", "smtp", "password" if a.smtp.username else "username"),
+               "`username` and `password` go together")
+    if a.default_receiver not in ids:
+        j.fail(("alerting", "default_receiver"), f"unknown receiver '{a.default_receiver}'")
+    for i, route in enumerate(a.routes):
+        if route.receiver not in ids:
+            j.fail(("alerting", "routes", i, "receiver"), f"unknown receiver '{route.receiver}'")
+        j.ref(("alerting", "routes", i, "agency"), route.agency, "agencies")
+        if route.agency is None and route.severity is None:
+            j.fail(("alerting", "routes", i), "a route names an `agency`, a `severity`, or both (else use default_receiver)")
+    for job in ("audit", "report"):
+        for k, rid in enumerate(getattr(schedule, job).receivers):
+            loc = ("schedule", job, "receivers", k)
+            if rid not in ids:
+                j.fail(loc, f"unknown receiver '{rid}'")
+            elif rid in receivers and not receivers[rid].email:
+                j.fail(loc, f"receiver '{rid}' has no e-mail address (results are sent by e-mail)")
 
 
 def _check_lab(j: _Judge) -> None:

@@ -138,8 +138,8 @@ def make_credentials(inv: Inventory, plan: LabPlan, paths: LabPaths) -> None:
     kh.parent.mkdir(parents=True, exist_ok=True)
     kh.write_text("\n".join(known) + "\n")
     for d in inv.doc.devices:
-        if d.snmp and d.snmp.community:
-            ref = SecretRef.parse(d.snmp.community)
+        for text in (d.snmp.secret_refs if d.snmp else []):
+            ref = SecretRef.parse(text)
             if ref.scheme == "file" and not ref.path(inv.base).exists():
                 ref.path(inv.base).parent.mkdir(parents=True, exist_ok=True)
                 ref.path(inv.base).write_text(secrets.token_hex(8) + "\n")
@@ -213,13 +213,12 @@ def _snmpd_seed(inv: Inventory, device: model.Device, paths: LabPaths) -> None:
     which the lab turns off the agent's counter cache (see _live_interface_counters)."""
     from provdc.inventory.exports import device_hostvars
 
-    if device.snmp is None or device.snmp.community is None:
+    if device.snmp is None or not device.snmp.secret_refs:
         return
     seed = paths.host(device.id) / "seed" / "etc/snmp"
     (seed / "snmpd.conf.d").mkdir(parents=True, exist_ok=True)
-    community = SecretRef.parse(device.snmp.community).resolve(inv.base)
     conf = seed / "snmpd.conf"
-    conf.write_text(role_template("snmpd", "snmpd.conf.j2", {**device_hostvars(inv, device), "provdc_snmp_community": community}))
+    conf.write_text(role_template("snmpd", "snmpd.conf.j2", {**device_hostvars(inv, device), **_snmp_secrets(inv, device.snmp)}))
     os.chmod(conf, 0o600)
     defaults = paths.host(device.id) / "seed" / "etc/default"
     defaults.mkdir(parents=True, exist_ok=True)
@@ -227,6 +226,13 @@ def _snmpd_seed(inv: Inventory, device: model.Device, paths: LabPaths) -> None:
     drop_in = seed / "snmpd.conf.d" / "provdc-lab.conf"
     drop_in.write_text(f"# written by provdc lab: the lab's own loopback write access\nrwcommunity {_local_community(paths, device.id)} 127.0.0.1\n")
     os.chmod(drop_in, 0o600)
+
+
+def _snmp_secrets(inv: Inventory, snmp: model.SNMP) -> dict[str, str]:
+    """The values the snmpd role looks up on the controller, by the template's names."""
+    resolve = lambda ref: SecretRef.parse(ref).resolve(inv.base) if ref else ""  # noqa: E731
+    return {"provdc_snmp_community": resolve(snmp.community), "provdc_snmp_auth": resolve(snmp.auth_password),
+            "provdc_snmp_priv": resolve(snmp.priv_password)}
 
 
 # Lab hosts have their own mounts, hostname and network but share this machine's process table.
@@ -396,14 +402,21 @@ def restart_snmpd(inv: Inventory, plan: LabPlan, paths: LabPaths, device_id: str
 def _snmp_devices(inv: Inventory) -> list[model.Device]:
     """Devices whose interfaces measure a link and that the monitoring can poll."""
     return [inv.devices[d] for d in sorted(inv.measuring_devices)
-            if inv.devices[d].address is not None and inv.devices[d].snmp is not None and inv.devices[d].snmp.community]
+            if inv.devices[d].address is not None and inv.devices[d].snmp is not None and inv.devices[d].snmp.secret_refs]
 
 
 def _spawn_plain_snmpd(inv: Inventory, plan: LabPlan, paths: LabPaths, dev: model.Device) -> tuple[str, str]:
     """snmpd in the namespace of a device the lab cannot reach over SSH (a vendor appliance's
     agent); returns its PID file and its loopback write community."""
-    assert dev.snmp is not None and dev.snmp.community is not None
-    community = SecretRef.parse(dev.snmp.community).resolve(inv.base)
+    assert dev.snmp is not None
+    secret = _snmp_secrets(inv, dev.snmp)
+    if dev.snmp.version == "3":
+        from provdc.inventory.exports import netsnmp_protocol
+
+        access = (f"createUser {dev.snmp.username} {netsnmp_protocol(dev.snmp.auth_protocol)} {secret['provdc_snmp_auth']} "
+                  f"{dev.snmp.priv_protocol} {secret['provdc_snmp_priv']}\nrouser -s usm {dev.snmp.username} priv\n")
+    else:
+        access = f"rocommunity {secret['provdc_snmp_community']} {plan.supernet}\n"
     d = paths.root / "snmp" / dev.id
     (d / "persist").mkdir(parents=True, exist_ok=True)
     conf = d / "snmpd.conf"
@@ -411,7 +424,7 @@ def _spawn_plain_snmpd(inv: Inventory, plan: LabPlan, paths: LabPaths, dev: mode
     # counter cache and is never stored elsewhere or shown
     local = secrets.token_hex(16)
     conf.write_text(f"agentAddress udp:{dev.address}:{dev.snmp.port},udp:127.0.0.1:161\n"
-                    f"rocommunity {community} {plan.supernet}\nrwcommunity {local} 127.0.0.1\n"
+                    f"{access}rwcommunity {local} 127.0.0.1\n"
                     f"sysName {dev.id}\nsysLocation provdc lab {plan.prefix}\n")
     os.chmod(conf, 0o600)
     spawn(["ip", "netns", "exec", plan.devices[dev.id], "/usr/sbin/snmpd", "-f", "-C", "-c", str(conf),

@@ -31,9 +31,10 @@ def test_promtool_checks_config_and_rules(config_dir):
 
 
 def _with_community_file(inv, path):
-    """The lab inventory with its SNMP community read from `path` (the lab's own file exists
-    only while the lab is up)."""
-    devices = [d.model_copy(update={"snmp": d.snmp.model_copy(update={"community": f"file:{path}"})}) if d.snmp else d
+    """The lab inventory with its SNMP community and v3 passphrases read from `path` (the lab's
+    own files exist only while the lab is up)."""
+    refs = lambda snmp: {k: f"file:{path}" for k in ("community", "auth_password", "priv_password") if getattr(snmp, k)}  # noqa: E731
+    devices = [d.model_copy(update={"snmp": d.snmp.model_copy(update=refs(d.snmp))}) if d.snmp else d
                for d in inv.doc.devices]
     return inv.__class__(doc=inv.doc.model_copy(update={"devices": devices}), base=inv.base)
 
@@ -87,3 +88,13 @@ def test_scope_guard_refuses_addresses_outside_the_inventory(lab_inventory):
     monitoring.check_scope(lab_inventory, ["10.99.10.11", "10.99.100.10"])
     with pytest.raises(ScopeError, match="203.0.113.5"):
         monitoring.check_scope(lab_inventory, ["10.99.10.11", "203.0.113.5"])
+
+
+def test_an_snmpv3_device_is_polled_with_its_authpriv_user(lab_inventory):
+    targets = {g["labels"]["device"]: g["labels"]["__param_module"] for g in monitoring.probe_targets(lab_inventory)["snmp"]}
+    assert targets["inet-rtr"].startswith("if_mib_v3_") and targets["wan-rtr"].startswith("if_mib_")
+    v3 = monitoring.snmp_config(lab_inventory)[targets["inet-rtr"]]
+    assert v3["version"] == 3
+    assert v3["auth"] == {"security_level": "authPriv", "username": "provdc-mon",
+                          "password": "__provdc_secret__:file:/run/provdc/lab-pd/snmp-auth", "auth_protocol": "SHA256",
+                          "priv_protocol": "AES", "priv_password": "__provdc_secret__:file:/run/provdc/lab-pd/snmp-priv"}
