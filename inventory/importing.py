@@ -339,7 +339,8 @@ def render_draft(draft: Draft, command: str) -> dict[str, str]:
     head = (f"# Draft inventory written by `{command}`.\n"
             f"# Review every value, then run: provdc inventory validate DIR\n")
     prov = files.setdefault("province.yaml", [head, _dump({"version": 1})])
-    for key in ("province", "lab"):
+    # every single section (province, alerting, schedule, lab): a section added to the model later is kept too
+    for key in (k for k in model.MAP_SECTIONS if k not in ("version", "defaults")):
         if key in draft.singles:
             value, where = draft.singles[key]
             prov.append(f"# from {where}\n" + _dump({key: value}))

@@ -53,6 +53,7 @@ SHEETS = (
     Sheet("links", "duong_truyen", model.Link),
     Sheet("maintenance", "bao_tri", model.Maintenance),
     Sheet("waivers", "ngoai_le", model.Waiver),
+    Sheet("evidence", "ho_so", model.Evidence),
     Sheet("lab", "lab", model.Lab, key_value=True),
 )
 SHEET_BY_NAME = {s.name: s for s in SHEETS} | {s.vi: s for s in SHEETS}
