@@ -129,3 +129,12 @@ def grouped_scores(run: AuditRun, groups: dict[str, set[str]]) -> dict[str, tupl
         findings = [f for f in run.findings if f.host in members or f.system in members]
         out[name] = (score(findings), score(findings, waivers_count_as_pass=False))
     return out
+
+
+def level_groups(systems) -> dict[int, set[str]]:
+    """Members of each security level: every system of that level and its servers (the
+    grouping of the report's and the exporter's per-level scores)."""
+    out: dict[int, set[str]] = {}
+    for s in systems:
+        out.setdefault(s.level, set()).update({s.id, *s.servers})
+    return dict(sorted(out.items()))

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from prometheus_client.core import CollectorRegistry, GaugeMetricFamily, InfoMetricFamily, Metric
 
-from provdc.checks.results import AuditRun, latest_run_file, layer_scores, load_run
+from provdc.checks.results import AuditRun, grouped_scores, latest_run_file, layer_scores, level_groups, load_run
 from provdc.inventory import Inventory
 from provdc.inventory.stats import TIERS
 
@@ -126,8 +126,9 @@ def _aware(moment: datetime) -> datetime:
 class AuditCollector:
     """The newest audit run of a directory: per check and host status, scores, waivers."""
 
-    def __init__(self, results_dir: Path | None) -> None:
+    def __init__(self, results_dir: Path | None, systems=()) -> None:
         self.dir = results_dir
+        self.systems = list(systems)  # the inventory's systems: per-level scores
         self._cache: tuple[tuple[str, float], AuditRun] | None = None
 
     def describe(self) -> list[Metric]:
@@ -178,6 +179,12 @@ class AuditCollector:
             for layer, value in layer_scores(run, waivers_count_as_pass=counted).items():
                 if value is not None:
                     scores.add_metric([layer, label], value)
+        levels = _gauge("provdc_audit_level_score_ratio", "Severity-weighted score per security level (its systems and "
+                        "their servers), 0-1, with and without waivers.", ["level", "waivers"])
+        for level, (counted, ignored) in grouped_scores(run, level_groups(self.systems)).items():
+            for value, label in ((counted, "counted"), (ignored, "ignored")):
+                if value is not None:
+                    levels.add_metric([str(level), label], value)
         waivers = _gauge("provdc_waiver_expiry_timestamp_seconds",
                          "When each waiver expires (Unix time, start of its expiry day in UTC+7); days to expiry: "
                          "(provdc_waiver_expiry_timestamp_seconds - time()) / 86400.", ["check", "scope"])
@@ -187,7 +194,7 @@ class AuditCollector:
         last.add_metric([], run.finished.timestamp())
         partial = _gauge("provdc_audit_partial", "1 if the latest audit could not complete on every host.")
         partial.add_metric([], float(run.partial))
-        yield from (status, findings, scores, waivers, last, partial)
+        yield from (status, findings, scores, levels, waivers, last, partial)
 
 
 class HealthCollector:
@@ -222,5 +229,5 @@ def build_registry(inventory: Inventory, results_dir: Path | None = None, *, now
     the clock in tests."""
     inv_collector = InventoryCollector(inventory, now) if now else InventoryCollector(inventory)
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(HealthCollector([inv_collector, AuditCollector(results_dir)]))
+    registry.register(HealthCollector([inv_collector, AuditCollector(results_dir, inventory.doc.systems)]))
     return registry

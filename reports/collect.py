@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-from provdc.checks.results import SEVERITY_WEIGHT, AuditRun, Finding, Status, latest_run_file, load_run, score
+from provdc.checks.results import (SEVERITY_WEIGHT, AuditRun, Finding, Status, grouped_scores, latest_run_file, level_groups,
+                                   load_run, score)
 from provdc.errors import ProvdcError
 from provdc.exporters import promapi
 from provdc.exporters.monitoring import LINK_OCTETS
@@ -303,9 +304,7 @@ def security(inv: Inventory, run: AuditRun, previous: AuditRun | None, today: da
     layers = {layer: both([f for f in run.findings if f.layer == layer])
               for layer in ("network", "host", "application", "data", "governance")}
     systems = {sid: both([f for f in run.findings if f.system == sid or f.host in hosts]) for sid, hosts in hosts_of.items()}
-    levels = {lvl: both([f for f in run.findings if any((f.system == s.id or f.host in hosts_of[s.id]) for s in inv.doc.systems
-                                                        if s.level == lvl)])
-              for lvl in sorted({s.level for s in inv.doc.systems})}
+    levels = grouped_scores(run, level_groups(inv.doc.systems))
     agencies = {a: both([f for f in run.findings if owner.get(f.host or "") == a]) for a in sorted({o for o in owner.values() if o})}
     failed = sorted((f for f in run.findings if f.status in (Status.FAIL, Status.ERROR)),
                     key=lambda f: (-SEVERITY_WEIGHT[f.severity], f.check, f.host or ""))
