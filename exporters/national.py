@@ -110,6 +110,8 @@ def province_rules(inv: Inventory, settings) -> dict[str, Any]:
         {"record": "province:job_targets_up:ratio", "expr": "avg by (job) (up)"},
         {"record": "province:job_targets:count", "expr": "count by (job) (up)"},
         {"record": "province:reporting:up", "expr": "vector(1)"},
+        # the spacing of these samples: the centre's reports count expected samples from it
+        {"record": "province:aggregate_window:seconds", "expr": f"vector({_seconds(window):g})"},
     ]
     links = [
         {"record": "province:link_bytes_per_second:rate", "expr": "max by (link, direction) (provdc:link_bytes_per_second:rate)"},

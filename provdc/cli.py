@@ -9,7 +9,7 @@ from __future__ import annotations
 import click
 
 from provdc import __version__
-from provdc.commands import audit, demo, inventory, lab, monitor, provision, report
+from provdc.commands import audit, demo, inventory, lab, monitor, national, provision, report
 from provdc.commands.common import ProvdcGroup
 
 @click.group(cls=ProvdcGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -30,6 +30,7 @@ def main(ctx: click.Context, debug: bool) -> None:
       provision   harden the servers and set up the link endpoints' snmpd, through ansible-runner
       audit       four-layer security checks gated by level, every output format, diffs
       report      monthly compliance report (uptime, link load, audit, connectivity), vi or en
+      national    the centre over many provinces: roll-up report from federated aggregates
 
     \b
     Start with:   provdc inventory validate inventory/examples/lab
@@ -47,6 +48,7 @@ main.add_command(monitor.monitor)
 main.add_command(provision.provision)
 main.add_command(audit.audit)
 main.add_command(report.report)
+main.add_command(national.national)
 main.add_command(demo.demo)
 
 
