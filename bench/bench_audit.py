@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,7 +25,6 @@ from bench_lab import big_lab  # noqa: E402
 import ansible_runner  # noqa: E402
 
 from provdc.checks.engine import Options, run_audit  # noqa: E402
-from provdc.inventory import load_inventory  # noqa: E402
 from provdc.playbooks.runner import ansible_inventory  # noqa: E402
 from provdc.lab import twin  # noqa: E402
 

@@ -286,9 +286,9 @@ def _service_alerts(s: AlertSettings) -> list[dict[str, Any]]:
 
 def _maintenance_alerts() -> list[dict[str, Any]]:
     by_kind = {
-        "server": f'label_replace({{__name__="provdc_maintenance_active", target_kind="server"}} == 1, "server", "$1", "target", "(.*)")',
-        "system": f'label_replace({{__name__="provdc_maintenance_active", target_kind="system"}} == 1, "system", "$1", "target", "(.*)")',
-        "link": f'label_replace({{__name__="provdc_maintenance_active", target_kind="link"}} == 1, "link", "$1", "target", "(.*)")',
+        "server": 'label_replace({__name__="provdc_maintenance_active", target_kind="server"} == 1, "server", "$1", "target", "(.*)")',
+        "system": 'label_replace({__name__="provdc_maintenance_active", target_kind="system"} == 1, "system", "$1", "target", "(.*)")',
+        "link": 'label_replace({__name__="provdc_maintenance_active", target_kind="link"} == 1, "link", "$1", "target", "(.*)")',
     }
     # a system's window covers its servers too
     servers = f"{by_kind['server']} or (provdc_system_server * on(system) group_left(window) {by_kind['system']})"

@@ -245,6 +245,12 @@ class AuditCollector:
             for value, label in ((pair.with_waivers, "counted"), (pair.without_waivers, "ignored")):
                 if value is not None:
                     scores.add_metric([layer, label], value)
+        levels = _gauge("provdc_audit_level_score_ratio", "Severity-weighted score per security level (its systems and "
+                        "their servers), 0-1, with and without waivers.", ["level", "waivers"])
+        for level, pair in run.group_scores("level").items():   # the run's own per-level scores
+            for value, label in ((pair.with_waivers, "counted"), (pair.without_waivers, "ignored")):
+                if value is not None:
+                    levels.add_metric([level, label], value)
         waivers = _gauge("provdc_waiver_expiry_timestamp_seconds",
                          "When each waiver expires (Unix time, start of its expiry day in UTC+7); days to expiry: "
                          "(provdc_waiver_expiry_timestamp_seconds - time()) / 86400.", ["check", "scope"])
@@ -254,7 +260,7 @@ class AuditCollector:
         last.add_metric([], run.finished.timestamp())
         partial = _gauge("provdc_audit_partial", "1 if the latest audit could not complete on every host.")
         partial.add_metric([], float(run.partial))
-        yield from (status, findings, scores, waivers, last, partial)
+        yield from (status, findings, scores, levels, waivers, last, partial)
 
 
 class HealthCollector:

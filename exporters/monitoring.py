@@ -311,8 +311,14 @@ def _yaml(data: Any, header: str) -> str:
 
 
 def generate(inv: Inventory, settings: Settings = Settings()) -> dict[str, str]:
+    from provdc.exporters import national  # the province level of a national federation
+
+    config = prometheus_config(settings)
+    config["global"]["external_labels"] = national.external_labels(inv, settings.extra.get("site"))
+    config["rule_files"].append(national.PROVINCE_RULES)
     files = {
-        "prometheus.yml": _yaml(prometheus_config(settings), f"Prometheus for {inv.province.name}"),
+        "prometheus.yml": _yaml(config, f"Prometheus for {inv.province.name}"),
+        national.PROVINCE_RULES: _yaml(national.province_rules(inv, settings), "aggregates for the centre (province:...)"),
         "blackbox.yml": _yaml(blackbox_config(), "blackbox_exporter probe modules"),
         "snmp.yml.template": _yaml(snmp_config(inv), "snmp_exporter modules; `provdc monitor up` fills in the communities"),
         "rules/provdc-recording.yml": _yaml(recording_rules(inv, settings), "availability SLIs and link utilisation"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import click
 
 from provdc import __version__
-from provdc.commands import audit, catalogue, demo, inventory, lab, monitor, provision, report, serve
+from provdc.commands import audit, catalogue, demo, inventory, lab, monitor, national, provision, report, serve
 from provdc.commands.common import ProvdcGroup
 
 @click.group(cls=ProvdcGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -32,6 +32,7 @@ def main(ctx: click.Context, debug: bool) -> None:
       catalogue   the requirements of each framework, how they are met, their numbers per level
       report      monthly compliance report (uptime, link load, audit, connectivity), vi or en
       serve       the operations service: supervised monitoring + alerting, scheduled audits and reports
+      national    the centre over many provinces: roll-up report from federated aggregates
 
     \b
     Start with:   provdc inventory validate inventory/examples/lab
@@ -51,6 +52,7 @@ main.add_command(audit.audit)
 main.add_command(catalogue.catalogue)
 main.add_command(report.report)
 main.add_command(serve.serve)
+main.add_command(national.national)
 main.add_command(demo.demo)
 
 

@@ -49,7 +49,7 @@ from provdc.errors import InventoryError, ProvdcError
 from provdc.exporters import alerting, monitoring, stack
 from provdc.inventory import Inventory, load_inventory
 from provdc.proc import CLEAN_ENV
-from provdc.schedule import VN, When, due_slot, slot_name
+from provdc.schedule import When, due_slot, slot_name
 
 log = logging.getLogger("provdc.serve")
 JOBS = ("audit", "report")

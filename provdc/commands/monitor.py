@@ -85,18 +85,54 @@ def _with_monitor_options(f):
 
 
 @monitor.command("config")
-@click.argument("path", type=click.Path(exists=True, path_type=Path), metavar="PATH")
+@click.argument("path", required=False, type=click.Path(exists=True, path_type=Path), metavar="[PATH]")
 @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Directory to write into.")
+@click.option("--national", "national_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Instead of one province: the national federating Prometheus for the provinces of this file.")
+@click.option("--site", help="This instance serves one site of the province: add `site` to its external labels.")
 @_with_monitor_options
-def monitor_config(path: Path, out: Path, scrape_interval: str, sli_window: str, rate_window: str) -> None:
-    """Write prometheus.yml, blackbox.yml, snmp.yml.template, file_sd targets and rules for PATH.
+def monitor_config(path: Path | None, out: Path, national_file: Path | None, site: str | None, scrape_interval: str,
+                   sli_window: str, rate_window: str) -> None:
+    """Write prometheus.yml, blackbox.yml, snmp.yml.template, file_sd targets and rules for the
+    province at PATH; with --national, the national Prometheus that federates the provinces.
+
+    Every provincial Prometheus carries `external_labels: {province: ID}` and records the
+    aggregates the centre needs (rules/province-aggregates.yml, all named `province:...`).
+
+    \b
+    NATIONAL.yaml (every problem reported with file:line:column):
+      version: 1
+      nation: vn
+      name: Bộ Khoa học và Công nghệ
+      settings: {scrape_interval: 30s, not_reporting_for: 5m}   # optional
+      provinces:
+        - inventory: hue/                        # id and name from the inventory
+          prometheus: http://10.1.0.5:9090       # federated: /federate, province:* only
+          exporter: http://10.1.0.5:19300         # optional: exporter health
+        - id: soc-trang
+          prometheus: https://prom.soctrang.example:9090
 
     Check them with: promtool check config OUT/prometheus.yml; promtool check rules OUT/rules/*.yml
     """
     from provdc.exporters import monitoring
-    from provdc.inventory import load_inventory
 
-    files = monitoring.write(load_inventory(path), out, _settings(scrape_interval, sli_window, rate_window))
+    if national_file is not None:
+        from provdc.exporters import national
+
+        if path is not None or site:
+            raise click.UsageError("--national takes no PATH and no --site (the provinces are in the file)")
+        nat = national.load_national(national_file)
+        files = national.write_national(nat, out)
+        err.print(f"national Prometheus for {len(nat.provinces)} provinces:")
+    else:
+        from provdc.inventory import load_inventory
+
+        if path is None:
+            raise click.UsageError("give the inventory PATH of a province, or --national NATIONAL.yaml")
+        settings = _settings(scrape_interval, sli_window, rate_window)
+        if site:
+            settings = monitoring.Settings(**{**settings.__dict__, "extra": {"site": site}})
+        files = monitoring.write(load_inventory(path), out, settings)
     out_console = "\n".join(f"  {f.relative_to(out)}" for f in files)
     out.mkdir(exist_ok=True)
     err.print(f"wrote {len(files)} files to {out}:\n{out_console}")

@@ -6,12 +6,10 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-import time
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import pytest
 
-from provdc.errors import ProvdcError
 from provdc.schedule import VN, When, due_slot, slot_name
 from provdc import serve
 

@@ -7,7 +7,6 @@ import json
 import shutil
 import stat
 import subprocess
-from pathlib import Path
 
 import pytest
 import yaml

@@ -22,7 +22,6 @@ from provdc.checks.results import AuditRun, Finding, Status, WaiverRecord, load_
 from provdc.exporters.collector import build_registry
 from provdc.exporters.server import make_app, serve
 from provdc.inventory import load_inventory
-from tests.conftest import LAB_INVENTORY
 
 MINIMAL = Path(__file__).parent.parent / "inventory" / "valid" / "minimal.yaml"
 

@@ -6,7 +6,6 @@ import csv
 import io
 import json
 from datetime import datetime, timezone
-from pathlib import Path
 
 import pytest
 
