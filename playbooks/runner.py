@@ -32,12 +32,79 @@ class HostSummary:
     skipped: int = 0
 
 
+@dataclass(frozen=True)
+class Strategy:
+    """How a run executes its roles: Mitogen's strategy (one Python interpreter per host, kept
+    for the whole run) or Ansible's own linear strategy (one AnsiballZ upload and Python start
+    per module run). `reason` says why, for the run's first line."""
+    name: str                        # "mitogen_linear" or "linear"
+    reason: str
+    plugins_dir: Path | None = None  # Mitogen's strategy plugins, when it is the choice
+
+    @property
+    def accelerated(self) -> bool:
+        return self.name == "mitogen_linear"
+
+
+# The newest ansible-core (major, minor) each Mitogen release supports, from its changelog:
+# 0.3.25 added 2.19, 0.3.54 covers 2.19 to 2.21. A pairing outside this table runs plain Ansible.
+MITOGEN_SUPPORTS: tuple[tuple[tuple[int, int, int], tuple[int, int]], ...] = (
+    ((0, 3, 25), (2, 19)),
+    ((0, 3, 54), (2, 21)),
+)
+MITOGEN_OLDEST_ANSIBLE = (2, 10)
+DEPRECATION_NOTE = ("ansible-core 2.19 warns that strategy plugins outside ansible.builtin are deprecated; "
+                    "plain Ansible (--no-accelerate) is the tested fallback")
+
+
+def _version_tuple(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split(".")[:3] if part.isdigit())
+
+
+def choose_strategy(mitogen: tuple[int, ...] | None, ansible_core: str, accelerate: bool = True) -> tuple[str, str]:
+    """(strategy, reason) for a Mitogen version (None: not importable) and an ansible-core
+    version. Pure: the I/O is in detect_strategy."""
+    if not accelerate:
+        return "linear", "plain Ansible (--no-accelerate)"
+    if mitogen is None:
+        return "linear", "plain Ansible (Mitogen is not installed)"
+    core = _version_tuple(ansible_core)[:2]
+    mitogen_text = ".".join(map(str, mitogen))
+    newest = max((ansible for release, ansible in MITOGEN_SUPPORTS if tuple(mitogen) >= release), default=None)
+    if newest is None or not MITOGEN_OLDEST_ANSIBLE <= core <= newest:
+        return "linear", f"plain Ansible (Mitogen {mitogen_text} does not support ansible-core {ansible_core})"
+    return "mitogen_linear", f"Mitogen {mitogen_text} on ansible-core {ansible_core} (mitogen_linear strategy)"
+
+
+def detect_strategy(accelerate: bool = True) -> Strategy:
+    """Mitogen's strategy when it is importable and supports the installed ansible-core, else
+    Ansible's linear strategy. Checked once at the start of a run."""
+    from importlib.metadata import version
+
+    ansible_core = version("ansible-core")
+    try:
+        import ansible_mitogen
+        import mitogen
+    except ImportError:
+        mitogen_version = None
+    else:
+        mitogen_version = tuple(mitogen.__version__)
+    name, reason = choose_strategy(mitogen_version if accelerate else None, ansible_core, accelerate)
+    if name == "linear":
+        return Strategy(name, reason)
+    plugins = Path(ansible_mitogen.__file__).parent / "plugins" / "strategy"
+    if not (plugins / f"{name}.py").is_file():
+        return Strategy("linear", f"plain Ansible (Mitogen's {name} plugin is missing from {plugins})")
+    return Strategy(name, reason, plugins)
+
+
 @dataclass
 class ProvisionResult:
     status: str
     rc: int
     run_dir: Path
     hosts: dict[str, HostSummary] = field(default_factory=dict)
+    strategy: Strategy | None = None
     canary: str | None = None        # the host that went first, with --canary
     canary_failed: bool = False      # it did not converge or took new logins away: the rest waited
 
@@ -68,29 +135,45 @@ def host_count(inv: Inventory) -> int:
 
 def provision(inv: Inventory, *, check: bool = False, diff: bool = False, limit: str | None = None,
               tags: list[str] | None = None, forks: int | None = None, canary: bool = False,
-              runs_dir: Path = Path("/var/lib/provdc/runs"),
+              runs_dir: Path = Path("/var/lib/provdc/runs"), strategy: Strategy | None = None,
               on_event: Callable[[str, str, str], None] = lambda host, task, state: None) -> ProvisionResult:
-    """Run site.yml on the inventory's servers. With `canary`, one host goes first and the rest
-    only follow when it converged and still accepts a brand-new SSH login."""
+    """Run site.yml on the inventory's servers, on `strategy` (default: detect_strategy()).
+    With `canary`, one host goes first and the rest only follow when it converged and still
+    accepts a brand-new SSH login."""
     if not select_hosts(inv, limit):
         # Ansible would only warn and call a run on no host a success
         raise ProvdcError(f"--limit {limit!r} selects no server or provisioned device of {inv.province.id}")
     run_dir = runs_dir / f"{inv.province.id}-{datetime.now(timezone.utc):%Y%m%dT%H%M%S%fZ}"
     (run_dir / "private").mkdir(parents=True, exist_ok=True, mode=0o700)  # runner needs it to exist
+    strategy = strategy or detect_strategy()
     env = _environment(run_dir)
     options = {"check": check, "diff": diff, "tags": tags, "forks": forks, "on_event": on_event}
     if not canary:
-        return _run_playbook(inv, run_dir, env, limit=limit, **options)
+        return _with_strategy(_run_playbook(inv, run_dir, env | strategy_environment(strategy), limit=limit, **options),
+                              strategy)
     host = pick_canary(inv, limit)
-    first = _run_playbook(inv, run_dir, env, limit=host, **options)
+    first = _run_playbook(inv, run_dir, env | strategy_environment(strategy), limit=host, **options)
     first.canary = host
     if first.exit_code != 0 or not _fresh_login(inv, run_dir, env, host):
         first.canary_failed = True
-        return first
-    rest = _run_playbook(inv, run_dir, env, limit=f"{limit or 'all'},!{host}", **options)
+        return _with_strategy(first, strategy)
+    rest = _run_playbook(inv, run_dir, env | strategy_environment(strategy), limit=f"{limit or 'all'},!{host}", **options)
     rest.hosts = {**first.hosts, **rest.hosts}
     rest.canary = host
-    return rest
+    return _with_strategy(rest, strategy)
+
+
+def _with_strategy(result: ProvisionResult, strategy: Strategy) -> ProvisionResult:
+    result.strategy = strategy
+    return result
+
+
+def strategy_environment(strategy: Strategy) -> dict[str, str]:
+    """Ansible settings that select the strategy. Plays marked `strategy: linear` (package
+    installation) keep Ansible's own strategy either way."""
+    if not strategy.accelerated:
+        return {"ANSIBLE_STRATEGY": "linear"}
+    return {"ANSIBLE_STRATEGY_PLUGINS": str(strategy.plugins_dir), "ANSIBLE_STRATEGY": strategy.name}
 
 
 def select_hosts(inv: Inventory, limit: str | None) -> list[str]:
@@ -167,7 +250,8 @@ def _run_playbook(inv: Inventory, run_dir: Path, env: dict[str, str], *, check: 
 
 def _fresh_login(inv: Inventory, run_dir: Path, env: dict[str, str], host: str) -> bool:
     """A new SSH connection (no shared master) still logs in: the canary's sshd and firewall
-    let administrators back in, not only the session that changed them."""
+    let administrators back in, not only the session that changed them. Always plain Ansible's
+    ssh connection (`env` selects no strategy): that is the login an administrator makes."""
     import ansible_runner
 
     fresh = {**env, "ANSIBLE_SSH_ARGS": "-o ControlMaster=no -o ControlPath=none"}

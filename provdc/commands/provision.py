@@ -37,10 +37,14 @@ def _remediation_plan(path: Path):
 @click.option("--canary", is_flag=True,
               help="Provision the first selected server alone first; the rest follow only if it converged and "
                    "still accepts a new SSH login.")
+@click.option("--no-accelerate", is_flag=True,
+              help="Run on plain Ansible's linear strategy even when Mitogen is installed (by default Mitogen's "
+                   "strategy is used when it supports the installed ansible-core; package installation always "
+                   "runs on plain Ansible).")
 @click.option("--runs-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("/var/lib/provdc/runs"),
               show_default=True, help="Where each run's artifacts are kept.")
 def provision(path: Path, check_mode: bool, diff: bool, limit: str | None, tags: str | None, forks: int | None,
-              remediate: Path | None, canary: bool, runs_dir: Path) -> None:
+              remediate: Path | None, canary: bool, no_accelerate: bool, runs_dir: Path) -> None:
     """Provision the servers of PATH with the project's roles through ansible-runner.
 
     Servers get the hardening baseline; Linux devices that measure a link (`ssh` set on the
@@ -48,9 +52,14 @@ def provision(path: Path, check_mode: bool, diff: bool, limit: str | None, tags:
     from its secret reference on this machine. Exit 0 when every host converged, 4 when some host failed or was unreachable, 1 on a tool
     error. The roles are what `provdc audit` verifies; --remediate runs only the roles that fix
     what an audit found.
+
+    Runs are accelerated by Mitogen for Ansible when it is installed and supports the installed
+    ansible-core (one Python interpreter per host for the whole run instead of one per task);
+    the first line says which strategy was chosen and why. --no-accelerate runs plain Ansible.
     """
     from provdc.inventory import load_inventory
     from provdc.lab.guard import require_lab_routed
+    from provdc.playbooks.runner import DEPRECATION_NOTE, detect_strategy
     from provdc.playbooks.runner import provision as run_provision
 
     inv = load_inventory(path)
@@ -70,13 +79,16 @@ def provision(path: Path, check_mode: bool, diff: bool, limit: str | None, tags:
     if inv.unmanaged_snmp_agents:
         err.print("configure SNMP by hand on these link endpoints (no `ssh`: not provisioned by provdc): "
                   + ", ".join(d.id for d in inv.unmanaged_snmp_agents))
+    strategy = detect_strategy(accelerate=not no_accelerate)
+    err.print(f"strategy: {strategy.reason}" + (f" ({DEPRECATION_NOTE})" if strategy.accelerated else ""))
     with err.status("provisioning") as status:
         def progress(host: str, task: str, state: str) -> None:
             status.update(f"provisioning: {host}: {task} [{state}]")
             if state in ("failed", "unreachable"):
                 err.print(f"  [red]{host}: {task}: {state}[/]")
         result = run_provision(inv, check=check_mode, diff=diff, limit=limit, tags=tag_list, forks=forks,
-                               canary=canary, runs_dir=runs_dir, on_event=progress)
+                               canary=canary, runs_dir=runs_dir, strategy=strategy,
+                               on_event=progress)
     t = Table(title=f"Provisioning {'(check mode) ' if check_mode else ''}of {inv.province.id}", title_justify="left")
     for col in ("host", "ok", "changed", "failed", "unreachable"):
         t.add_column(col, justify="left" if col == "host" else "right")

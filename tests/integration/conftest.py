@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import fcntl
 import os
+import shutil
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -70,8 +73,47 @@ def mini_lab_path():
     twin.down(MINI_INVENTORY)
 
 
+@contextmanager
+def planted(lab, files: dict[str, list[str]] | None = None, sysctls: dict[str, list[str]] | None = None) -> Iterator[None]:
+    """Whatever the block plants in these files (per host) or network settings (per host), the
+    session's lab gets back as it was: a file or directory that did not exist is removed, one
+    that did gets its content, mode and owner back. Tests of the shared lab never leave a
+    planted state for the next one, in whatever order they run."""
+    saved_files = {(host, path): _saved(lab.host_path(host, path)) for host, paths in (files or {}).items() for path in paths}
+    saved_sysctls = {(host, key): lab.in_host(host, "sysctl", "-n", key).stdout.strip()
+                     for host, keys in (sysctls or {}).items() for key in keys}
+    try:
+        yield
+    finally:
+        for (host, path), state in reversed(saved_files.items()):
+            _restore(lab.host_path(host, path), state)
+        for (host, key), value in saved_sysctls.items():
+            lab.in_host(host, "sysctl", "-q", "-w", f"{key}={value}")
+
+
+def _saved(path):
+    if not os.path.lexists(path):
+        return None
+    st = os.lstat(path)
+    return (path.read_bytes() if path.is_file() else None, st.st_mode & 0o7777, st.st_uid, st.st_gid)
+
+
+def _restore(path, state) -> None:
+    if state is None:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
+        return
+    content, mode, uid, gid = state
+    if content is not None:
+        path.write_bytes(content)
+    os.chown(path, uid, gid)
+    os.chmod(path, mode)
+
+
 INTERVAL = 2.0
-SETTINGS = Settings(scrape_interval="2s", sli_window="20s", rate_window="20s", prometheus_port=29090,
+SETTINGS = Settings(scrape_interval="2s", sli_window="10s", rate_window="8s", prometheus_port=29090,
                     blackbox_port=29115, snmp_port=29116, exporter_port=29300)
 
 

@@ -14,6 +14,7 @@ import pytest
 from provdc.checks.engine import Options, run_audit
 from provdc.checks.results import Status
 from provdc.lab import faults, net
+from tests.integration.conftest import planted
 
 pytestmark = pytest.mark.lab
 
@@ -27,6 +28,8 @@ HARDENED = {  # what provisioning will write; planted by hand here
     "/etc/profile.d/provdc-tmout.sh": "readonly TMOUT=300\nexport TMOUT\n",
     "/etc/systemd/journald.conf.d/provdc.conf": "[Journal]\nStorage=persistent\nMaxRetentionSec=100day\n",
 }
+ACCOUNT_FILES = ["/etc/passwd", "/etc/shadow", "/etc/group", "/etc/gshadow", "/etc/subuid", "/etc/subgid",
+                 "/etc/passwd-", "/etc/shadow-", "/etc/group-", "/etc/gshadow-", "/etc/subuid-", "/etc/subgid-"]
 HARDENED_CHECKS = ["ssh_password_auth_disabled", "ssh_max_auth_tries", "ssh_idle_timeout", "ssh_strong_crypto",
                    "password_complexity", "login_lockout", "shell_idle_timeout", "log_retention_for_level"]
 
@@ -52,6 +55,11 @@ def test_debian_defaults_are_found_on_every_reachable_host(lab):
 
 
 def test_hardened_host_passes_what_the_default_host_fails(lab):
+    with planted(lab, files={"db2": [*HARDENED, "/etc/login.defs", "/etc/systemd/journald.conf.d"]}):
+        _hardened_db2_passes_where_db1_fails(lab)
+
+
+def _hardened_db2_passes_where_db1_fails(lab):
     for path, text in HARDENED.items():
         lab.host_path("db2", path).parent.mkdir(parents=True, exist_ok=True)
         lab.host_path("db2", path).write_text(text)
@@ -69,8 +77,9 @@ def test_planted_account_and_file_problems_fail_only_where_planted(lab):
     plant = ("useradd -o -u 0 -M toor && useradd -M guest && passwd -d guest >/dev/null && "
              "touch /etc/provdc-open && chmod 0666 /etc/provdc-open && "
              "cp /bin/true /usr/local/bin/provdc-rootme && chmod 4755 /usr/local/bin/provdc-rootme")
-    assert lab.in_host("lgsp1", "sh", "-c", plant).returncode == 0
-    run = run_audit(lab.inventory, Options(layers={"host"}, hosts={"lgsp1", "mcdt-app1"}))
+    with planted(lab, files={"lgsp1": [*ACCOUNT_FILES, "/etc/provdc-open", "/usr/local/bin/provdc-rootme"]}):
+        assert lab.in_host("lgsp1", "sh", "-c", plant).returncode == 0
+        run = run_audit(lab.inventory, Options(layers={"host"}, hosts={"lgsp1", "mcdt-app1"}))
     for check in ("accounts_only_root_uid0", "accounts_no_empty_passwords", "no_world_writable_system_files", "suid_files_known"):
         assert status(run, check, "lgsp1") is Status.FAIL, check
         assert status(run, check, "mcdt-app1") is Status.PASS, check

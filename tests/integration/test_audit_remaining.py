@@ -7,6 +7,7 @@ import pytest
 
 from provdc.checks.engine import Options, run_audit
 from provdc.checks.results import Status
+from tests.integration.conftest import planted
 
 pytestmark = pytest.mark.lab
 
@@ -44,14 +45,16 @@ def test_time_sync_and_auditd(lab):
                   "echo 'DAEMON_OPTS=\"-F 1 -x\"' > /etc/default/chrony && /etc/init.d/chrony start >/dev/null")
     setup_audit = ("mkdir -p /etc/audit/rules.d && printf -- '-w /etc/passwd -p wa\\n' > /etc/audit/rules.d/provdc.rules && "
                    "cp /bin/sleep /run/auditd && (setsid /run/auditd 600 >/dev/null 2>&1 &) && sleep 0.3")
-    assert lab.in_host("mcdt-app1", "sh", "-c", setup_time).returncode == 0
-    assert lab.in_host("mon1", "sh", "-c", setup_audit).returncode == 0
     unwaived = _variant(lab.inventory, waivers=[])  # the lab inventory waives auditd for this reason
-    try:
-        v = verdicts(unwaived, {"host"}, {"mon1", "mcdt-app1", "backup1"})
-    finally:
-        lab.in_host("mon1", "sh", "-c", "pkill -f '/run/auditd 600'")
-        lab.in_host("mcdt-app1", "sh", "-c", "/etc/init.d/chrony stop >/dev/null")
+    with planted(lab, files={"mcdt-app1": ["/etc/chrony/chrony.conf", "/etc/default/chrony"],
+                             "mon1": ["/etc/audit/rules.d/provdc.rules", "/run/auditd"]}):
+        try:
+            assert lab.in_host("mcdt-app1", "sh", "-c", setup_time).returncode == 0
+            assert lab.in_host("mon1", "sh", "-c", setup_audit).returncode == 0
+            v = verdicts(unwaived, {"host"}, {"mon1", "mcdt-app1", "backup1"})
+        finally:
+            lab.in_host("mon1", "sh", "-c", "pkill -f '/run/auditd 600'")
+            lab.in_host("mcdt-app1", "sh", "-c", "/etc/init.d/chrony stop >/dev/null")
     assert (v[("time_synchronised", "mcdt-app1")], v[("time_synchronised", "backup1")]) == (Status.PASS, Status.FAIL)
     assert v[("time_synchronised", "mon1")] is Status.PASS  # the time server itself, serving
     assert (v[("auditd_running", "mon1")], v[("auditd_running", "backup1")]) == (Status.PASS, Status.FAIL)
@@ -124,7 +127,8 @@ def test_dr_site_distance_at_level_5(lab):
 def test_automatic_security_updates(lab):
     conf = "/etc/apt/apt.conf.d/20auto-upgrades"
     daily = 'APT::Periodic::Update-Package-Lists "1";\nAPT::Periodic::Unattended-Upgrade "1";\n'
-    lab.host_path("mon1", conf).write_text(daily)
-    lab.host_path("backup1", conf).write_text(daily.replace('Unattended-Upgrade "1"', 'Unattended-Upgrade "0"'))
-    v = verdicts(lab.inventory, {"host"}, {"mon1", "backup1"})
+    with planted(lab, files={"mon1": [conf], "backup1": [conf]}):
+        lab.host_path("mon1", conf).write_text(daily)
+        lab.host_path("backup1", conf).write_text(daily.replace('Unattended-Upgrade "1"', 'Unattended-Upgrade "0"'))
+        v = verdicts(lab.inventory, {"host"}, {"mon1", "backup1"})
     assert (v[("security_updates_automatic", "mon1")], v[("security_updates_automatic", "backup1")]) == (Status.PASS, Status.FAIL)

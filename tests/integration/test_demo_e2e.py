@@ -1,6 +1,7 @@
-"""The main job end to end: `provdc demo` on a copy of the lab example moved to its own prefix
-and supernet (so it runs beside the session's lab). Asserts on what it produced: the audit runs
-before and after provisioning, and reports whose figures show the planned fault."""
+"""The main job end to end, the suite's one run of the whole demo: `provdc demo` on a copy of
+the lab example moved to its own prefix and supernet (so it runs beside the session's lab).
+Asserts on what it produced: every stage, the audit runs before and after provisioning, and
+reports whose figures show the planned fault; and that it tore everything down."""
 
 from __future__ import annotations
 
@@ -48,7 +49,11 @@ def test_demo_end_to_end(e2e_inventory, tmp_path):
     r = subprocess.run([sys.executable, "-m", "provdc.cli", "demo", "--inventory", str(e2e_inventory), "--out", str(out)],
                        capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
-    assert "demo finished" in r.stdout
+    for stage in ("inventory: load and validate", "lab: up", "lab: every declared service listens", "audit: four layers", "provision:",
+                  "audit: again, after provisioning", "monitor: up",
+                  "lab: planned load and fault", "monitor: the fault is in Prometheus", "reports: monthly compliance report",
+                  "monitor: down", "lab: down", "demo finished"):
+        assert stage in r.stdout
     # two audit runs: provisioning fixed findings and broke none
     before, after = [json.loads(p.read_text()) for p in sorted((out / "audits").glob("audit-*.json"))]
     failing = lambda run: {(f["check"], f["host"] or f["system"]) for f in run["findings"] if f["status"] == "FAIL"}  # noqa: E731

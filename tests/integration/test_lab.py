@@ -282,21 +282,6 @@ def test_cli_status_and_fault_round_trip(lab):
     assert r.returncode == 1 and "netem" in r.stderr
 
 
-def test_demo_runs_every_stage_and_tears_down(mini_lab_path, tmp_path):
-    out = tmp_path / "reports"
-    r = subprocess.run([sys.executable, "-m", "provdc.cli", "demo", "--inventory", str(mini_lab_path), "--out", str(out)],
-                       capture_output=True, text=True, timeout=240)
-    assert r.returncode == 0, r.stderr
-    assert sorted(p.suffix for p in out.iterdir() if p.is_file()) == [".html", ".html", ".json", ".pdf", ".pdf"]
-    assert list((out / "audits").glob("audit-*.json"))
-    for stage in ("inventory: load and validate", "lab: up", "lab: every declared service listens", "audit: four layers", "provision:",
-                  "audit: again, after provisioning", "monitor: up",
-                  "lab: planned load and fault", "monitor: the fault is in Prometheus", "reports: monthly compliance report",
-                  "monitor: down", "lab: down", "demo finished"):
-        assert stage in r.stdout
-    assert _lab_leftovers(mini_lab_path) == []
-
-
 def test_nothing_is_sent_to_a_lab_inventory_whose_twin_is_down(mini_lab_path):
     """The network rule: with the twin down, its addresses would leave by the default route."""
     from provdc.checks.engine import Options, run_audit

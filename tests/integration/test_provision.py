@@ -1,5 +1,11 @@
 """Provisioning on the mini lab's real hosts: converge, idempotence, check mode changes nothing,
-an unreachable host does not stop the others, remediation from an audit, no secret in artifacts."""
+Mitogen and plain Ansible make the same changes, an unreachable host does not stop the others,
+remediation from an audit, no secret in artifacts.
+
+One mini lab serves the whole module. A test that needs hosts as the lab builds them asks for
+`fresh_mini` (the lab is rebuilt: about a second); one that needs them provisioned asks for
+`provisioned_mini` (converged again first, which also undoes whatever the previous test planted
+in a role's files). A test that starts a process or stops a host undoes that itself."""
 
 from __future__ import annotations
 
@@ -11,9 +17,9 @@ import pytest
 
 from provdc.checks.engine import DEFAULT, Options, run_audit
 from provdc.checks.results import Status
-from provdc.inventory import load_inventory
 from provdc.lab import faults, twin
-from provdc.playbooks.runner import provision
+from provdc.playbooks.runner import Strategy, detect_strategy, provision
+from tests.integration.conftest import MINI_INVENTORY, require_root
 
 pytestmark = pytest.mark.lab
 
@@ -21,6 +27,7 @@ MANAGED = ["/etc/ssh/sshd_config.d/50-provdc-hardening.conf", "/etc/sysctl.d/60-
            "/etc/security/faillock.conf", "/etc/login.defs", "/etc/profile.d/provdc-tmout.sh", "/etc/systemd/journald.conf.d/provdc.conf",
            "/etc/chrony/chrony.conf", "/etc/default/chrony", "/etc/audit/rules.d/50-provdc.rules", "/etc/audit/auditd.conf",
            "/etc/apt/apt.conf.d/20auto-upgrades", "/etc/default/prometheus-node-exporter", "/etc/nftables.conf"]
+PLAIN = Strategy("linear", "plain Ansible (test)")
 
 
 def fingerprint(lab) -> dict[tuple[str, str], str]:
@@ -32,12 +39,45 @@ def fingerprint(lab) -> dict[tuple[str, str], str]:
     return out
 
 
+class MiniLab:
+    """The module's mini lab, rebuilt on demand."""
+
+    def __init__(self) -> None:
+        self.running = None
+
+    def rebuild(self):
+        twin.down(MINI_INVENTORY)
+        self.running = twin.up(MINI_INVENTORY)
+        return self.running
+
+
+@pytest.fixture(scope="module")
+def mini_module():
+    require_root()
+    lab = MiniLab()
+    lab.rebuild()
+    yield lab
+    twin.down(MINI_INVENTORY)
+
+
 @pytest.fixture
-def mini(mini_lab_path):
-    return twin.up(mini_lab_path)
+def fresh_mini(mini_module):
+    """The mini lab as `lab up` builds it (nothing provisioned)."""
+    return mini_module.rebuild()
 
 
-def test_check_mode_changes_nothing_then_converge_then_idempotent(mini, tmp_path):
+@pytest.fixture
+def provisioned_mini(mini_module, tmp_path_factory):
+    """The mini lab converged: provisioned again before the test (idempotent when the previous
+    test left it converged; otherwise this puts back what that test planted)."""
+    running = mini_module.running
+    result = provision(running.inventory, runs_dir=tmp_path_factory.mktemp("converge"))
+    assert result.exit_code == 0, result.hosts
+    return running
+
+
+def test_check_mode_changes_nothing_then_converge_then_idempotent(fresh_mini, tmp_path):
+    mini = fresh_mini
     before = fingerprint(mini)
     dry = provision(mini.inventory, check=True, runs_dir=tmp_path)
     assert dry.exit_code == 0 and all(h.changed > 0 for host, h in dry.hosts.items() if host != "rtr")  # it would change things
@@ -76,13 +116,40 @@ def test_check_mode_changes_nothing_then_converge_then_idempotent(mini, tmp_path
     assert twin.tcp_open("10.98.1.11", 8443)
     started = mini.in_host("app1", "sh", "-c", "setsid python3 -m http.server 3306 --bind 10.98.1.11 >/dev/null 2>&1 & sleep 1; "
                                                "ss -Htln | grep -q :3306")
-    assert started.returncode == 0
-    assert not twin.tcp_open("10.98.1.11", 3306, timeout=2)  # listening, but the firewall drops it
+    try:
+        assert started.returncode == 0
+        assert not twin.tcp_open("10.98.1.11", 3306, timeout=2)  # listening, but the firewall drops it
+    finally:
+        mini.in_host("app1", "pkill", "-f", "http.server 3306")
     # the management zone (this machine) reaches every declared service, for monitoring
     assert twin.tcp_open("10.98.1.12", 5432)
 
 
-def test_an_unreachable_host_does_not_stop_the_others(mini, tmp_path):
+def test_mitogen_and_plain_ansible_make_the_same_changes(mini_module, tmp_path):
+    # the same fresh hosts provisioned once on each strategy: the same tasks change the same
+    # files to the same content, and each strategy finds the other's work converged
+    assert detect_strategy().accelerated  # this project installs Mitogen: both paths run here
+    runs = {}
+    for strategy in (PLAIN, detect_strategy()):
+        lab = mini_module.rebuild()
+        changed: set[tuple[str, str]] = set()
+
+        def record(host: str, task: str, state: str) -> None:
+            if state == "changed":
+                changed.add((host, task))
+
+        result = provision(lab.inventory, runs_dir=tmp_path, strategy=strategy, on_event=record)
+        assert result.exit_code == 0 and result.strategy == strategy
+        runs[strategy.name] = (changed, {h: s.changed for h, s in result.hosts.items()}, fingerprint(lab))
+        other = PLAIN if strategy.accelerated else detect_strategy()
+        again = provision(lab.inventory, runs_dir=tmp_path, strategy=other)
+        assert again.exit_code == 0 and sum(h.changed for h in again.hosts.values()) == 0, (strategy, again.hosts)
+    assert runs["linear"][0] and runs["linear"] == runs["mitogen_linear"]
+
+
+def test_an_unreachable_host_does_not_stop_the_others(provisioned_mini, tmp_path):
+    mini = provisioned_mini
+    mini.in_host("app1", "rm", "/etc/profile.d/provdc-tmout.sh")  # something for app1 to converge
     faults.stop_host(mini, "db1")
     try:
         result = provision(mini.inventory, runs_dir=tmp_path)
@@ -93,7 +160,8 @@ def test_an_unreachable_host_does_not_stop_the_others(mini, tmp_path):
     assert result.hosts["app1"].failed == 0 and result.hosts["app1"].changed > 0
 
 
-def test_a_canary_that_fails_leaves_the_other_servers_untouched(mini, tmp_path):
+def test_a_canary_that_fails_leaves_the_other_servers_untouched(fresh_mini, tmp_path):
+    mini = fresh_mini
     before = fingerprint(mini)
     faults.stop_host(mini, "app1")  # the canary: the first server of the inventory
     try:
@@ -105,26 +173,31 @@ def test_a_canary_that_fails_leaves_the_other_servers_untouched(mini, tmp_path):
     assert {k: v for k, v in fingerprint(mini).items() if k[0] == "db1"} == {k: v for k, v in before.items() if k[0] == "db1"}
 
 
-def test_a_canary_that_converges_lets_the_others_follow(mini, tmp_path):
+def test_a_canary_that_converges_lets_the_others_follow(provisioned_mini, tmp_path):
+    mini = provisioned_mini
+    for host in ("app1", "db1"):  # the one thing the run below has to change on each server
+        mini.in_host(host, "rm", "/etc/profile.d/provdc-tmout.sh")
     result = provision(mini.inventory, canary=True, tags=["shell"], runs_dir=tmp_path)
     assert result.canary == "app1" and not result.canary_failed and result.exit_code == 0
     assert set(result.hosts) == {"app1", "db1"} and all(h.changed == 1 for h in result.hosts.values())
 
 
-def test_remediation_applies_the_fixes_an_audit_asked_for(mini, tmp_path):
+def test_remediation_applies_the_fixes_an_audit_asked_for(fresh_mini, tmp_path):
+    mini = fresh_mini
     results = tmp_path / "audit.json"
     results.write_text(run_audit(mini.inventory, Options(layers={"host"})).to_json())
     cli = [sys.executable, "-m", "provdc.cli", "provision", str(mini.inventory.files[0]), "--remediate", str(results),
-           "--runs-dir", str(tmp_path / "runs")]
+           "--runs-dir", str(tmp_path / "runs"), "--no-accelerate"]
     r = subprocess.run(cli, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     assert "remediating with tags:" in r.stderr and "sshd" in r.stderr
+    assert "strategy: plain Ansible (--no-accelerate)" in r.stderr
     after = run_audit(mini.inventory, Options(layers={"host"}))
     assert {f.status for f in after.findings if f.check == "ssh_password_auth_disabled"} == {Status.PASS}
 
 
-def test_remediation_fixes_exactly_the_planted_misconfiguration(mini, tmp_path):
-    assert provision(mini.inventory, runs_dir=tmp_path).exit_code == 0
+def test_remediation_fixes_exactly_the_planted_misconfiguration(provisioned_mini, tmp_path):
+    mini = provisioned_mini
     dropin = "/etc/ssh/sshd_config.d/50-provdc-hardening.conf"
     mini.in_host("db1", "sh", "-c", f"sed -i 's/^PasswordAuthentication no/PasswordAuthentication yes/' {dropin}")
     mini.in_host("db1", "sh", "-c", "echo 'readonly TMOUT=5000' > /etc/profile.d/provdc-tmout.sh")  # a second, other fault
@@ -153,21 +226,6 @@ def test_remediation_fixes_exactly_the_planted_misconfiguration(mini, tmp_path):
     assert community not in blob and key.split("\n")[1] not in blob
 
 
-def test_generated_inventory_holds_only_the_model(mini_lab_path):
-    from provdc.playbooks.runner import ansible_inventory
-
-    inv = load_inventory(mini_lab_path)
-    hosts = ansible_inventory(inv)["all"]["hosts"]
-    assert sorted(hosts) == ["app1", "db1", "rtr"]
-    assert hosts["db1"]["ansible_host"] == "10.98.1.12" and hosts["db1"]["provdc_services"][1]["sources"] == ["10.98.1.0/24"]
-    assert "UserKnownHostsFile=/run/provdc/lab-pt/known_hosts" in hosts["db1"]["ansible_ssh_common_args"]
-    rtr = hosts["rtr"]
-    assert rtr["ansible_host"] == "10.98.2.2" and "UserKnownHostsFile=/run/provdc/lab-pt/known_hosts" in rtr["ansible_ssh_common_args"]
-    assert rtr["provdc_snmp"]["community_file"] == "/run/provdc/lab-pt/snmp-community"
-    assert rtr["provdc_snmp"]["sources"] == ["10.98.2.0/24"] and rtr["provdc_snmp"]["interfaces"] == ["wan1"]
-    assert "provdc_services" not in rtr  # a device gets the snmpd play only, not the server baseline
-
-
 SYS_NAME = "1.3.6.1.2.1.1.5.0"
 IF_NAME = "1.3.6.1.2.1.31.1.1.1.1"
 
@@ -177,7 +235,8 @@ def _snmp(oid: str, community: str, walk: bool = False) -> subprocess.CompletedP
                            "10.98.2.2", oid], capture_output=True, text=True, timeout=15)
 
 
-def test_snmpd_on_the_link_endpoint_serves_the_referenced_community_to_monitoring_only(mini, tmp_path):
+def test_snmpd_on_the_link_endpoint_serves_the_referenced_community_to_monitoring_only(provisioned_mini, tmp_path):
+    mini = provisioned_mini
     community = (mini.paths.root / "snmp-community").read_text().strip()
     assert _snmp(SYS_NAME, community).stdout.strip() == '"rtr"'  # the lab's seed, as the role writes it
     # plant Debian's stock agent: loopback only, 'public' for the system group
@@ -190,6 +249,7 @@ def test_snmpd_on_the_link_endpoint_serves_the_referenced_community_to_monitorin
            "--runs-dir", str(tmp_path / "runs")]
     r = subprocess.run(cli, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
+    assert "strategy: Mitogen" in r.stderr  # chosen by default, and said so
     assert "│ rtr " in r.stdout and "│ app1 " not in r.stdout  # only the link endpoint ran a task
     names = _snmp(IF_NAME, community, walk=True)
     assert names.returncode == 0 and '"wan1"' in names.stdout.split(), names  # the link's interface, from this machine

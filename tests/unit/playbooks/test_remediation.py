@@ -17,17 +17,33 @@ from provdc.playbooks.runner import pick_canary
 
 def site_tags() -> set[str]:
     plays = yaml.safe_load((PLAYBOOKS_DIR / "site.yml").read_text())
-    return {tag for play in plays for role in play["roles"] for tag in role["tags"]}
+    return {tag for play in plays for role in play.get("roles", []) for tag in role["tags"]}
 
 
 def test_site_yml_plays_target_the_generated_groups():
-    # the baseline runs on servers only, snmpd on the provisioned link endpoints only
+    # the baseline runs on servers only, snmpd on the provisioned link endpoints only; each
+    # group's packages play comes first, always on Ansible's linear strategy (Mitogen cannot
+    # respawn apt), and the roles' play after it on the run's strategy
     plays = yaml.safe_load((PLAYBOOKS_DIR / "site.yml").read_text())
-    assert [(p["hosts"], sorted(t for r in p["roles"] for t in r["tags"])) for p in plays][1] == ("snmp_agents", ["snmpd"])
-    assert plays[0]["hosts"] == "servers" and "snmpd" not in {t for r in plays[0]["roles"] for t in r["tags"]}
-    for play in plays:  # each play's prelude runs whenever one of its roles does, and only then
-        prelude = next(t for t in play["pre_tasks"] if t.get("ansible.builtin.import_tasks") == "tasks/prelude.yml")
+    assert [(p["hosts"], p.get("strategy")) for p in plays] == [
+        ("servers", "linear"), ("servers", None), ("snmp_agents", "linear"), ("snmp_agents", None)]
+    roles = [sorted(t for r in p.get("roles", []) for t in r["tags"]) for p in plays]
+    assert roles[3] == ["snmpd"] and "snmpd" not in roles[1]
+    for packages, play in ((plays[0], plays[1]), (plays[2], plays[3])):
+        # the prelude runs whenever one of the group's roles does, and only then
+        prelude = next(t for t in packages["pre_tasks"] if t.get("ansible.builtin.import_tasks") == "tasks/prelude.yml")
         assert sorted(prelude["tags"]) == sorted(t for r in play["roles"] for t in r["tags"])
+        assert "pre_tasks" not in play  # its facts carry over from the packages play
+        # each package task is its role's own, under that role's tag
+        for task in packages["tasks"]:
+            role = task["ansible.builtin.import_role"]
+            assert task["tags"] == [role["name"]] and role["tasks_from"] == "packages"
+
+
+def test_package_installation_happens_only_in_the_linear_plays():
+    for tasks in (PLAYBOOKS_DIR / "roles").glob("*/tasks/*.yml"):
+        uses_apt = any("ansible.builtin.apt" in task for task in yaml.safe_load(tasks.read_text()) or [])
+        assert uses_apt == (tasks.name == "packages.yml"), tasks
 
 
 def test_every_check_tag_names_a_role_of_site_yml():
