@@ -335,8 +335,13 @@ def generate(inv: Inventory, settings: Settings = Settings()) -> dict[str, str]:
 
 def write(inv: Inventory, out: Path, settings: Settings = Settings()) -> list[Path]:
     """Write the generated files under `out` (each atomically); returns their paths."""
+    return write_files(generate(inv, settings), out)
+
+
+def write_files(files: dict[str, str], out: Path) -> list[Path]:
+    """Write relative path -> text under `out`, each file atomically; returns their paths."""
     written = []
-    for rel, text in generate(inv, settings).items():
+    for rel, text in files.items():
         path = out / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.tmp")

@@ -340,12 +340,6 @@ def generate_national(nat: National) -> dict[str, str]:
 
 
 def write_national(nat: National, out: Path) -> list[Path]:
-    written = []
-    for rel, text in generate_national(nat).items():
-        path = out / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
-        written.append(path)
-    return written
+    from provdc.exporters.monitoring import write_files
+
+    return write_files(generate_national(nat), out)

@@ -234,7 +234,7 @@ def render_html(report: NationalReport, lang: str) -> str:
 
 
 def write(report: NationalReport, fmt: str, lang: str, out: Path) -> list[Path]:
-    from provdc.reports.render import html_to_pdf
+    from provdc.reports.render import write_html_or_pdf
 
     out.mkdir(parents=True, exist_ok=True)
     stem = f"national-{report.nation}-{report.period.start:%Y%m%d}-{lang}"
@@ -242,10 +242,4 @@ def write(report: NationalReport, fmt: str, lang: str, out: Path) -> list[Path]:
         path = out / f"{stem}.json"
         path.write_text(to_json(report), encoding="utf-8")
         return [path]
-    html = out / f"{stem}.html"
-    html.write_text(render_html(report, lang), encoding="utf-8")
-    if fmt == "html":
-        return [html]
-    pdf = out / f"{stem}.pdf"
-    html_to_pdf(html, pdf)
-    return [html, pdf]
+    return write_html_or_pdf(render_html(report, lang), out / stem, fmt)

@@ -274,11 +274,16 @@ def write(reports: list[ProvinceReport], fmt: str, lang: str, out: Path) -> list
         path = out / f"{stem}.md"
         path.write_text(render_markdown(reports, lang), encoding="utf-8")
         return [path]
-    html_path = out / f"{stem}.html"
-    html_path.write_text(render_html(reports, lang), encoding="utf-8")
+    return write_html_or_pdf(render_html(reports, lang), out / stem, fmt)
+
+
+def write_html_or_pdf(html: str, stem: Path, fmt: str) -> list[Path]:
+    """The HTML at STEM.html and, for `pdf`, the PDF printed from it beside it."""
+    html_path = stem.with_name(f"{stem.name}.html")
+    html_path.write_text(html, encoding="utf-8")
     if fmt == "html":
         return [html_path]
-    pdf = out / f"{stem}.pdf"
+    pdf = stem.with_name(f"{stem.name}.pdf")
     html_to_pdf(html_path, pdf)
     return [html_path, pdf]
 
