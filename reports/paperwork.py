@@ -235,13 +235,13 @@ def yearly(inv, runs: list[AuditRun], year: int, lang: str, today: date, catalog
         failed = len(r.failed())
         run_rows.append((loc.datetime(r.finished), str(len(r.findings)), str(failed),
                          loc.percent(r.score("all", "all", True), 1), loc.percent(r.score("all", "all", False), 1),
-                         tr(lang, "yes") if r.partial else tr(lang, "no")))
+                         tr(lang, "word_yes") if r.partial else tr(lang, "word_no")))
     assessments = []
     for s in inv.doc.systems:
         a = s.d14.assessment
         if a is not None:
             assessments.append((s.id, loc.date_of(a.date), a.assessor, a.licence or tr(lang, "unknown"),
-                                tr(lang, "yes") if first <= a.date <= last else tr(lang, "no")))
+                                tr(lang, "word_yes") if first <= a.date <= last else tr(lang, "word_no")))
     doc.sections.append(Section(tr(lang, "y_assessments"), [
         Para(tr(lang, "y_runs_text", count=len(window))),
         Table((tr(lang, "c_finished"), tr(lang, "c_findings"), tr(lang, "c_failed"), tr(lang, "c_score_with"),
