@@ -239,6 +239,14 @@ def _docx_heading(d, doc: Document) -> None:
     _cell_lines(table.cell(0, 1), [(h.motto[0], True, False), (h.motto[1], True, False), ("———————", False, False)])
     _cell_lines(table.cell(1, 0), [(h.number, False, False)])
     _cell_lines(table.cell(1, 1), [(h.place_date, False, True)])
+    from docx.shared import Mm, Pt
+
+    for row in table.rows:      # the national heading on one line: a wider right column, 12 pt
+        for cell, width in zip(row.cells, (Mm(68), Mm(100))):
+            cell.width = width
+            for p in cell.paragraphs:
+                for run in p.runs:
+                    run.font.size = Pt(12)
 
 
 def _docx_block(d, block: Block) -> None:

@@ -221,14 +221,14 @@ def yearly(inv, runs: list[AuditRun], year: int, lang: str, today: date, catalog
     rows = []
     for s in inv.doc.systems:
         t = transition.get(s.id)
-        rows.append((s.id, s.name, str(s.level), catalogue.framework(s.framework.value).name(lang),
+        rows.append((s.id, s.name, str(s.level), tr(lang, f"fw_short_{s.framework.value}"),
                      s.approval or tr(lang, "unknown"), _agency_name(inv, s.owner) or tr(lang, "unknown"),
                      loc.date_of(t.deadline) if t else "—"))
         if s.approval is None:
             flags.append(Para(tr(lang, "flag_approval_of", system=s.id), "flag"))
     doc.sections.append(Section(tr(lang, "y_systems"), [
         Table((tr(lang, "c_id"), tr(lang, "c_name"), tr(lang, "f_level"), tr(lang, "f_framework"), tr(lang, "f_approval"),
-               tr(lang, "f_owner"), tr(lang, "c_transition")), rows, "systems")]))
+               tr(lang, "f_owner"), tr(lang, "c_transition")), rows, "systems", (1.2, 2.6, 0.8, 1.8, 2, 1.8, 1.3))]))
 
     run_rows = []
     for r in window:
@@ -265,8 +265,7 @@ def yearly(inv, runs: list[AuditRun], year: int, lang: str, today: date, catalog
     doc.sections.append(Section(tr(lang, "y_requirements"), [
         Para(tr(lang, "y_requirements_text", run=loc.datetime(newest.finished) if newest else tr(lang, "no_run"))),
         Table((tr(lang, "c_system"), tr(lang, "c_count"), *(_status(lang, st) for st in STATUS_ORDER)), roll, "rollup"),
-        Table((tr(lang, "c_system"), tr(lang, "c_requirement"), tr(lang, "c_clause"), tr(lang, "c_title"), tr(lang, "c_status"),
-               tr(lang, "c_action")), detail, "requirements")]))
+        Para(tr(lang, "y_annex_pointer"), "note")]))
 
     remediation: list = []
     if len(window) >= 2:
@@ -307,6 +306,9 @@ def yearly(inv, runs: list[AuditRun], year: int, lang: str, today: date, catalog
             Para(tr(lang, "flag_incident_reports"), "flag")]))
     flags.append(Para(tr(lang, "flag_changes"), "flag"))
     doc.sections.append(Section(tr(lang, "d_unknown"), flags))
+    doc.sections.append(Section(tr(lang, "y_annex"), [
+        Table((tr(lang, "c_system"), tr(lang, "c_requirement"), tr(lang, "c_clause"), tr(lang, "c_title"), tr(lang, "c_status"),
+               tr(lang, "c_action")), detail, "requirements", (1.1, 1.2, 1.8, 4, 1.6, 4.3))]))
     return doc
 
 
