@@ -242,6 +242,8 @@ def _docx_heading(d, doc: Document) -> None:
     from docx.shared import Mm, Pt
 
     for row in table.rows:      # the national heading on one line: a wider right column, 12 pt
+        for column, width in zip(table.columns, (Mm(68), Mm(100))):
+            column.width = width
         for cell, width in zip(row.cells, (Mm(68), Mm(100))):
             cell.width = width
             for p in cell.paragraphs:
@@ -281,8 +283,11 @@ def _docx_block(d, block: Block) -> None:
         cells = table.add_row().cells
         for cell, text in zip(cells, row):
             cell.text = text
-    if block.widths:
+    if block.widths:            # LibreOffice reads the grid, Word the cells: set both
         total = sum(block.widths)
+        table.autofit = False
+        for column, w in zip(table.columns, block.widths):
+            column.width = Mm(165 * w / total)
         for row in table.rows:
             for cell, w in zip(row.cells, block.widths):
                 cell.width = Mm(165 * w / total)
