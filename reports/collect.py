@@ -100,6 +100,7 @@ class ProvinceReport:
     agencies: list[AgencyReach]
     stats: Stats
     security: Security | None
+    paperwork: object | None = None     # the inventory's paperwork section: heading, recipients, signers
 
     @property
     def d14(self) -> list[D14Layers]:
@@ -320,4 +321,4 @@ def collect(inv: Inventory, url: str, period: Period, audit: Path | None = None,
     links = bandwidth(inv, url, period, step)
     sec = read_security(audit, now.date()) if audit is not None else None
     return ProvinceReport(inv.province.id, inv.province.name, period, step, now, systems, links, agencies,
-                          compute_stats(inv), sec)
+                          compute_stats(inv), sec, inv.doc.paperwork)

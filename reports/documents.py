@@ -162,13 +162,16 @@ def _located(inv, loc: tuple, message: str):
 
 def heading(inv, kind: str, lang: str, today: date) -> tuple[Heading, list[str], list[Signature], list[Para]]:
     """Heading, recipients, signatures and the flags of what the inventory lacks for them."""
-    pw = inv.doc.paperwork
+    return heading_of(inv.doc.paperwork, inv.province.name, kind, lang, today)
+
+
+def heading_of(pw, province_name: str, kind: str, lang: str, today: date) -> tuple[Heading, list[str], list[Signature], list[Para]]:
     motto = (tr(lang, "motto_state"), tr(lang, "motto_words"))
     flags = []
     if pw is None:
         flags.append(Para(tr(lang, "flag_paperwork"), "flag"))
-        head = Heading("", inv.province.name.upper(), document_number("{seq}/{kind}", kind, today.year),
-                       place_date(inv.province.name, today, lang), motto)
+        head = Heading("", province_name.upper(), document_number("{seq}/{kind}", kind, today.year),
+                       place_date(province_name, today, lang), motto)
         return head, [], [Signature(tr(lang, "role_approved"), "", "")], flags
     head = Heading(pw.authority or "", pw.unit, document_number(pw.number, kind, today.year),
                    place_date(pw.place, today, lang), motto)

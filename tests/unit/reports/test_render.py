@@ -145,3 +145,11 @@ def test_the_report_lists_requirements_not_assessed_and_coverage(report):
     vi = render.render_html([report], "vi")
     assert "Yêu cầu chưa được đánh giá" in vi and "NET-17" in vi
     assert "Mức độ bao phủ yêu cầu" in vi and "Nghị định 331/2026/NĐ-CP và TCVN 14423:2026" in vi
+
+
+def test_the_monthly_report_is_headed_and_signed_from_the_inventory(report):
+    vi = render.render_html([report], "vi")
+    assert report.paperwork is not None and report.paperwork.unit == "SỞ KHOA HỌC VÀ CÔNG NGHỆ"
+    for needed in ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc", "SỞ KHOA HỌC VÀ CÔNG NGHỆ",
+                   "……/BC-SKHCN", "Nơi nhận:", "NGƯỜI PHÊ DUYỆT", "Giám đốc Sở Khoa học và Công nghệ", "(UTC+7)"):
+        assert needed in vi, needed
