@@ -154,7 +154,7 @@ def dossier(inv, system_id: str, run: AuditRun | None, lang: str, today: date, c
     if run is None:
         plan.append(Para(tr(lang, "flag_no_run"), "flag"))
     plan.append(Table((tr(lang, "c_requirement"), tr(lang, "c_clause"), tr(lang, "c_title"), tr(lang, "c_met_by"),
-                       tr(lang, "c_status"), tr(lang, "c_action")), rows, "plan", (1.3, 1.9, 4, 1.6, 1.6, 4.2)))
+                       tr(lang, "c_status"), tr(lang, "c_action")), rows, "plan", (1.7, 1.9, 4, 1.5, 1.5, 3.9)))
     plan.append(Table((tr(lang, "c_status"), tr(lang, "c_count")),
                       [(_status(lang, s), str(counts[s.value])) for s in STATUS_ORDER if counts[s.value]], "plan_counts"))
     doc.figures.update({f"status_{k}": str(v) for k, v in counts.items()})
@@ -308,7 +308,7 @@ def yearly(inv, runs: list[AuditRun], year: int, lang: str, today: date, catalog
     doc.sections.append(Section(tr(lang, "d_unknown"), flags))
     doc.sections.append(Section(tr(lang, "y_annex"), [
         Table((tr(lang, "c_system"), tr(lang, "c_requirement"), tr(lang, "c_clause"), tr(lang, "c_title"), tr(lang, "c_status"),
-               tr(lang, "c_action")), detail, "requirements", (1.1, 1.2, 1.8, 4, 1.6, 4.3))]))
+               tr(lang, "c_action")), detail, "requirements", (1.2, 1.7, 1.8, 3.8, 1.5, 4))]))
     return doc
 
 
