@@ -249,3 +249,18 @@ def test_the_catalogues_match_and_hold_only_strings():
     vi, en = documents.texts("vi"), documents.texts("en")
     assert set(vi) == set(en)
     assert all(isinstance(k, str) and isinstance(v, str) for k, v in [*vi.items(), *en.items()])  # no bare yes/no
+
+
+def test_the_cli_refuses_an_unknown_system_and_keeps_the_monthly_report_the_default(tmp_path):
+    from click.testing import CliRunner
+
+    from provdc.cli import main
+
+    r = CliRunner().invoke(main, ["dossier", str(LAB), "--system", "nope"])
+    assert r.exit_code == 2 and "no system 'nope'" in r.output and "Traceback" not in r.output
+    r = CliRunner().invoke(main, ["report", str(LAB), "--prometheus", "http://127.0.0.1:9", "--month", "2026-11",
+                                  "--out", str(tmp_path)])
+    assert r.exit_code == 1 and "cannot reach Prometheus" in r.output      # the monthly report ran
+    r = CliRunner().invoke(main, ["dossier", str(LAB), "--system", "qlvb", "--format", "html", "--out", str(tmp_path)])
+    assert r.exit_code == 0 and (tmp_path / "dossier-lab-qlvb-vi.html").exists()
+    assert "systems[].approval" in r.output                                # flagged on the console too
