@@ -3,7 +3,7 @@ authorities accept, in Word (.docx), PDF (LibreOffice from that .docx) or HTML."
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import click
@@ -110,8 +110,9 @@ def _yearly_uptime(inv, url: str, year: int):
     from provdc.reports.compute import VN, Period
 
     first, last = paperwork.report_window(year)
-    period = Period(datetime(first.year, first.month, first.day, tzinfo=VN), datetime(last.year, last.month, last.day, tzinfo=VN)
-                    + (datetime(2000, 1, 2) - datetime(2000, 1, 1)))
+    # 15/12 00:00 to the end of 14/12, Vietnam time
+    period = Period(datetime(first.year, first.month, first.day, tzinfo=VN),
+                    datetime(last.year, last.month, last.day, tzinfo=VN) + timedelta(days=1))
     period = collect.settled(period, datetime.now(timezone.utc), collect.settle_seconds(url))
     with err.status(f"querying {url} for the year"):
         systems, _ = collect.uptime(inv, url, period, collect.pick_step(period))

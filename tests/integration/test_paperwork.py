@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from provdc.checks.results import load_run
 from provdc.cli import main
 from provdc.commands.paperwork import _yearly_uptime
 from provdc.inventory import load_inventory
@@ -117,8 +118,7 @@ def first_page_png(pdf: Path, out: Path) -> Path:
 def test_the_yearly_report_from_a_year_of_data_and_two_runs(prometheus, inv, audits, tmp_path):
     from PIL import Image
 
-    runs = [r for r in (__import__("provdc.checks.results", fromlist=["load_run"]).load_run(f)
-                        for f in sorted(audits.glob("audit-*.json")))]
+    runs = [load_run(f) for f in sorted(audits.glob("audit-*.json"))]
     uptime = _yearly_uptime(inv, prometheus, 2026)
     doc = paperwork.yearly(inv, runs, 2026, "vi", date(2026, 12, 2), load_catalogue(), uptime)
     loc = Locale("vi")
