@@ -153,3 +153,17 @@ def test_the_monthly_report_is_headed_and_signed_from_the_inventory(report):
     for needed in ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc", "SỞ KHOA HỌC VÀ CÔNG NGHỆ",
                    "……/BC-SKHCN", "Nơi nhận:", "NGƯỜI PHÊ DUYỆT", "Giám đốc Sở Khoa học và Công nghệ", "(UTC+7)"):
         assert needed in vi, needed
+
+
+def test_the_summary_names_what_a_director_must_act_on(report):
+    from provdc.reports.i18n import Locale
+
+    view = render.province_view(report, Locale("vi"))
+    below = [s.name for s in report.systems if s.met is False]
+    assert below and view["summary"]["below"] == f"Dưới mục tiêu: {', '.join(below)}"
+    t = report.security.run.transition
+    assert view["summary"]["deadline"].startswith(f"{len(t)} hệ thống phải đáp ứng Nghị định 331/2026 trước ngày 01/07/2027")
+    critical = sum(1 for f in report.security.failed if f.severity == "critical")
+    assert view["summary"]["critical"] == (f"{critical} lỗi nghiêm trọng (critical) chưa khắc phục" if critical else "")
+    breaking = [link.id for link in report.links if link.measured and any(d.compliant is False for d in link.directions)]
+    assert view["summary"]["breaking"] == (f"Vượt quy định 7 ngày (Thông tư 06/2026): {', '.join(breaking)}" if breaking else "")
