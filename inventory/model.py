@@ -536,6 +536,48 @@ class Schedule(Strict):
     report: Job = Job(when="monthly 1 07:00")
 
 
+# ------------------------------------------------------------------------------- paperwork
+
+class Signer(Strict):
+    """One line of a document's signature block: who prepares, reviews or approves it."""
+
+    role: Literal["prepared", "reviewed", "approved"]
+    title: str = Field(min_length=1, description="e.g. 'Giám đốc Sở Khoa học và Công nghệ'")
+    name: str | None = Field(None, description="left blank for a signature by hand when unknown")
+
+
+NUMBER_FIELDS = ("seq", "kind", "year")
+
+
+class Paperwork(Strict):
+    """How the province's documents are headed and signed (Decree 30/2020 layout): the issuing
+    unit under its authority, the place, the number pattern, the signers and recipients, and
+    optionally its own Word template (letterhead, styles) instead of the shipped one."""
+
+    authority: str | None = Field(None, description="cơ quan chủ quản, e.g. 'UBND TỈNH THÍ NGHIỆM'")
+    unit: str = Field(min_length=1, description="issuing unit, e.g. 'SỞ KHOA HỌC VÀ CÔNG NGHỆ'")
+    place: str = Field(min_length=1, description="place in the date line: '<place>, ngày ... tháng ... năm ...'")
+    number: str = Field("{seq}/{kind}", description="document number pattern; fields {seq} {kind} {year}")
+    template: str | None = Field(None, description="a .docx whose styles, header and footer the documents use")
+    signers: list[Signer] = Field(default_factory=list)
+    recipients: list[str] = Field(default_factory=list)
+
+    @field_validator("number")
+    @classmethod
+    def _known_fields(cls, v: str) -> str:
+        unknown = sorted(set(re.findall(r"{([^{}]*)}", v)) - set(NUMBER_FIELDS))
+        if unknown:
+            raise ValueError(f"unknown field {{{unknown[0]}}} in the number pattern (use {{seq}}, {{kind}}, {{year}})")
+        return v
+
+    @field_validator("template")
+    @classmethod
+    def _docx(cls, v: str | None) -> str | None:
+        if v is not None and not v.lower().endswith(".docx"):
+            raise ValueError("the template must be a Word .docx file")
+        return v
+
+
 # -------------------------------------------------------------------------------- the document
 
 class Defaults(Strict):
@@ -575,9 +617,10 @@ class Document(Strict):
     evidence: list[Evidence] = Field(default_factory=list)
     alerting: Alerting | None = None
     schedule: Schedule = Schedule()
+    paperwork: Paperwork | None = None
     lab: Lab | None = None
 
 
 LIST_SECTIONS = ("sites", "zones", "servers", "devices", "systems", "agencies", "links", "maintenance", "waivers",
                  "evidence")
-MAP_SECTIONS = ("version", "province", "defaults", "alerting", "schedule", "lab")
+MAP_SECTIONS = ("version", "province", "defaults", "alerting", "schedule", "paperwork", "lab")

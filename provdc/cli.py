@@ -9,7 +9,7 @@ from __future__ import annotations
 import click
 
 from provdc import __version__
-from provdc.commands import audit, catalogue, demo, inventory, lab, monitor, national, provision, report, serve
+from provdc.commands import audit, catalogue, demo, inventory, lab, monitor, national, paperwork, provision, report, serve
 from provdc.commands.common import ProvdcGroup
 
 @click.group(cls=ProvdcGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -30,7 +30,9 @@ def main(ctx: click.Context, debug: bool) -> None:
       provision   harden the servers and set up the link endpoints' snmpd, through ansible-runner
       audit       four-layer security checks gated by level, every output format, diffs
       catalogue   the requirements of each framework, how they are met, their numbers per level
-      report      monthly compliance report (uptime, link load, audit, connectivity), vi or en
+      report      monthly compliance report (uptime, link load, audit, connectivity), vi or en;
+                  yearly (Decree 331 Form 08), bandwidth-needs (Circular 06/2026 Form 01)
+      dossier     a system's level dossier: topology, assets, level, security plan (Word, PDF)
       serve       the operations service: supervised monitoring + alerting, scheduled audits and reports
       national    the centre over many provinces: roll-up report from federated aggregates
 
@@ -53,6 +55,7 @@ main.add_command(catalogue.catalogue)
 main.add_command(report.report)
 main.add_command(serve.serve)
 main.add_command(national.national)
+main.add_command(paperwork.dossier)
 main.add_command(demo.demo)
 
 

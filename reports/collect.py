@@ -19,6 +19,7 @@ from provdc.exporters import promapi
 from provdc.exporters.monitoring import LINK_OCTETS
 from provdc.inventory import Inventory
 from provdc.inventory.stats import Stats, compute_stats
+from provdc.reports.compute import VN as VN_TZ
 from provdc.reports.compute import (Availability, Bucket, DirectionLoad, Period, availability, combine_min,
                                     direction_load)
 
@@ -99,6 +100,7 @@ class ProvinceReport:
     agencies: list[AgencyReach]
     stats: Stats
     security: Security | None
+    paperwork: object | None = None     # the inventory's paperwork section: heading, recipients, signers
 
     @property
     def d14(self) -> list[D14Layers]:
@@ -113,6 +115,8 @@ def pick_step(period: Period, wanted: float | None = None) -> float:
     short periods, never more than 10,000 buckets (Prometheus answers at most 11,000 points per
     series), and always dividing the period exactly, so the buckets tile it with no edge left
     uncounted."""
+    if wanted is None and period.seconds > 31 * 86400:
+        wanted = 300.0     # read month by month (see chunks): Circular 06's 5 minutes throughout
     if wanted is None:
         wanted = max(300.0, period.seconds / 10_000) if period.seconds >= 86400 else max(10.0, period.seconds / 60)
     buckets = max(1, round(period.seconds / wanted))
@@ -210,9 +214,32 @@ def _maintenance_of(inv: Inventory, kind: str, ident: str) -> list[tuple[float, 
     return out
 
 
+def chunks(period: Period) -> list[Period]:
+    """A long period as calendar months (Vietnam time), so each query stays within
+    Prometheus' points per series at 5-minute buckets; a month or less is one chunk."""
+    out, start = [], period.start
+    while start < period.end:
+        first = start.astimezone(VN_TZ)
+        nxt = datetime(first.year + first.month // 12, first.month % 12 + 1, 1, tzinfo=VN_TZ)
+        end = min(nxt, period.end)
+        out.append(Period(start, end))
+        start = end
+    return out
+
+
+def _buckets_over(url: str, period: Period, step: float) -> dict[tuple[str, str], dict]:
+    """Per target, its buckets over the whole period, gathered month by month."""
+    parts = chunks(period) if period.seconds > 31 * 86400 else [period]
+    merged: dict[tuple[str, str], dict] = {}
+    for part in parts:
+        for key, v in _buckets_by_target(url, part, step).items():
+            merged.setdefault(key, {"labels": v["labels"], "buckets": []})["buckets"].extend(v["buckets"])
+    return merged
+
+
 def uptime(inv: Inventory, url: str, period: Period, step: float) -> tuple[list[SystemAvailability], list[AgencyReach]]:
     intervals = _interval_seconds(url)
-    by_target = _buckets_by_target(url, period, step)
+    by_target = _buckets_over(url, period, step)
     ratios = _sample_ratios(url, period)
     systems = []
     for system in inv.doc.systems:
@@ -239,17 +266,24 @@ def uptime(inv: Inventory, url: str, period: Period, step: float) -> tuple[list[
     return systems, agencies
 
 
-def bandwidth(inv: Inventory, url: str, period: Period, step: float) -> list[LinkLoad]:
-    start_ms, step_ms, grid = _grid(period, step)
-    # each point is the mean rate over its own bucket (at least a few scrapes, which rate() needs)
+def _link_samples(url: str, period: Period, step: float) -> dict[str, dict[str, list[tuple[float, float]]]]:
+    """Per link and direction, (time, bits/s) samples: each the mean rate over its own bucket
+    (at least a few scrapes, which rate() needs); a long period is read month by month."""
     interval = _interval_seconds(url).get("snmp", 15.0)
-    window_ms = max(step_ms, int(3 * interval * 1000))
-    series = promapi.query_range(url, f"rate({LINK_OCTETS}[{window_ms}ms])", start_ms / 1000,
-                                 (grid[-1] if grid else start_ms) / 1000, step_ms / 1000)
     by_link: dict[str, dict[str, list[tuple[float, float]]]] = {}
-    for r in series:
-        samples = [(float(t), float(v) * 8) for t, v in r["values"]]  # bytes/s -> bits/s, as contracts are written
-        by_link.setdefault(r["metric"].get("link", ""), {})[r["metric"].get("direction", "")] = samples
+    for part in (chunks(period) if period.seconds > 31 * 86400 else [period]):
+        start_ms, step_ms, grid = _grid(part, step)
+        window_ms = max(step_ms, int(3 * interval * 1000))
+        series = promapi.query_range(url, f"rate({LINK_OCTETS}[{window_ms}ms])", start_ms / 1000,
+                                     (grid[-1] if grid else start_ms) / 1000, step_ms / 1000)
+        for r in series:
+            samples = [(float(t), float(v) * 8) for t, v in r["values"]]  # bytes/s -> bits/s, as contracts are written
+            by_link.setdefault(r["metric"].get("link", ""), {}).setdefault(r["metric"].get("direction", ""), []).extend(samples)
+    return by_link
+
+
+def bandwidth(inv: Inventory, url: str, period: Period, step: float) -> list[LinkLoad]:
+    by_link = _link_samples(url, period, step)
     out = []
     for link in inv.doc.links:
         measured = link.id in by_link
@@ -287,4 +321,4 @@ def collect(inv: Inventory, url: str, period: Period, audit: Path | None = None,
     links = bandwidth(inv, url, period, step)
     sec = read_security(audit, now.date()) if audit is not None else None
     return ProvinceReport(inv.province.id, inv.province.name, period, step, now, systems, links, agencies,
-                          compute_stats(inv), sec)
+                          compute_stats(inv), sec, inv.doc.paperwork)

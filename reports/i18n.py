@@ -49,7 +49,8 @@ class Locale:
 
     def datetime(self, moment: datetime | float) -> str:
         m = datetime.fromtimestamp(moment, VN) if isinstance(moment, (int, float)) else moment.astimezone(VN)
-        return m.strftime("%H:%M:%S %d/%m/%Y") if self.lang == "vi" else m.strftime("%Y-%m-%d %H:%M:%S")
+        # every time is printed with its zone: a report is read far from where it was made
+        return m.strftime("%H:%M:%S %d/%m/%Y (UTC+7)") if self.lang == "vi" else m.strftime("%Y-%m-%d %H:%M:%S (UTC+7)")
 
     def rate(self, bps: float | None) -> str:
         if bps is None:

@@ -23,7 +23,7 @@ from provdc.errors import ProvdcError
 from provdc.proc import run_command
 from provdc.reports import charts
 from provdc.reports.collect import ProvinceReport
-from provdc.reports.i18n import Locale
+from provdc.reports.i18n import VN, Locale
 
 FORMATS = ("html", "pdf", "md", "json", "csv")
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -97,12 +97,31 @@ def province_view(r: ProvinceReport, loc: Locale) -> dict[str, Any]:
             "bandwidth_tiers": bandwidth_tiers, "reach": reach, "d14": d14,
             "summary": {"systems": loc.t("summary_systems", met=len(met), total=len(r.systems)),
                         "links": loc.t("summary_links", ok=len(ok_links), total=len(measured))},
-            "security": _security_view(r, loc)}
+            "security": _security_view(r, loc), "document": _document_view(r, loc)}
+    below = [s.name for s in r.systems if s.met is False]
+    breaking = [link.id for link in measured if any(d.compliant is False for d in link.directions)]
+    view["summary"]["below"] = loc.t("summary_below", systems=", ".join(below)) if below else ""
+    view["summary"]["breaking"] = loc.t("summary_breaking", links=", ".join(breaking)) if breaking else ""
     if r.security:
         sec = r.security
         view["summary"]["score"] = loc.t("summary_score", with_waivers=loc.percent(_overall(sec, True), 1),
                                          without=loc.percent(_overall(sec, False), 1))
+        critical = sum(1 for f in sec.failed if f.severity == "critical")
+        view["summary"]["critical"] = loc.t("summary_critical", count=critical) if critical else ""
+        transition = sec.run.transition
+        view["summary"]["deadline"] = (loc.t("summary_deadline", count=len(transition), deadline=loc.date_of(transition[0].deadline),
+                                             days=transition[0].days_left) if transition else "")
     return view
+
+
+def _document_view(r: ProvinceReport, loc: Locale) -> dict[str, Any]:
+    """The national heading, number, place and date, recipients and signers, from the
+    inventory's paperwork section (the same as the other documents')."""
+    from provdc.reports.documents import heading_of, tr
+
+    head, recipients, signatures, flags = heading_of(r.paperwork, r.name, "monthly", loc.lang, r.generated.astimezone(VN).date())
+    return {"heading": head, "recipients": recipients, "signatures": signatures, "flags": [f.text for f in flags],
+            "recipients_label": tr(loc.lang, "recipients"), "sign_hint": tr(loc.lang, "sign_hint")}
 
 
 def _overall(sec, with_waivers: bool) -> float | None:

@@ -1,4 +1,5 @@
-"""`provdc report`: monthly compliance reports."""
+"""`provdc report`: the monthly compliance report (the default), the yearly report and the
+bandwidth registration (provdc/commands/paperwork.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,25 @@ from pathlib import Path
 
 import click
 
-from provdc.commands.common import err, out
+from provdc.commands import paperwork
+from provdc.commands.common import DefaultCommandGroup, err, out
+
+
+class ReportGroup(DefaultCommandGroup):
+    default_command = "monthly"
+
+
+@click.group(cls=ReportGroup)
+def report() -> None:
+    """Reports: monthly (the default: `provdc report PATH ...`), yearly (Form 08) and
+    bandwidth-needs (Circular 06/2026 Form 01).
+
+    \b
+      provdc report inventory/examples/lab --prometheus http://127.0.0.1:19090 --month 2026-11
+      provdc report yearly inventory/examples/lab --year 2026 --audit audits/
+      provdc report bandwidth-needs inventory/examples/lab --year 2027 --prometheus http://127.0.0.1:19090
+    """
+
 
 def _period(month: str | None, date_from: str | None, date_to: str | None):
     from provdc.reports.compute import Period
@@ -17,7 +36,7 @@ def _period(month: str | None, date_from: str | None, date_to: str | None):
         raise click.UsageError(str(exc)) from None
 
 
-@click.command()
+@report.command("monthly")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path), metavar="PATH...")
 @click.option("--prometheus", "urls", multiple=True, required=True, metavar="URL",
               help="Prometheus to query: one for all provinces (federated), or one per PATH, in order.")
@@ -31,7 +50,7 @@ def _period(month: str | None, date_from: str | None, date_to: str | None):
               help="pdf also keeps the html it was printed from.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("reports-out"), show_default=True)
 @click.option("--step", type=float, help="Bucket length in seconds (default: 300 for a day or more, finer for short periods).")
-def report(paths: tuple[Path, ...], urls: tuple[str, ...], month: str | None, date_from: str | None, date_to: str | None,
+def monthly(paths: tuple[Path, ...], urls: tuple[str, ...], month: str | None, date_from: str | None, date_to: str | None,
            audit: Path | None, lang: str, fmt: str, out_dir: Path, step: float | None) -> None:
     """Monthly compliance report: uptime SLA, link load against contract, audit scores and the
     Directive 14 status, agency connectivity, in Vietnamese or English.
@@ -54,3 +73,7 @@ def report(paths: tuple[Path, ...], urls: tuple[str, ...], month: str | None, da
     files = render.write(reports, fmt, lang, out_dir)
     for f in files:
         out.print(f"wrote {f}")
+
+
+report.add_command(paperwork.yearly)
+report.add_command(paperwork.bandwidth_needs)

@@ -81,7 +81,9 @@ def test_security_section_scores_waivers_drift_and_d14(report):
     html = render.render_html([report], "en")
     assert "ssh_password_auth_disabled" in html and "provision --tags sshd" in html
     assert "SRV-01 7.2.2.1 #1" in html                                 # the requirement beside the failed check
-    assert "New failures" in html and "ssh_password_auth_disabled@db2" in html  # passed in the previous run
+    # drift as tables, not a paragraph of identifiers: db2's check passed in the previous run
+    new = html.split("<h4>New failures (1)</h4>", 1)[1].split("</table>", 1)[0]
+    assert "ssh_password_auth_disabled" in new and "<td>db2</td>" in new
     sec = report.security
     assert [f.key for f in sec.drift.new_failures] == [("ssh_password_auth_disabled", "db2", None)]
     assert sec.waivers == [("tls_protocols_modern", "host:mail1", "CIO", datetime(2026, 12, 2).date(), 10)]
@@ -142,3 +144,25 @@ def test_the_report_lists_requirements_not_assessed_and_coverage(report):
     vi = render.render_html([report], "vi")
     assert "Yêu cầu chưa được đánh giá" in vi and "NET-17" in vi
     assert "Mức độ bao phủ yêu cầu" in vi and "Nghị định 331/2026/NĐ-CP và TCVN 14423:2026" in vi
+
+
+def test_the_monthly_report_is_headed_and_signed_from_the_inventory(report):
+    vi = render.render_html([report], "vi")
+    assert report.paperwork is not None and report.paperwork.unit == "SỞ KHOA HỌC VÀ CÔNG NGHỆ"
+    for needed in ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc", "SỞ KHOA HỌC VÀ CÔNG NGHỆ",
+                   "……/BC-SKHCN", "Nơi nhận:", "NGƯỜI PHÊ DUYỆT", "Giám đốc Sở Khoa học và Công nghệ", "(UTC+7)"):
+        assert needed in vi, needed
+
+
+def test_the_summary_names_what_a_director_must_act_on(report):
+    from provdc.reports.i18n import Locale
+
+    view = render.province_view(report, Locale("vi"))
+    below = [s.name for s in report.systems if s.met is False]
+    assert below and view["summary"]["below"] == f"Dưới mục tiêu: {', '.join(below)}"
+    t = report.security.run.transition
+    assert view["summary"]["deadline"].startswith(f"{len(t)} hệ thống phải đáp ứng Nghị định 331/2026 trước ngày 01/07/2027")
+    critical = sum(1 for f in report.security.failed if f.severity == "critical")
+    assert view["summary"]["critical"] == (f"{critical} lỗi nghiêm trọng (critical) chưa khắc phục" if critical else "")
+    breaking = [link.id for link in report.links if link.measured and any(d.compliant is False for d in link.directions)]
+    assert view["summary"]["breaking"] == (f"Vượt quy định 7 ngày (Thông tư 06/2026): {', '.join(breaking)}" if breaking else "")
