@@ -583,3 +583,11 @@ def dedupe(problems: list[Problem]) -> list[Problem]:
 
 def sort_key(p: Problem) -> tuple[str, int, int]:
     return (p.pos.file, p.pos.line, p.pos.column) if p.pos else ("", 0, 0)
+
+
+def locate_in(inv, loc: tuple[Any, ...], message: str) -> Problem:
+    """A defect that a later part finds in a loaded inventory (a template file that is not
+    there), located like validation's own: file:line:column: field."""
+    root = inv.base if len(inv.files) != 1 else inv.files[0]
+    source = read_source(root, list(inv.files))
+    return locate_all(source, [Defect(loc, message)])[0]

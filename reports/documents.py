@@ -148,16 +148,10 @@ def template_path(inv) -> Path:
         return SHIPPED_TEMPLATE
     path = Path(pw.template) if Path(pw.template).is_absolute() else inv.base / pw.template
     if not path.is_file():
-        raise InventoryError([_located(inv, ("paperwork", "template"), f"no such file: {path}")])
+        from provdc.inventory.load import locate_in
+
+        raise InventoryError([locate_in(inv, ("paperwork", "template"), f"no such file: {path}")])
     return path
-
-
-def _located(inv, loc: tuple, message: str):
-    from provdc.inventory.load import Defect, locate, read_source
-
-    root = inv.base if len(inv.files) != 1 else inv.files[0]
-    source = read_source(root, list(inv.files), located=True)
-    return locate(Defect(loc, message), source.raw)
 
 
 def heading(inv, kind: str, lang: str, today: date) -> tuple[Heading, list[str], list[Signature], list[Para]]:
