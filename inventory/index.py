@@ -8,7 +8,6 @@ from pathlib import Path
 
 from provdc.errors import InventoryError
 from provdc.inventory import model
-from pydantic import ValidationError
 
 from provdc.inventory.load import dedupe, find_files, locate_all, read_source, sort_key, validate_raw
 

@@ -27,8 +27,8 @@ from pydantic import BaseModel, ValidationError
 
 from provdc.errors import InventoryError
 from provdc.inventory import model
-from provdc.inventory.scan import Scan, alias_problem, scan
-from provdc.inventory.source import BROKEN, Pos, Problem, SrcDict, SrcList, decode, load_yaml_text
+from provdc.inventory.scan import alias_problem, scan
+from provdc.inventory.source import BROKEN, Pos, Problem, decode, load_yaml_text
 
 try:
     import yaml_rs
