@@ -75,12 +75,22 @@ def example_statuses(lab):
     return host_statuses(lab.inventory)
 
 
+def twin_shape(plan) -> dict:
+    """A lab plan without the host-side veth names, which number hosts in inventory order."""
+    return {"namespaces": {name: (ns.kind, ns.ident, [(i.name, i.address, i.bridge, i.rate_bps, i.aliases) for i in ns.ifaces])
+                           for name, ns in plan.namespaces.items()},
+            "bridges": plan.bridges, "links": plan.links, "supernet": plan.supernet, "controller": plan.controller}
+
+
 def assert_builds_and_audits_like_the_example(draft: Path, lab, example_statuses, same_model: bool) -> None:
     imported = load_inventory(draft)  # validates
     if same_model:
         assert imported.doc.model_copy(update={"defaults": Defaults()}) == \
             lab.inventory.doc.model_copy(update={"defaults": Defaults()})
-    assert plan_lab(imported) == plan_lab(lab.inventory)
+    if same_model:
+        assert plan_lab(imported) == plan_lab(lab.inventory)
+    else:  # hosts come back in Ansible's (sorted) order: only the numbering of host-side veths differs
+        assert twin_shape(plan_lab(imported)) == twin_shape(plan_lab(lab.inventory))
     statuses = host_statuses(imported)
     assert "ERROR" not in statuses.values()
     assert statuses == example_statuses
