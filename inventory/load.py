@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from provdc.errors import InventoryError
 from provdc.inventory import model
@@ -321,15 +321,7 @@ def validate_raw(source: Source) -> tuple[model.Document | None, list[Defect]]:
     are set aside (their ids still count as declared) so the rules still judge the rest."""
     from provdc.inventory.validate import check_document
 
-    raw = source.raw
-    try:
-        doc = model.Document.model_validate(raw)
-        defects: list[Defect] = []
-        kept: dict[str, list[int]] = {}
-        declared: dict[str, set[str]] = {}
-    except ValidationError as exc:
-        defects = schema_defects(exc, raw)
-        doc, kept, declared = _validate_the_rest(raw, defects)
+    doc, defects, kept, declared = _validate_sections(source.raw)
     # a misspelled or malformed section: what it holds is unknown, like a broken file's objects
     whole_sections_unknown = any(len(d.loc) == 1 and d.message != "required field is missing" for d in defects)
     if doc is not None:
@@ -343,37 +335,66 @@ def validate_raw(source: Source) -> tuple[model.Document | None, list[Defect]]:
     return doc, defects
 
 
-def _validate_the_rest(raw: dict, defects: list[Defect]) -> tuple[model.Document | None, dict, dict]:
-    bad_items: dict[str, set[int]] = {}
-    bad_sections: set[Any] = set()
-    for d in defects:
-        loc = d.loc
-        if len(loc) >= 2 and loc[0] in model.LIST_SECTIONS and isinstance(loc[1], int):
-            bad_items.setdefault(loc[0], set()).add(loc[1])
-        elif len(loc) >= 3 and loc[:2] == ("province", "units") and isinstance(loc[2], int):
-            bad_items.setdefault("units", set()).add(loc[2])
-        elif loc:
-            bad_sections.add(loc[0])
-        else:
-            return None, {}, {}
-    if bad_sections & {"province", "version"}:
-        return None, {}, {}  # no province (or another format version): nothing else can be judged
-    pruned = {k: v for k, v in raw.items() if k not in bad_sections}
+_SECTION_ADAPTERS = {name: TypeAdapter(f.annotation) for name, f in model.Document.model_fields.items()}
+
+
+def _validate_sections(raw: dict) -> tuple[model.Document | None, list[Defect], dict, dict]:
+    """Each section of the document validated on its own, so that a defect costs a second
+    validation of the objects of its own section only (not of the whole inventory): the
+    survivors of a failing section are validated again without the objects that failed."""
+    values: dict[str, Any] = {}
+    defects: list[Defect] = []
     kept: dict[str, list[int]] = {}
     declared: dict[str, set[str]] = {}
-    for section, bad in bad_items.items():
-        items = raw["province"].get("units", []) if section == "units" else raw.get(section, [])
-        kept[section] = [i for i in range(len(items)) if i not in bad]
-        declared[section] = {items[i]["id"] for i in bad if isinstance(items[i], dict) and isinstance(items[i].get("id"), str)}
-        survivors = [items[i] for i in kept[section]]
-        if section == "units":
-            pruned["province"] = {**raw["province"], "units": survivors}
+    judgeable = True
+    for key in raw:
+        if key not in model.Document.model_fields:
+            defects.append(Defect((key,), _unknown_key_message((key,)), at_key=True))
+    for name, f in model.Document.model_fields.items():
+        if name not in raw:
+            if f.is_required():
+                defects.append(Defect((name,), "required field is missing"))
+                judgeable = False
+            else:
+                values[name] = f.get_default(call_default_factory=True)
+            continue
+        try:
+            values[name] = _SECTION_ADAPTERS[name].validate_python(raw[name])
+            continue
+        except ValidationError as exc:
+            section_defects = schema_defects(exc, raw[name], prefix=(name,))
+        defects += section_defects
+        survivors = _survivors(name, raw[name], section_defects, kept, declared)
+        try:
+            values[name] = _SECTION_ADAPTERS[name].validate_python(survivors) if survivors is not None else None
+        except ValidationError:
+            values[name] = None
+        if values[name] is None and (f.is_required() or name == "version"):
+            judgeable = False  # no province (or another format version): nothing else can be judged
+        elif values[name] is None:
+            values[name] = f.get_default(call_default_factory=True)
+    return (model.Document.model_construct(**values) if judgeable else None), defects, kept, declared
+
+
+def _survivors(name: str, value: Any, defects: list[Defect], kept: dict, declared: dict) -> Any:
+    """The section without the objects its defects are in; None if the section itself is bad."""
+    bad: set[int] = set()
+    for d in defects:
+        loc = d.loc[1:]
+        if name == "province" and len(loc) >= 2 and loc[0] == "units" and isinstance(loc[1], int):
+            bad.add(loc[1])
+        elif name in model.LIST_SECTIONS and loc and isinstance(loc[0], int):
+            bad.add(loc[0])
         else:
-            pruned[section] = survivors
-    try:
-        return model.Document.model_validate(pruned), kept, declared
-    except ValidationError:
-        return None, {}, {}
+            return None
+    items = value.get("units", []) if name == "province" else value
+    if not isinstance(items, list):
+        return None
+    key = "units" if name == "province" else name
+    kept[key] = [i for i in range(len(items)) if i not in bad]
+    declared[key] = {items[i]["id"] for i in bad if isinstance(items[i], dict) and isinstance(items[i].get("id"), str)}
+    survivors = [items[i] for i in kept[key]]
+    return {**value, "units": survivors} if name == "province" else survivors
 
 
 def _renumber(d: Defect, kept: dict[str, list[int]]) -> Defect:
@@ -393,10 +414,10 @@ def _renumber(d: Defect, kept: dict[str, list[int]]) -> Defect:
 
 # ------------------------------------------------------------------ schema errors -> defects
 
-def schema_defects(exc: ValidationError, raw: Any = None) -> list[Defect]:
+def schema_defects(exc: ValidationError, raw: Any = None, prefix: tuple[Any, ...] = ()) -> list[Defect]:
     out = []
     for err in exc.errors(include_url=False):
-        loc = _data_path(raw, tuple(err["loc"]))
+        loc = prefix + _data_path(raw, tuple(err["loc"]))
         out.append(Defect(loc, _message(err, loc), at_key=err["type"] == "extra_forbidden"))
     return out
 
@@ -424,16 +445,20 @@ def _data_path(root: Any, loc: tuple[Any, ...]) -> tuple[Any, ...]:
 def _message(err: dict[str, Any], loc: tuple[Any, ...]) -> str:
     kind, msg = err["type"], err["msg"]
     if kind == "extra_forbidden":
-        owner = _model_at(loc)
-        known = [name for f_name, f in (owner.model_fields.items() if owner else ())
-                 for name in (f_name, f.alias) if name]
-        close = difflib.get_close_matches(str(loc[-1]), known, n=1)
-        return "unknown key" + (f" (did you mean '{close[0]}'?)" if close else "")
+        return _unknown_key_message(loc)
     if kind == "missing":
         return "required field is missing"
     if kind in ("int_type", "bool_type", "float_type") and isinstance(err.get("input"), str):
         return f"{msg}, not a quoted string (write it without quotes)"
     return msg.removeprefix("Value error, ")
+
+
+def _unknown_key_message(loc: tuple[Any, ...]) -> str:
+    owner = _model_at(loc)
+    known = [name for f_name, f in (owner.model_fields.items() if owner else ())
+             for name in (f_name, f.alias) if name]
+    close = difflib.get_close_matches(str(loc[-1]), known, n=1)
+    return "unknown key" + (f" (did you mean '{close[0]}'?)" if close else "")
 
 
 def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:

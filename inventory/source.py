@@ -176,7 +176,6 @@ def yaml_error_problem(exc: yaml.YAMLError, display: str, text: str = "") -> Pro
         elif at_end and exc.context and exc.context_mark is not None:
             what = f"{exc.context}, never closed"
         return Problem(pos, "", f"YAML syntax error: {what}")
-    mark = getattr(exc, "position", None)
     return Problem(Pos(display, 1, 1), "", f"YAML error: {exc}")
 
 

@@ -14,7 +14,8 @@ from provdc.commands.common import err, out, write_atomically
 
 @click.group()
 def inventory() -> None:
-    """Validate, export and summarise an inventory (a YAML file or a directory of them)."""
+    """Validate, export and summarise an inventory (a YAML file or a directory of them);
+    import a draft from spreadsheets, Ansible or a JSON export (`import`, `template`)."""
 
 
 inventory_path = click.argument("path", type=click.Path(exists=True, path_type=Path), metavar="PATH")

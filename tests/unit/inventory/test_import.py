@@ -175,3 +175,15 @@ def test_provdcs_own_ansible_export_gives_back_its_servers(tmp_path):
             (str(s.address), s.zone, s.role, s.owner)
         assert [(x["name"], x["port"]) for x in got["services"]] == [(x.name, x.port) for x in s.services]
     assert {d["id"] for d, _ in draft.lists["devices"]} == {d.id for d in lab.snmp_agents}
+
+
+def test_the_lab_with_its_servers_from_ansible_validates(tmp_path):
+    from tests.integration.test_inventory_import import lab_with_ansible_servers
+
+    exported = tmp_path / "hosts.yml"
+    run("inventory", "export", str(EXAMPLES / "lab"), "--format", "ansible", "-o", str(exported))
+    run("inventory", "import", "ansible", str(exported), "--out", str(tmp_path / "ansible"))
+    inv = load_inventory(lab_with_ansible_servers(tmp_path / "ansible" / "servers.yaml", tmp_path / "draft"))
+    lab = load_inventory(EXAMPLES / "lab")
+    assert {s: (v.address, v.zone, v.role, v.ssh) for s, v in inv.servers.items()} == \
+        {s: (v.address, v.zone, v.role, v.ssh) for s, v in lab.servers.items()}
