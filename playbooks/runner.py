@@ -136,10 +136,12 @@ def host_count(inv: Inventory) -> int:
 def provision(inv: Inventory, *, check: bool = False, diff: bool = False, limit: str | None = None,
               tags: list[str] | None = None, forks: int | None = None, canary: bool = False,
               runs_dir: Path = Path("/var/lib/provdc/runs"), strategy: Strategy | None = None,
+              timeout: int | None = None,
               on_event: Callable[[str, str, str], None] = lambda host, task, state: None) -> ProvisionResult:
     """Run site.yml on the inventory's servers, on `strategy` (default: detect_strategy()).
     With `canary`, one host goes first and the rest only follow when it converged and still
-    accepts a brand-new SSH login."""
+    accepts a brand-new SSH login. `timeout` (seconds, default none) ends a playbook run that
+    takes longer as an error."""
     if not select_hosts(inv, limit):
         # Ansible would only warn and call a run on no host a success
         raise ProvdcError(f"--limit {limit!r} selects no server or provisioned device of {inv.province.id}")
@@ -147,7 +149,7 @@ def provision(inv: Inventory, *, check: bool = False, diff: bool = False, limit:
     (run_dir / "private").mkdir(parents=True, exist_ok=True, mode=0o700)  # runner needs it to exist
     strategy = strategy or detect_strategy()
     env = _environment(run_dir)
-    options = {"check": check, "diff": diff, "tags": tags, "forks": forks, "on_event": on_event}
+    options = {"check": check, "diff": diff, "tags": tags, "forks": forks, "timeout": timeout, "on_event": on_event}
     if not canary:
         return _with_strategy(_run_playbook(inv, run_dir, env | strategy_environment(strategy), limit=limit, **options),
                               strategy)
@@ -220,7 +222,8 @@ def _environment(run_dir: Path) -> dict[str, str]:
 
 
 def _run_playbook(inv: Inventory, run_dir: Path, env: dict[str, str], *, check: bool, diff: bool, limit: str | None,
-                  tags: list[str] | None, forks: int | None, on_event: Callable[[str, str, str], None]) -> ProvisionResult:
+                  tags: list[str] | None, forks: int | None, timeout: int | None,
+                  on_event: Callable[[str, str, str], None]) -> ProvisionResult:
     import ansible_runner
 
     cmdline = " ".join(x for x in ("--check" if check else "", "--diff" if diff else "") if x)
@@ -237,7 +240,7 @@ def _run_playbook(inv: Inventory, run_dir: Path, env: dict[str, str], *, check: 
     r = ansible_runner.run(private_data_dir=str(run_dir / "private"), project_dir=str(PLAYBOOKS), playbook="site.yml",
                            inventory=ansible_inventory(inv), limit=limit, tags=",".join(tags) if tags else None,
                            forks=forks or max(1, host_count(inv)), envvars=env, cmdline=cmdline or None,
-                           event_handler=handler, quiet=True, rotate_artifacts=20)
+                           event_handler=handler, quiet=True, rotate_artifacts=20, timeout=timeout)
     if r.status not in ("successful", "failed") or r.stats is None:
         stdout = redact((r.stdout.read() if hasattr(r.stdout, "read") else "")[-800:])
         raise ProvdcError(f"ansible-runner ended '{r.status}' (rc {r.rc}): {stdout}")

@@ -9,6 +9,7 @@ in a role's files). A test that starts a process or stops a host undoes that its
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import subprocess
 import sys
@@ -18,7 +19,8 @@ import pytest
 from provdc.checks.engine import DEFAULT, Options, run_audit
 from provdc.checks.results import Status
 from provdc.lab import faults, twin
-from provdc.playbooks.runner import Strategy, detect_strategy, provision
+from provdc.playbooks import runner
+from provdc.playbooks.runner import Strategy, detect_strategy
 from tests.integration.conftest import MINI_INVENTORY, require_root
 
 pytestmark = pytest.mark.lab
@@ -28,6 +30,9 @@ MANAGED = ["/etc/ssh/sshd_config.d/50-provdc-hardening.conf", "/etc/sysctl.d/60-
            "/etc/chrony/chrony.conf", "/etc/default/chrony", "/etc/audit/rules.d/50-provdc.rules", "/etc/audit/auditd.conf",
            "/etc/apt/apt.conf.d/20auto-upgrades", "/etc/default/prometheus-node-exporter", "/etc/nftables.conf"]
 PLAIN = Strategy("linear", "plain Ansible (test)")
+# a run on the mini lab takes well under a minute: one that hangs fails its test instead of
+# holding the machine's lab lock (an ansible-core worker once hung here on a skipped handler)
+provision = functools.partial(runner.provision, timeout=300)
 
 
 def fingerprint(lab) -> dict[tuple[str, str], str]:
