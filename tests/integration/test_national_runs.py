@@ -1,0 +1,71 @@
+"""Per-province runs from the centre: a real OpenSSH server on loopback is the province's
+runner; `ansible-runner transmit | ssh worker | process` audits the province there and ships
+the results back; a national run keeps each province's results when another's runner fails."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from provdc.checks.results import load_run
+from provdc.lab import federation as F
+from provdc.proc import spawn_detached, stop
+from tests.conftest import LAB_INVENTORY
+
+BIN = str(Path(sys.executable).parent)
+
+
+@pytest.fixture(scope="module")
+def runner_sshd(tmp_path_factory):
+    """sshd on 127.0.0.1 (a free port), key-only root login, its own host key."""
+    d = tmp_path_factory.mktemp("runner")
+    for name in ("host_key", "client_key"):
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(d / name)], check=True)
+    (d / "authorized_keys").write_text((d / "client_key.pub").read_text())
+    port = F.free_port()
+    (d / "sshd_config").write_text(f"ListenAddress 127.0.0.1:{port}\nHostKey {d / 'host_key'}\n"
+                                   f"AuthorizedKeysFile {d / 'authorized_keys'}\nPermitRootLogin prohibit-password\n"
+                                   "PasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\nStrictModes no\n"
+                                   f"PidFile {d / 'sshd.pid'}\n")
+    host_key = " ".join((d / "host_key.pub").read_text().split()[:2])
+    (d / "known_hosts").write_text(f"[127.0.0.1]:{port} {host_key}\n")
+    Path("/run/sshd").mkdir(exist_ok=True)
+    pid = spawn_detached(["/usr/sbin/sshd", "-D", "-e", "-f", str(d / "sshd_config")], d / "sshd.log")
+    try:
+        for _ in range(50):
+            if subprocess.run(["ssh", "-p", str(port), "-o", "BatchMode=yes", "-o", f"UserKnownHostsFile={d / 'known_hosts'}",
+                               "-i", str(d / "client_key"), "root@127.0.0.1", "true"], capture_output=True).returncode == 0:
+                break
+        else:
+            pytest.fail(f"sshd did not accept the key: {(d / 'sshd.log').read_text()[-400:]}")
+        yield d, port
+    finally:
+        stop([pid])
+
+
+def test_national_audit_ships_results_back_and_keeps_them_when_another_province_fails(runner_sshd, tmp_path):
+    keys, port = runner_sshd
+    provinces = []
+    for k in (1, 2, 3):
+        inv = F.make_province(LAB_INVENTORY, tmp_path / f"inv-{k}", f"tinh-{k}", f"Tỉnh {k}")
+        runner = {"host": "127.0.0.1", "port": port if k != 2 else F.free_port(),   # tinh-2: nobody listens
+                  "key": f"file:{keys / 'client_key'}", "known_hosts": str(keys / "known_hosts"), "bin_dir": BIN}
+        provinces.append({"inventory": str(inv), "prometheus": "http://127.0.0.1:9", "runner": runner})
+    nat = tmp_path / "national.yaml"
+    nat.write_text(yaml.safe_dump({"version": 1, "provinces": provinces}))
+    results = tmp_path / "results"
+    r = subprocess.run([sys.executable, "-m", "provdc.cli", "national", "audit", str(nat), "--results-dir", str(results),
+                        "--concurrency", "2", "--layer", "governance"], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 1, r.stdout + r.stderr          # one province's runner is unreachable
+    assert "Traceback" not in r.stdout + r.stderr
+    for k in (1, 3):
+        files = sorted((results / f"tinh-{k}").glob("audit-*.json"))
+        assert len(files) == 1, (k, r.stdout)
+        run = load_run(files[0])
+        assert run.province == f"tinh-{k}" and run.findings and {f.layer for f in run.findings} == {"governance"}
+    assert list((results / "tinh-2").glob("*")) == []
+    assert "tinh-2" in r.stdout and "error" in r.stdout and "Connection refused" in r.stdout.replace("\n", " ").replace("│", "")
