@@ -61,31 +61,42 @@ class ProvinceOutcome:
     error: str = ""
 
 
-def audit_play(provdc_bin: str, layers: list[str]) -> list[dict]:
-    """One play on the runner itself: provdc audits the province's inventory (shipped with the
-    job) and writes the results file into the artifact directory, which comes back."""
-    argv = [provdc_bin, "audit", "{{ playbook_dir }}/province",
-            "--results-dir", "{{ lookup('env', 'AWX_ISOLATED_DATA_DIR') }}/audits", *[f"--layer={x}" for x in layers]]
+ARTIFACTS = "{{ lookup('env', 'AWX_ISOLATED_DATA_DIR') }}"   # the job's artifact directory on the runner
+
+
+def provdc_play(argv: list[str], ok_codes: tuple[int, ...]) -> list[dict]:
+    """One play on the runner itself running one provdc command on the province's inventory
+    (shipped with the job as `province/`); what it writes under the artifact directory comes back."""
     return [{
-        "name": "provdc audit, near the province's servers",
+        "name": "provdc, near the province's servers",
         "hosts": "localhost", "connection": "local", "gather_facts": False,
-        "tasks": [{"name": "audit; results into the artifact directory (shipped back to the centre)",
-                   "ansible.builtin.command": {"argv": argv}, "register": "audit", "changed_when": False,
-                   # 3 = the audit found FAILs or ERRORs: a result to ship, not a failed job
-                   "failed_when": "audit.rc not in [0, 3]"}],
+        "tasks": [{"name": f"provdc {argv[1]}; outputs into the artifact directory (shipped back to the centre)",
+                   "ansible.builtin.command": {"argv": argv}, "register": "provdc", "changed_when": False,
+                   # e.g. audit exit 3 = it found FAILs: a result to ship, not a failed job
+                   "failed_when": f"provdc.rc not in {list(ok_codes)}"}],
     }]
 
 
-def audit_job(inventory: Path, work: Path, runner: RunnerHost, layers: list[str]) -> Path:
-    """A private data directory whose job audits `inventory` on the runner."""
+def provdc_job(inventory: Path, work: Path, play: list[dict]) -> Path:
+    """A private data directory: the play, the province's inventory, localhost as the host."""
     pdd = work / "job"
     project = pdd / "project"
     shutil.copytree(inventory if inventory.is_dir() else inventory.parent, project / "province")
-    provdc_bin = f"{runner.bin_dir}/provdc" if runner.bin_dir else "provdc"
-    (project / "audit.yml").write_text(yaml.safe_dump(audit_play(provdc_bin, layers), sort_keys=False))
+    (project / "job.yml").write_text(yaml.safe_dump(play, sort_keys=False))
     (pdd / "inventory").mkdir(parents=True)
     (pdd / "inventory" / "hosts").write_text("localhost ansible_connection=local ansible_python_interpreter={{ ansible_playbook_python }}\n")
     return pdd
+
+
+def audit_argv(provdc_bin: str, layers: list[str]) -> tuple[list[str], tuple[int, ...], str]:
+    """provdc audit of the shipped inventory; exit 0 or 3 (findings) both ship a results file."""
+    return ([provdc_bin, "audit", "{{ playbook_dir }}/province", "--results-dir", f"{ARTIFACTS}/audits",
+             *[f"--layer={x}" for x in layers]], (0, 3), "audits")
+
+
+def provision_argv(provdc_bin: str, flags: list[str]) -> tuple[list[str], tuple[int, ...], str]:
+    """provdc provision of the shipped inventory; its ansible-runner artifacts come back."""
+    return [provdc_bin, "provision", "{{ playbook_dir }}/province", "--runs-dir", f"{ARTIFACTS}/runs", *flags], (0,), "runs"
 
 
 def run_remote(pdd: Path, playbook: str, runner: RunnerHost, base: Path, timeout: float = 900) -> tuple[str, int | None, str]:
@@ -120,25 +131,42 @@ def run_remote(pdd: Path, playbook: str, runner: RunnerHost, base: Path, timeout
     return status_file.read_text().strip(), rc, ""
 
 
-def remote_audit(province: str, inventory: Path, runner: RunnerHost, results_dir: Path, base: Path,
-                 layers: list[str], timeout: float = 900) -> ProvinceOutcome:
-    """Audit one province on its runner; its results files land in results_dir/<province>/."""
+def remote_provdc(province: str, inventory: Path, runner: RunnerHost, results_dir: Path, base: Path,
+                  command: tuple[list[str], tuple[int, ...], str], timeout: float = 900) -> ProvinceOutcome:
+    """Run one provdc command for one province on its runner; what it wrote under the shipped
+    subdirectory lands in results_dir/<province>/."""
+    argv, ok_codes, shipped_dir = command
     with tempfile.TemporaryDirectory(prefix=f"provdc-{province}-") as tmp:
-        pdd = audit_job(inventory, Path(tmp), runner, layers)
+        pdd = provdc_job(inventory, Path(tmp), provdc_play(argv, ok_codes))
         try:
-            status, rc, error = run_remote(pdd, "audit.yml", runner, base, timeout)
+            status, rc, error = run_remote(pdd, "job.yml", runner, base, timeout)
         except OSError as exc:  # ansible-runner or ssh missing: this province is an error, not the run
             return ProvinceOutcome(province, "error", None, error=str(exc))
         mine = results_dir / province
         mine.mkdir(parents=True, exist_ok=True)
-        shipped = sorted((pdd / "artifacts" / IDENT / "audits").glob("audit-*.json"))
+        shipped = pdd / "artifacts" / IDENT / shipped_dir
         kept = []
-        for f in shipped:
-            shutil.copy2(f, mine / f.name)
-            kept.append(mine / f.name)
+        if shipped.is_dir():
+            shutil.copytree(shipped, mine, dirs_exist_ok=True)
+            kept = sorted(p for p in mine.rglob("*") if p.is_file() and p.parent == mine)
+        if status == "failed" and not error:
+            error = _failed_task_output(pdd)
     if status == "successful" and not kept:
-        status, error = "error", "the runner finished but shipped no results file"
+        status, error = "error", "the runner finished but shipped no results"
     return ProvinceOutcome(province, status if status in ("successful", "failed") else "error", rc, kept, error)
+
+
+def _failed_task_output(pdd: Path) -> str:
+    """The provdc command's last output line when its task failed (from the shipped events)."""
+    import json
+
+    for f in sorted((pdd / "artifacts" / IDENT / "job_events").glob("*.json"), reverse=True):
+        event = json.loads(f.read_text())
+        if event.get("event") == "runner_on_failed":
+            res = event.get("event_data", {}).get("res", {})
+            text = (res.get("stderr") or res.get("stdout") or res.get("msg") or "").strip()
+            return f"rc {res.get('rc')}: {text.splitlines()[-1][:300] if text else 'failed'}"
+    return "the job failed"
 
 
 def fan_out(jobs: dict[str, callable], concurrency: int) -> dict[str, ProvinceOutcome]:

@@ -69,3 +69,23 @@ def test_national_audit_ships_results_back_and_keeps_them_when_another_province_
         assert run.province == f"tinh-{k}" and run.findings and {f.layer for f in run.findings} == {"governance"}
     assert list((results / "tinh-2").glob("*")) == []
     assert "tinh-2" in r.stdout and "error" in r.stdout and "Connection refused" in r.stdout.replace("\n", " ").replace("│", "")
+
+
+def _runner_entry(keys: Path, port: int) -> dict:
+    return {"host": "127.0.0.1", "port": port, "key": f"file:{keys / 'client_key'}", "known_hosts": str(keys / "known_hosts"),
+            "bin_dir": BIN}
+
+
+@pytest.mark.lab
+def test_national_provision_runs_on_the_runner_against_the_lab_and_ships_the_artifacts_back(runner_sshd, lab, tmp_path):
+    keys, port = runner_sshd
+    nat = tmp_path / "national.yaml"
+    nat.write_text(yaml.safe_dump({"version": 1, "provinces": [
+        {"inventory": str(LAB_INVENTORY), "prometheus": "http://127.0.0.1:9", "runner": _runner_entry(keys, port)}]}))
+    results = tmp_path / "results"
+    r = subprocess.run([sys.executable, "-m", "provdc.cli", "national", "provision", str(nat), "--results-dir", str(results),
+                        "--check", "--tags", "sshd"], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stdout + r.stderr
+    status = sorted((results / "lab").rglob("artifacts/*/status"))
+    assert status and status[-1].read_text().strip() == "successful", list((results / "lab").rglob("*"))[:20]
+    assert list(status[-1].parent.glob("job_events/*.json")), "the provisioning run's events came back"
