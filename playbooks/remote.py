@@ -19,6 +19,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -169,7 +170,7 @@ def _failed_task_output(pdd: Path) -> str:
     return "the job failed"
 
 
-def fan_out(jobs: dict[str, callable], concurrency: int) -> dict[str, ProvinceOutcome]:
+def fan_out(jobs: dict[str, Callable[[], ProvinceOutcome]], concurrency: int) -> dict[str, ProvinceOutcome]:
     """Run each province's job with at most `concurrency` at once; one province's crash is its
     own ERROR outcome and never loses the others'."""
     def guarded(province: str, job) -> ProvinceOutcome:

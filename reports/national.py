@@ -74,10 +74,6 @@ def _sel(province: str | None, extra: str = "") -> str:
     return "{" + ",".join(parts) + "}"
 
 
-def _instant(url: str, expr: str, at: float) -> list[dict[str, Any]]:
-    return promapi.query(url, expr, at)
-
-
 def _grid(period: Period, step: float) -> list[float]:
     count = max(1, round(period.seconds / step))
     return [period.start.timestamp() + step * (k + 1) for k in range(count)]
@@ -106,15 +102,15 @@ def province_figures(url: str, province: str, name: str, period: Period, step: f
     Prometheus and series are picked by their `province` label; else the provincial one."""
     sel = province if federated else None
     end = period.end.timestamp()
-    window_rows = _instant(url, f"province:aggregate_window:seconds{_sel(sel)}", end)
+    window_rows = promapi.query(url, f"province:aggregate_window:seconds{_sel(sel)}", end)
     fig = ProvinceFigures(province, name, reporting=bool(window_rows),
                           window=float(window_rows[0]["value"][1]) if window_rows else None)
     if fig.window is None:
         return fig
     shares = _buckets(url, f"avg_over_time(province:system_availability:sli{_sel(sel)}[{int(step * 1000)}ms])", period, step)
     counts = _buckets(url, f"sum_over_time(province:system_coverage:ratio{_sel(sel)}[{int(step * 1000)}ms])", period, step)
-    targets = promapi.scalar_by(_instant(url, f"province:system_sla_target:ratio{_sel(sel)}", end), "system")
-    levels = promapi.scalar_by(_instant(url, f"province:system_security_level:value{_sel(sel)}", end), "system")
+    targets = promapi.scalar_by(promapi.query(url, f"province:system_sla_target:ratio{_sel(sel)}", end), "system")
+    levels = promapi.scalar_by(promapi.query(url, f"province:system_security_level:value{_sel(sel)}", end), "system")
     names = {s.id: s.name for s in inventory.doc.systems} if inventory is not None else {}
     grid = _grid(period, step)
     expected = step / fig.window
@@ -125,12 +121,12 @@ def province_figures(url: str, province: str, name: str, period: Period, step: f
                                          None if target is None else round(target * 100, 6),
                                          availability(buckets, step, expected, period.seconds)))
     fig.links = _links(url, sel, period)
-    fig.layer_scores = _pairs(_instant(url, f"province:audit_score:ratio{_sel(sel)}", end), "layer")
-    fig.level_scores = _pairs(_instant(url, f"province:audit_level_score:ratio{_sel(sel)}", end), "level")
-    last = _instant(url, f"province:audit_last_run:timestamp_seconds{_sel(sel)}", end)
+    fig.layer_scores = _pairs(promapi.query(url, f"province:audit_score:ratio{_sel(sel)}", end), "layer")
+    fig.level_scores = _pairs(promapi.query(url, f"province:audit_level_score:ratio{_sel(sel)}", end), "level")
+    last = promapi.query(url, f"province:audit_last_run:timestamp_seconds{_sel(sel)}", end)
     fig.audit_finished = float(last[0]["value"][1]) if last else None
-    ups = promapi.scalar_by(_instant(url, f"province:job_targets_up:ratio{_sel(sel)}", end), "job")
-    sizes = promapi.scalar_by(_instant(url, f"province:job_targets:count{_sel(sel)}", end), "job")
+    ups = promapi.scalar_by(promapi.query(url, f"province:job_targets_up:ratio{_sel(sel)}", end), "job")
+    sizes = promapi.scalar_by(promapi.query(url, f"province:job_targets:count{_sel(sel)}", end), "job")
     fig.jobs = {job: (ups[job], int(sizes.get(job, 0))) for job in sorted(ups)}
     return fig
 
@@ -138,11 +134,11 @@ def province_figures(url: str, province: str, name: str, period: Period, step: f
 def _links(url: str, sel: str | None, period: Period) -> list[LinkFigures]:
     """Every 5-minute (rate window) sample of each link direction in the period, as recorded."""
     end = period.end.timestamp()
-    raw = _instant(url, f"province:link_bytes_per_second:rate{_sel(sel)}[{int(period.seconds * 1000)}ms]", end)
+    raw = promapi.query(url, f"province:link_bytes_per_second:rate{_sel(sel)}[{int(period.seconds * 1000)}ms]", end)
     contracts = {(r["metric"]["link"], r["metric"]["direction"]): float(r["value"][1]) * 8
-                 for r in _instant(url, f"province:link_contracted_bytes_per_second:value{_sel(sel)}", end)}
+                 for r in promapi.query(url, f"province:link_contracted_bytes_per_second:value{_sel(sel)}", end)}
     p95 = {(r["metric"]["link"], r["metric"]["direction"]): float(r["value"][1])
-           for r in _instant(url, f"province:link_utilisation:p95_7d{_sel(sel)}", end)}
+           for r in promapi.query(url, f"province:link_utilisation:p95_7d{_sel(sel)}", end)}
     samples: dict[str, dict[str, list[tuple[float, float]]]] = {}
     for r in raw:
         m = r["metric"]
@@ -150,7 +146,9 @@ def _links(url: str, sel: str | None, period: Period) -> list[LinkFigures]:
                                                             if float(t) > period.start.timestamp()]
     out = []
     for link in sorted(samples):
-        directions = [direction_load(d, int(contracts.get((link, d), 0)) or 1, s, period) for d, s in sorted(samples[link].items())]
+        if not all((link, d) in contracts for d in samples[link]):
+            continue  # no contracted rate known: utilisation would be meaningless (the exporter publishes it)
+        directions = [direction_load(d, int(contracts[(link, d)]), s, period) for d, s in sorted(samples[link].items())]
         out.append(LinkFigures(link, directions, {d: p95[(link, d)] for d in samples[link] if (link, d) in p95}))
     return out
 
