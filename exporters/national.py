@@ -333,11 +333,18 @@ def national_recording() -> dict[str, Any]:
 
 def national_alerts(nat: National) -> dict[str, Any]:
     wait = nat.doc.settings.not_reporting_for
+    from provdc.exporters.monitoring import _seconds
+
+    # older than two of the province's own aggregate windows plus three federation rounds
+    stale = 3 * _seconds(nat.doc.settings.scrape_interval)
     federate = f'up{{job=~"{FEDERATE_JOB}.+"}}'
     return {"groups": [{"name": "nation-alerts", "rules": [
         {"alert": "NationalProvinceNotReporting",
-         # the federation scrape fails, or it succeeds but brings no aggregates (rules stopped)
-         "expr": f"max by (province) ({federate}) == 0 or ({federate} == 1 unless on (province) province:reporting:up)",
+         # the federation scrape fails, or it succeeds but the heartbeat is old (rules stopped).
+         # Federated samples keep their timestamps and are never marked stale: judge their age.
+         "expr": (f"max by (province) ({federate}) == 0 or "
+                  f"(time() - max by (province) (timestamp(province:reporting:up))) "
+                  f"> on (province) (2 * max by (province) (province:aggregate_window:seconds) + {stale:g})"),
          "for": wait, "labels": {"severity": "page"},
          "annotations": {"summary": "Province {{ $labels.province }} sends no aggregates to the centre",
                          "summary_vi": "Tỉnh {{ $labels.province }} không gửi số liệu tổng hợp về trung ương"}},

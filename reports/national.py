@@ -49,7 +49,7 @@ class LinkFigures:
 class ProvinceFigures:
     province: str
     name: str
-    reporting: bool                     # aggregates present at the period end
+    reporting: bool                     # aggregates arriving at the period's end
     window: float | None                # seconds between aggregate samples
     systems: list[SystemFigures] = field(default_factory=list)
     links: list[LinkFigures] = field(default_factory=list)
@@ -102,9 +102,16 @@ def province_figures(url: str, province: str, name: str, period: Period, step: f
     Prometheus and series are picked by their `province` label; else the provincial one."""
     sel = province if federated else None
     end = period.end.timestamp()
-    window_rows = promapi.query(url, f"province:aggregate_window:seconds{_sel(sel)}", end)
-    fig = ProvinceFigures(province, name, reporting=bool(window_rows),
-                          window=float(window_rows[0]["value"][1]) if window_rows else None)
+    # reporting: sending at the period's end; figures: whatever part of the period it sent
+    # (a province silent for part of it shows that part as a coverage gap)
+    # federated samples carry their own timestamps, so they are never marked stale: a silent
+    # province's last sample would still answer an instant query for 5 minutes. Reporting means
+    # its newest heartbeat is at most two aggregate windows old.
+    window_rows = promapi.query(url, f"max_over_time(province:aggregate_window:seconds{_sel(sel)}[{int(period.seconds * 1000)}ms])", end)
+    window = float(window_rows[0]["value"][1]) if window_rows else None
+    last = promapi.query(url, f"timestamp(province:reporting:up{_sel(sel)})", end)
+    reporting = bool(last) and window is not None and end - float(last[0]["value"][1]) <= 2 * window
+    fig = ProvinceFigures(province, name, reporting=reporting, window=window)
     if fig.window is None:
         return fig
     shares = _buckets(url, f"avg_over_time(province:system_availability:sli{_sel(sel)}[{int(step * 1000)}ms])", period, step)
@@ -158,7 +165,9 @@ def collect(nat, url: str, period: Period, step: float | None = None, now: datet
     now = now or datetime.now(timezone.utc)
     if period.end > now:
         raise ProvdcError(f"the period ends in the future ({period.end.isoformat()}); end it at or before now")
-    step = step or (300.0 if period.seconds >= 86400 else max(60.0, period.seconds / 60))
+    from provdc.reports.collect import pick_step
+
+    step = step or pick_step(period)   # the provincial report's bucket choice (5 minutes for a month)
     if abs(period.seconds / step - round(period.seconds / step)) > 1e-9:
         raise ProvdcError(f"--step {step:g} s does not divide the period ({period.seconds:g} s) into whole buckets")
     provinces = [province_figures(url, p.id, p.name, period, step, federated=True, inventory=p.inventory) for p in nat.provinces]

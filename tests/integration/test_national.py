@@ -150,11 +150,22 @@ def test_rollup_command_writes_html_and_json(nation):
 
 
 def test_a_stopped_province_fires_the_national_not_reporting_alert(nation):
-    fed, _, _ = nation
+    fed, _, work = nation
     url = fed.national.url
     firing = 'ALERTS{alertname="NationalProvinceNotReporting",alertstate="firing"}'
     assert promapi.query(url, firing) == []
     stopped = "tinh-4"
+    stopped_at = time.time()
     fed.stop_province(stopped)
     _wait(lambda: promapi.scalar_by(promapi.query(url, firing), "province") == {stopped: 1.0}, 30, "the alert for tinh-4")
     assert promapi.query(url, f'up{{job="federate_{stopped}"}}')[0]["value"][1] == "0"
+    # the roll-up over a period spanning the stop: tinh-4 is not reporting and its silence is a
+    # coverage gap, never counted as up; the others are complete
+    end = stopped_at + 24
+    time.sleep(max(0.0, end + 8 - time.time()))   # every other province's samples are in
+    period = Period(datetime.fromtimestamp(end - 48, timezone.utc), datetime.fromtimestamp(end, timezone.utc))
+    report = rollup.collect(load_national(work / "national.yaml"), url, period, STEP)
+    for fig in report.provinces:
+        assert fig.reporting == (fig.province != stopped), fig.province
+        worst = min(s.result.coverage for s in fig.systems)
+        assert (worst < 0.8) if fig.province == stopped else (worst > 0.9), (fig.province, worst)
