@@ -68,11 +68,15 @@ ARTIFACTS = "{{ lookup('env', 'AWX_ISOLATED_DATA_DIR') }}"   # the job's artifac
 def provdc_play(argv: list[str], ok_codes: tuple[int, ...]) -> list[dict]:
     """One play on the runner itself running one provdc command on the province's inventory
     (shipped with the job as `province/`); what it writes under the artifact directory comes back."""
+    # a clean environment: the outer job's Ansible settings (callback plugins, artifact dir)
+    # must not leak into the ansible-runner run that `provdc provision` starts itself
+    clean = ["/usr/bin/env", "-i", "PATH={{ lookup('env', 'PATH') }}", "HOME={{ lookup('env', 'HOME') }}",
+             "LANG=C.UTF-8", "LC_ALL=C.UTF-8"]
     return [{
         "name": "provdc, near the province's servers",
         "hosts": "localhost", "connection": "local", "gather_facts": False,
         "tasks": [{"name": f"provdc {argv[1]}; outputs into the artifact directory (shipped back to the centre)",
-                   "ansible.builtin.command": {"argv": argv}, "register": "provdc", "changed_when": False,
+                   "ansible.builtin.command": {"argv": clean + argv}, "register": "provdc", "changed_when": False,
                    # e.g. audit exit 3 = it found FAILs: a result to ship, not a failed job
                    "failed_when": f"provdc.rc not in {list(ok_codes)}"}],
     }]
