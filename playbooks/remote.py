@@ -131,7 +131,7 @@ def run_remote(pdd: Path, playbook: str, runner: RunnerHost, base: Path, timeout
     rc_file = pdd / "artifacts" / IDENT / "rc"
     if ssh.returncode == 255 or not status_file.exists():
         why = ssh_text or process_err.decode(errors="replace").strip() or f"ssh exit {ssh.returncode}"
-        return "error", None, f"runner {runner.user}@{runner.host}:{runner.port}: {why.splitlines()[-1][:300]}"
+        return "error", None, f"runner {runner.user}@{runner.host}:{runner.port}: {why.splitlines()[-1][:600]}"
     rc = int(rc_file.read_text().strip()) if rc_file.exists() else None
     return status_file.read_text().strip(), rc, ""
 
@@ -170,7 +170,7 @@ def _failed_task_output(pdd: Path) -> str:
         if event.get("event") == "runner_on_failed":
             res = event.get("event_data", {}).get("res", {})
             text = (res.get("stderr") or res.get("stdout") or res.get("msg") or "").strip()
-            return f"rc {res.get('rc')}: {text.splitlines()[-1][:300] if text else 'failed'}"
+            return f"rc {res.get('rc')}: {text.splitlines()[-1][:600] if text else 'failed'}"
     return "the job failed"
 
 

@@ -89,3 +89,30 @@ def test_national_provision_runs_on_the_runner_against_the_lab_and_ships_the_art
     status = sorted((results / "lab").rglob("artifacts/*/status"))
     assert status and status[-1].read_text().strip() == "successful", list((results / "lab").rglob("*"))[:20]
     assert list(status[-1].parent.glob("job_events/*.json")), "the provisioning run's events came back"
+
+
+INNER_RUN = """
+import sys, tempfile, ansible_runner
+inventory = f"localhost ansible_connection=local ansible_python_interpreter={sys.executable}"
+r = ansible_runner.run(private_data_dir=tempfile.mkdtemp(), module="ping", host_pattern="localhost", inventory=inventory, quiet=True)
+print("inner", r.status, r.stdout.read()[-300:].replace(chr(10), " "))
+sys.exit(0 if r.status == "successful" else 1)
+"""
+
+
+def test_a_runner_job_that_starts_ansible_runner_itself_succeeds(runner_sshd, tmp_path):
+    """What `national provision` relies on, without a lab: provdc provision on the runner starts
+    its own ansible-runner run inside the worker's job. The worker's Ansible settings (its
+    callback plugin) must not leak into it (they did: awx_display has no CallbackModule)."""
+    from provdc.playbooks import remote
+
+    keys, port = runner_sshd
+    script = tmp_path / "inner.py"
+    script.write_text(INNER_RUN)
+    host = remote.RunnerHost("127.0.0.1", port, "root", f"file:{keys / 'client_key'}", keys / "known_hosts", BIN)
+    (tmp_path / "inv").mkdir()
+    outcome = remote.remote_provdc("p", tmp_path / "inv", host, tmp_path / "results", tmp_path,
+                                   ([sys.executable, str(script)], (0,), "none"))
+    # the inner run succeeded (the job is successful); it shipped nothing, which is reported as such
+    assert outcome.status == "error" and outcome.error == "the runner finished but shipped no results", outcome
+    assert outcome.rc == 0
