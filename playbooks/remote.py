@@ -153,7 +153,7 @@ def remote_provdc(province: str, inventory: Path, runner: RunnerHost, results_di
         kept = []
         if shipped.is_dir():
             shutil.copytree(shipped, mine, dirs_exist_ok=True)
-            kept = sorted(p for p in mine.rglob("*") if p.is_file() and p.parent == mine)
+            kept = sorted(mine / entry.name for entry in shipped.iterdir())   # audit files, or run directories
         if status == "failed" and not error:
             error = _failed_task_output(pdd)
     if status == "successful" and not kept:
