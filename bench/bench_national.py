@@ -62,12 +62,12 @@ def main() -> None:
             prov_rss = [rss_mb(p) for p in pids.values()]
             scrape = [float(r["value"][1]) for r in promapi.query(nation.url, 'scrape_duration_seconds{job=~"federate_.+"}')]
             samples = [float(r["value"][1]) for r in promapi.query(nation.url, 'scrape_samples_scraped{job=~"federate_.+"}')]
-            series = promapi.query(nation.url, "prometheus_tsdb_head_series")
+            series = promapi.query(nation.url, 'count({__name__=~".+"})')
             reporting = promapi.query(nation.url, "count(count by (province) (province:reporting:up))")
             print(f"provinces {args.provinces} ({len(reporting) and reporting[0]['value'][1]} reporting), "
                   f"{int(statistics.mean(samples))} aggregate series each, interval {args.interval}; started in {started:.1f} s")
             print(f"national: RSS {rss_mb(nation.pids['prometheus']):.0f} MB, CPU {nat_cpu * 100:.1f} % of one core, "
-                  f"head series {series[0]['value'][1] if series else '?'}")
+                  f"series held {series[0]['value'][1] if series else '?'}")
             print(f"federation scrape per province: median {statistics.median(scrape) * 1000:.1f} ms, "
                   f"max {max(scrape) * 1000:.1f} ms; all {args.provinces}: sum {sum(scrape) * 1000:.0f} ms")
             print(f"provincial (each): RSS median {statistics.median(prov_rss):.0f} MB (max {max(prov_rss):.0f}), "

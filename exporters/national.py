@@ -139,6 +139,24 @@ def _url(value: str) -> str:
     return value.rstrip("/")
 
 
+class RunnerEntry(_Strict):
+    """The runner near a province's servers, reached over SSH (strict host keys)."""
+
+    host: str
+    port: int = Field(22, ge=1, le=65535)
+    user: str = "root"
+    key: str | None = Field(None, description="private key as a secret reference (file:PATH)")
+    known_hosts: Path | None = Field(None, description="known_hosts file holding the runner's host key")
+    bin_dir: str = Field("", description="directory of ansible-runner and provdc on the runner (default: its PATH)")
+
+    @field_validator("key")
+    @classmethod
+    def _key(cls, v: str | None) -> str | None:
+        if v is not None and not v.startswith("file:"):
+            raise ValueError("a key is a secret reference: file:PATH")
+        return v
+
+
 class ProvinceEntry(_Strict):
     """One province: where its Prometheus is, and optionally its inventory and exporter."""
 
@@ -147,6 +165,7 @@ class ProvinceEntry(_Strict):
     inventory: Path | None = Field(None, description="inventory of the province (relative to NATIONAL.yaml)")
     prometheus: str = Field(description="URL of the provincial Prometheus the centre federates from")
     exporter: str | None = Field(None, description="URL of the province's provdc exporter (health only)")
+    runner: RunnerEntry | None = Field(None, description="where the province's audits and provisioning run")
 
     _check_prometheus = field_validator("prometheus")(lambda cls, v: _url(v))
     _check_exporter = field_validator("exporter")(lambda cls, v: v if v is None else _url(v))
@@ -198,6 +217,8 @@ class Province:
     prometheus: str
     exporter: str | None
     inventory: Inventory | None = None
+    inventory_path: Path | None = None
+    runner: RunnerEntry | None = None
 
 
 @dataclass(frozen=True)
@@ -260,7 +281,11 @@ def load_national(path: Path) -> National:
             problem("id" if entry.id else "inventory", f"province {pid!r} is listed twice (first at entry {seen[pid] + 1})")
             continue
         seen[pid] = i
-        provinces.append(Province(pid, entry.name or (inv.province.name if inv else pid), entry.prometheus, entry.exporter, inv))
+        if entry.runner is not None and inv is None:
+            problem("runner", "a runner audits the province's inventory: give `inventory` too")
+            continue
+        provinces.append(Province(pid, entry.name or (inv.province.name if inv else pid), entry.prometheus, entry.exporter, inv,
+                                  inv_path if inv else None, entry.runner))
     if problems:
         raise NationalError(problems)
     return National(doc, path, provinces)
@@ -308,11 +333,18 @@ def national_recording() -> dict[str, Any]:
 
 def national_alerts(nat: National) -> dict[str, Any]:
     wait = nat.doc.settings.not_reporting_for
+    from provdc.exporters.monitoring import _seconds
+
+    # older than two of the province's own aggregate windows plus three federation rounds
+    stale = 3 * _seconds(nat.doc.settings.scrape_interval)
     federate = f'up{{job=~"{FEDERATE_JOB}.+"}}'
     return {"groups": [{"name": "nation-alerts", "rules": [
         {"alert": "NationalProvinceNotReporting",
-         # the federation scrape fails, or it succeeds but brings no aggregates (rules stopped)
-         "expr": f"max by (province) ({federate}) == 0 or ({federate} == 1 unless on (province) province:reporting:up)",
+         # the federation scrape fails, or it succeeds but the heartbeat is old (rules stopped).
+         # Federated samples keep their timestamps and are never marked stale: judge their age.
+         "expr": (f"max by (province) ({federate}) == 0 or "
+                  f"(time() - max by (province) (timestamp(province:reporting:up))) "
+                  f"> on (province) (2 * max by (province) (province:aggregate_window:seconds) + {stale:g})"),
          "for": wait, "labels": {"severity": "page"},
          "annotations": {"summary": "Province {{ $labels.province }} sends no aggregates to the centre",
                          "summary_vi": "Tỉnh {{ $labels.province }} không gửi số liệu tổng hợp về trung ương"}},

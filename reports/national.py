@@ -49,7 +49,7 @@ class LinkFigures:
 class ProvinceFigures:
     province: str
     name: str
-    reporting: bool                     # aggregates present at the period end
+    reporting: bool                     # aggregates arriving at the period's end
     window: float | None                # seconds between aggregate samples
     systems: list[SystemFigures] = field(default_factory=list)
     links: list[LinkFigures] = field(default_factory=list)
@@ -72,10 +72,6 @@ class NationalReport:
 def _sel(province: str | None, extra: str = "") -> str:
     parts = ([f'province="{province}"'] if province else []) + ([extra] if extra else [])
     return "{" + ",".join(parts) + "}"
-
-
-def _instant(url: str, expr: str, at: float) -> list[dict[str, Any]]:
-    return promapi.query(url, expr, at)
 
 
 def _grid(period: Period, step: float) -> list[float]:
@@ -106,15 +102,22 @@ def province_figures(url: str, province: str, name: str, period: Period, step: f
     Prometheus and series are picked by their `province` label; else the provincial one."""
     sel = province if federated else None
     end = period.end.timestamp()
-    window_rows = _instant(url, f"province:aggregate_window:seconds{_sel(sel)}", end)
-    fig = ProvinceFigures(province, name, reporting=bool(window_rows),
-                          window=float(window_rows[0]["value"][1]) if window_rows else None)
+    # reporting: sending at the period's end; figures: whatever part of the period it sent
+    # (a province silent for part of it shows that part as a coverage gap)
+    # federated samples carry their own timestamps, so they are never marked stale: a silent
+    # province's last sample would still answer an instant query for 5 minutes. Reporting means
+    # its newest heartbeat is at most two aggregate windows old.
+    window_rows = promapi.query(url, f"max_over_time(province:aggregate_window:seconds{_sel(sel)}[{int(period.seconds * 1000)}ms])", end)
+    window = float(window_rows[0]["value"][1]) if window_rows else None
+    last = promapi.query(url, f"timestamp(province:reporting:up{_sel(sel)})", end)
+    reporting = bool(last) and window is not None and end - float(last[0]["value"][1]) <= 2 * window
+    fig = ProvinceFigures(province, name, reporting=reporting, window=window)
     if fig.window is None:
         return fig
     shares = _buckets(url, f"avg_over_time(province:system_availability:sli{_sel(sel)}[{int(step * 1000)}ms])", period, step)
     counts = _buckets(url, f"sum_over_time(province:system_coverage:ratio{_sel(sel)}[{int(step * 1000)}ms])", period, step)
-    targets = promapi.scalar_by(_instant(url, f"province:system_sla_target:ratio{_sel(sel)}", end), "system")
-    levels = promapi.scalar_by(_instant(url, f"province:system_security_level:value{_sel(sel)}", end), "system")
+    targets = promapi.scalar_by(promapi.query(url, f"province:system_sla_target:ratio{_sel(sel)}", end), "system")
+    levels = promapi.scalar_by(promapi.query(url, f"province:system_security_level:value{_sel(sel)}", end), "system")
     names = {s.id: s.name for s in inventory.doc.systems} if inventory is not None else {}
     grid = _grid(period, step)
     expected = step / fig.window
@@ -125,12 +128,12 @@ def province_figures(url: str, province: str, name: str, period: Period, step: f
                                          None if target is None else round(target * 100, 6),
                                          availability(buckets, step, expected, period.seconds)))
     fig.links = _links(url, sel, period)
-    fig.layer_scores = _pairs(_instant(url, f"province:audit_score:ratio{_sel(sel)}", end), "layer")
-    fig.level_scores = _pairs(_instant(url, f"province:audit_level_score:ratio{_sel(sel)}", end), "level")
-    last = _instant(url, f"province:audit_last_run:timestamp_seconds{_sel(sel)}", end)
+    fig.layer_scores = _pairs(promapi.query(url, f"province:audit_score:ratio{_sel(sel)}", end), "layer")
+    fig.level_scores = _pairs(promapi.query(url, f"province:audit_level_score:ratio{_sel(sel)}", end), "level")
+    last = promapi.query(url, f"province:audit_last_run:timestamp_seconds{_sel(sel)}", end)
     fig.audit_finished = float(last[0]["value"][1]) if last else None
-    ups = promapi.scalar_by(_instant(url, f"province:job_targets_up:ratio{_sel(sel)}", end), "job")
-    sizes = promapi.scalar_by(_instant(url, f"province:job_targets:count{_sel(sel)}", end), "job")
+    ups = promapi.scalar_by(promapi.query(url, f"province:job_targets_up:ratio{_sel(sel)}", end), "job")
+    sizes = promapi.scalar_by(promapi.query(url, f"province:job_targets:count{_sel(sel)}", end), "job")
     fig.jobs = {job: (ups[job], int(sizes.get(job, 0))) for job in sorted(ups)}
     return fig
 
@@ -138,11 +141,11 @@ def province_figures(url: str, province: str, name: str, period: Period, step: f
 def _links(url: str, sel: str | None, period: Period) -> list[LinkFigures]:
     """Every 5-minute (rate window) sample of each link direction in the period, as recorded."""
     end = period.end.timestamp()
-    raw = _instant(url, f"province:link_bytes_per_second:rate{_sel(sel)}[{int(period.seconds * 1000)}ms]", end)
+    raw = promapi.query(url, f"province:link_bytes_per_second:rate{_sel(sel)}[{int(period.seconds * 1000)}ms]", end)
     contracts = {(r["metric"]["link"], r["metric"]["direction"]): float(r["value"][1]) * 8
-                 for r in _instant(url, f"province:link_contracted_bytes_per_second:value{_sel(sel)}", end)}
+                 for r in promapi.query(url, f"province:link_contracted_bytes_per_second:value{_sel(sel)}", end)}
     p95 = {(r["metric"]["link"], r["metric"]["direction"]): float(r["value"][1])
-           for r in _instant(url, f"province:link_utilisation:p95_7d{_sel(sel)}", end)}
+           for r in promapi.query(url, f"province:link_utilisation:p95_7d{_sel(sel)}", end)}
     samples: dict[str, dict[str, list[tuple[float, float]]]] = {}
     for r in raw:
         m = r["metric"]
@@ -150,7 +153,9 @@ def _links(url: str, sel: str | None, period: Period) -> list[LinkFigures]:
                                                             if float(t) > period.start.timestamp()]
     out = []
     for link in sorted(samples):
-        directions = [direction_load(d, int(contracts.get((link, d), 0)) or 1, s, period) for d, s in sorted(samples[link].items())]
+        if not all((link, d) in contracts for d in samples[link]):
+            continue  # no contracted rate known: utilisation would be meaningless (the exporter publishes it)
+        directions = [direction_load(d, int(contracts[(link, d)]), s, period) for d, s in sorted(samples[link].items())]
         out.append(LinkFigures(link, directions, {d: p95[(link, d)] for d in samples[link] if (link, d) in p95}))
     return out
 
@@ -160,7 +165,9 @@ def collect(nat, url: str, period: Period, step: float | None = None, now: datet
     now = now or datetime.now(timezone.utc)
     if period.end > now:
         raise ProvdcError(f"the period ends in the future ({period.end.isoformat()}); end it at or before now")
-    step = step or (300.0 if period.seconds >= 86400 else max(60.0, period.seconds / 60))
+    from provdc.reports.collect import pick_step
+
+    step = step or pick_step(period)   # the provincial report's bucket choice (5 minutes for a month)
     if abs(period.seconds / step - round(period.seconds / step)) > 1e-9:
         raise ProvdcError(f"--step {step:g} s does not divide the period ({period.seconds:g} s) into whole buckets")
     provinces = [province_figures(url, p.id, p.name, period, step, federated=True, inventory=p.inventory) for p in nat.provinces]

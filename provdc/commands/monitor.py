@@ -88,7 +88,8 @@ def _with_monitor_options(f):
 @click.argument("path", required=False, type=click.Path(exists=True, path_type=Path), metavar="[PATH]")
 @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Directory to write into.")
 @click.option("--national", "national_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Instead of one province: the national federating Prometheus for the provinces of this file.")
+              help="Instead of one province: the national federating Prometheus for the provinces of this file "
+                   "(its intervals are the file's `settings:`, not the options below).")
 @click.option("--site", help="This instance serves one site of the province: add `site` to its external labels.")
 @_with_monitor_options
 def monitor_config(path: Path | None, out: Path, national_file: Path | None, site: str | None, scrape_interval: str,
