@@ -72,7 +72,7 @@ def mini_lab_path():
 
 INTERVAL = 2.0
 SETTINGS = Settings(scrape_interval="2s", sli_window="20s", rate_window="20s", prometheus_port=29090,
-                    blackbox_port=29115, snmp_port=29116, exporter_port=29300)
+                    blackbox_port=29115, snmp_port=29116, exporter_port=29300, alertmanager_port=29093)
 
 
 @pytest.fixture(scope="session")

@@ -33,8 +33,8 @@ pytestmark = pytest.mark.lab
 aiosmtpd = pytest.importorskip("aiosmtpd.controller")
 from aiosmtpd.smtp import AuthResult  # noqa: E402
 
-PORT_BASE = 32000                     # this test's own range: children at 32090, 32093, 32115, 32116, 32300
-LISTEN = ("127.0.0.1", 32400)
+PORT_BASE = 32600                     # this test's own range: children at 32690, 32693, 32715, 32716, 32900
+LISTEN = ("127.0.0.1", 32950)
 PASSWORD = "sink-pa55word"
 HOST = "portal-web1"                  # serves `portal`, owned by ubnd-tinh
 
@@ -77,7 +77,10 @@ def smtp_sink(tmp_path):
     sink = Sink()
     port = _free_port()
     controller = aiosmtpd.Controller(sink, hostname="127.0.0.1", port=port, tls_context=ctx, require_starttls=True,
-                                     authenticator=authenticate, auth_required=True)
+                                     authenticator=authenticate, auth_required=True,
+                                     # aiosmtpd's LOGIN prompts differ from what Go's client expects;
+                                     # PLAIN (over the STARTTLS session) is what Alertmanager uses then
+                                     auth_exclude_mechanism=["LOGIN"])
     controller.start()
     yield sink, port, cert
     controller.stop()
@@ -160,7 +163,7 @@ def test_serve_alerts_runs_its_schedule_survives_crashes_and_restarts(lab, smtp_
     try:
         _until(lambda: _metrics().get('provdc_serve_child_up{child="alertmanager"}') == 1, 60, "children up")
         second = subprocess.run([sys.executable, "-m", "provdc.cli", "serve", str(inv), "--state", str(state),
-                                 "--listen", "127.0.0.1:32401", "--port-base", "32500"], capture_output=True, text=True, timeout=60)
+                                 "--listen", "127.0.0.1:32951", "--port-base", "32500"], capture_output=True, text=True, timeout=60)
         assert second.returncode == 1 and "already running" in second.stderr, second.stderr
 
         # a stopped host pages its system's owner agency; its return resolves it
