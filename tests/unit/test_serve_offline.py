@@ -118,11 +118,10 @@ def test_children_die_with_a_killed_service(tmp_path):
             "s = serve.Supervisor(Path(sys.argv[1]))\n"
             "s.set({'c': [sys.executable, '-c', 'import time; time.sleep(60)']}, Path(sys.argv[1]))\n"
             "print(s.children['c'].proc.pid, flush=True)\ntime.sleep(60)\n")
-    parent = subprocess.Popen([sys.executable, "-c", code, str(tmp_path)], stdout=subprocess.PIPE, text=True)
-    child = int(parent.stdout.readline())
-    assert alive(child)
-    parent.kill()  # SIGKILL: no handler runs in the service
-    parent.wait()
+    with subprocess.Popen([sys.executable, "-c", code, str(tmp_path)], stdout=subprocess.PIPE, text=True) as parent:
+        child = int(parent.stdout.readline())
+        assert alive(child)
+        parent.kill()  # SIGKILL: no handler runs in the service
     deadline = time.monotonic() + 5
     while alive(child) and time.monotonic() < deadline:
         time.sleep(0.05)
