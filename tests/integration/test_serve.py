@@ -114,7 +114,8 @@ def _serve(inv: Path, state: Path, log: Path) -> subprocess.Popen:
     argv = [sys.executable, "-m", "provdc.cli", "serve", str(inv), "--state", str(state), "--listen", f"{LISTEN[0]}:{LISTEN[1]}",
             "--port-base", str(PORT_BASE), "--scrape-interval", "2s", "--sli-window", "20s", "--rate-window", "20s",
             "--alert-wait", "10s"]
-    return subprocess.Popen(argv, stdout=open(log, "ab"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)  # noqa: SIM115
+    with open(log, "ab") as out:
+        return subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
 
 
 def _metrics() -> dict[str, float]:
@@ -133,7 +134,17 @@ def _until(condition, timeout: float, what: str, step: float = 1.0):
         except OSError:
             pass
         time.sleep(step)
-    raise AssertionError(f"{what}: not within {timeout:.0f} s")
+    raise AssertionError(f"{what() if callable(what) else what}: not within {timeout:.0f} s")
+
+
+def _alerts() -> list:
+    """What Prometheus holds as alerts, for a failure message."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{PORT_BASE + 90}/api/v1/alerts", timeout=5) as r:  # noqa: S310
+            return [(a["labels"].get("alertname"), a["labels"].get("server"), a["state"])
+                    for a in json.loads(r.read())["data"]["alerts"]]
+    except OSError as exc:
+        return [str(exc)]
 
 
 def _children(pid: int) -> dict[str, int]:
@@ -170,7 +181,9 @@ def test_serve_alerts_runs_its_schedule_survives_crashes_and_restarts(lab, smtp_
         faults.stop_host(lab, HOST)
         try:
             fired = _until(lambda: sink.find(lambda m: m["Subject"].startswith("[FIRING]") and HOST in m["Subject"]
-                                             and "system portal" in m["Subject"]), 120, "host-down e-mail")
+                                             and "system portal" in m["Subject"]), 120,
+                           lambda: f"host-down e-mail (received: {[m['Subject'] for m in sink.messages]}; "
+                                   f"alerts: {_alerts()})")
         finally:
             faults.start_host(lab, HOST)
         mail = fired[0]
