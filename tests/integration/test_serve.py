@@ -219,7 +219,7 @@ def test_serve_alerts_runs_its_schedule_survives_crashes_and_restarts(lab, smtp_
         # an invalid inventory is refused; the running configuration stays
         servers = inv / "servers.yaml"
         good = servers.read_text()
-        servers.write_text(good.replace("zone: dmz", "zone: nowhere", 1))
+        servers.write_text(good.replace("zone: dc-dmz", "zone: nowhere", 1))
         _until(lambda: _metrics().get("provdc_serve_inventory_valid") == 0, 20, "invalid inventory noticed")
         assert "unknown zone 'nowhere'" in (state / "inventory-problems.txt").read_text()
         assert _metrics().get('provdc_serve_child_up{child="prometheus"}') == 1
