@@ -10,9 +10,10 @@ Pure functions (tested offline, and by `amtool check-config` / `promtool check r
 
 Every alert about something an agency owns carries `agency`, what routes match: a target's
 down alert comes once per system the target serves, with that `system` and its owner agency
-(each owner is told about its own system; a target of no system: its server's `owner`). Secrets stay references: a `file:` reference becomes
-Alertmanager's `*_file` setting pointing at that file; an `env:` reference points at
-`secrets/<name>` beside alertmanager.yml, written (mode 0600) only when the stack starts.
+(each owner is told about its own system; a target of no system: its server's `owner`).
+Secrets stay references in what `monitor config` writes: Alertmanager's `*_file` settings name
+`secrets/<name>` beside alertmanager.yml, copies of the resolved values (mode 0600) written
+only when the stack starts.
 
 Maintenance windows mute by inhibition: while provdc's exporter says a window is active, the
 `ProvdcMaintenanceWindow` alert fires (never notified) for each server, system and link it
@@ -23,6 +24,7 @@ Alertmanager's silence store when a window is withdrawn.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,10 +55,12 @@ class AlertSettings:
 # ------------------------------------------------------------------------------- secrets
 
 def _secret_file(ref: str, inv: Inventory, secrets_dir: str = SECRETS_DIR) -> str:
-    """What Alertmanager's `*_file` setting names for a secret reference."""
+    """What Alertmanager's `*_file` setting names for a secret reference: always a copy that
+    provdc writes at start. Alertmanager 0.25 sends a file's bytes verbatim, trailing newline
+    included (`echo secret > file` then fails AUTH); provdc's references are stripped values."""
     parsed = SecretRef.parse(ref)
     if parsed.scheme == "file":
-        return str(parsed.path(inv.base).resolve())
+        return f"{secrets_dir}/file-{hashlib.sha256(str(parsed.path(inv.base)).encode()).hexdigest()[:16]}"
     return f"{secrets_dir}/env-{parsed.target}"
 
 
@@ -90,13 +94,10 @@ def _write_yaml(path: Path, data: Any) -> None:
 
 
 def write_secrets(inv: Inventory, config_dir: Path) -> list[Path]:
-    """Resolve the `env:` references into `config_dir/secrets/` (0700 directory, 0600 files)."""
+    """Resolve every reference into `config_dir/secrets/` (0700 directory, 0600 files)."""
     written = []
     for ref in secret_refs(inv):
-        rel = _secret_file(ref, inv)
-        if not rel.startswith(SECRETS_DIR + "/"):
-            continue
-        path = config_dir / rel
+        path = config_dir / _secret_file(ref, inv)
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as f:

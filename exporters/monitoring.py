@@ -57,7 +57,7 @@ class Settings:
     snmp_port: int = 19116
     exporter_port: int = 19300
     alertmanager_port: int = 19093
-    serve_port: int = 19400         # `provdc serve`'s own health and job metrics
+    serve_port: int | None = None   # `provdc serve` sets its own port: its health and job metrics are scraped
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -157,8 +157,9 @@ def _probe_job(name: str, module: str, settings: Settings) -> dict[str, Any]:
 
 
 def prometheus_config(settings: Settings) -> dict[str, Any]:
-    jobs = [{"job_name": "provdc", "static_configs": [{"targets": [f"{settings.listen_host}:{settings.exporter_port}"]}]},
-            {"job_name": "provdc_serve", "static_configs": [{"targets": [f"{settings.listen_host}:{settings.serve_port}"]}]}]
+    jobs = [{"job_name": "provdc", "static_configs": [{"targets": [f"{settings.listen_host}:{settings.exporter_port}"]}]}]
+    if settings.serve_port is not None:
+        jobs.append({"job_name": "provdc_serve", "static_configs": [{"targets": [f"{settings.listen_host}:{settings.serve_port}"]}]})
     for kind, module in (("icmp", "icmp"), ("tcp", "tcp_connect"), ("tls", "tcp_tls"), ("ssh", "ssh_banner"),
                          ("http", "http_any"), ("https", "https_2xx")):
         jobs.append(_probe_job(f"blackbox_{kind}", module, settings))

@@ -137,13 +137,15 @@ def make_credentials(inv: Inventory, plan: LabPlan, paths: LabPaths) -> None:
     kh = known_hosts_path(inv, paths)
     kh.parent.mkdir(parents=True, exist_ok=True)
     kh.write_text("\n".join(known) + "\n")
-    for d in inv.doc.devices:
-        for text in (d.snmp.secret_refs if d.snmp else []):
-            ref = SecretRef.parse(text)
-            if ref.scheme == "file" and not ref.path(inv.base).exists():
-                ref.path(inv.base).parent.mkdir(parents=True, exist_ok=True)
-                ref.path(inv.base).write_text(secrets.token_hex(8) + "\n")
-                os.chmod(ref.path(inv.base), 0o600)
+    from provdc.exporters.alerting import secret_refs
+
+    # the lab's own secrets (SNMP, and the relay's and webhook's for its alerting) are made here
+    for text in [r for d in inv.doc.devices if d.snmp for r in d.snmp.secret_refs] + secret_refs(inv):
+        ref = SecretRef.parse(text)
+        if ref.scheme == "file" and not ref.path(inv.base).exists():
+            ref.path(inv.base).parent.mkdir(parents=True, exist_ok=True)
+            ref.path(inv.base).write_text(secrets.token_hex(8) + "\n")
+            os.chmod(ref.path(inv.base), 0o600)
 
 
 # -------------------------------------------------------------------------------- host seeds

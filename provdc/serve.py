@@ -107,6 +107,17 @@ def backoff_after(previous: float, ran_for: float) -> float:
     return 1.0 if ran_for > 120 else min(previous * 2, 60.0)
 
 
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: SIGTERM it if serve dies, even by SIGKILL, so a killed service
+    never leaves its stack running on its ports (the children have their own session)."""
+    import ctypes
+
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 class Supervisor:
     def __init__(self, cwd: Path) -> None:
         self.children: dict[str, Child] = {}
@@ -130,7 +141,8 @@ class Supervisor:
     def _start(self, child: Child) -> None:
         with open(child.log, "ab") as out:
             child.proc = subprocess.Popen(child.argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                          cwd=self.cwd, env=dict(CLEAN_ENV), start_new_session=True)
+                                          cwd=self.cwd, env=dict(CLEAN_ENV), start_new_session=True,
+                                          preexec_fn=_die_with_parent)
         child.started = time.monotonic()
         child.expected_exit = False
         log.info("started %s (pid %d)", child.name, child.proc.pid)
@@ -359,7 +371,11 @@ class Service:
         except ProvdcError as exc:
             self._reject([str(exc)])
             return
-        self._apply(inv)
+        try:
+            self._apply(inv)
+        except (ProvdcError, OSError) as exc:
+            self._reject([f"could not apply the new configuration: {exc}"])
+            return
         self.inv = inv
         # Prometheus and Alertmanager reload in place (no gap in the TSDB); the exporters
         # re-read on SIGHUP, except ours, which loads the inventory once: restart it

@@ -33,8 +33,8 @@ pytestmark = pytest.mark.lab
 aiosmtpd = pytest.importorskip("aiosmtpd.controller")
 from aiosmtpd.smtp import AuthResult  # noqa: E402
 
-PORT_BASE = 32000                     # this test's own range: children at 32090, 32093, 32115, 32116, 32300
-LISTEN = ("127.0.0.1", 32400)
+PORT_BASE = 32600                     # this test's own range: children at 32690, 32693, 32715, 32716, 32900
+LISTEN = ("127.0.0.1", 32950)
 PASSWORD = "sink-pa55word"
 HOST = "portal-web1"                  # serves `portal`, owned by ubnd-tinh
 
@@ -77,7 +77,10 @@ def smtp_sink(tmp_path):
     sink = Sink()
     port = _free_port()
     controller = aiosmtpd.Controller(sink, hostname="127.0.0.1", port=port, tls_context=ctx, require_starttls=True,
-                                     authenticator=authenticate, auth_required=True)
+                                     authenticator=authenticate, auth_required=True,
+                                     # aiosmtpd's LOGIN prompts differ from what Go's client expects;
+                                     # PLAIN (over the STARTTLS session) is what Alertmanager uses then
+                                     auth_exclude_mechanism=["LOGIN"])
     controller.start()
     yield sink, port, cert
     controller.stop()
@@ -111,7 +114,8 @@ def _serve(inv: Path, state: Path, log: Path) -> subprocess.Popen:
     argv = [sys.executable, "-m", "provdc.cli", "serve", str(inv), "--state", str(state), "--listen", f"{LISTEN[0]}:{LISTEN[1]}",
             "--port-base", str(PORT_BASE), "--scrape-interval", "2s", "--sli-window", "20s", "--rate-window", "20s",
             "--alert-wait", "10s"]
-    return subprocess.Popen(argv, stdout=open(log, "ab"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)  # noqa: SIM115
+    with open(log, "ab") as out:
+        return subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
 
 
 def _metrics() -> dict[str, float]:
@@ -130,7 +134,17 @@ def _until(condition, timeout: float, what: str, step: float = 1.0):
         except OSError:
             pass
         time.sleep(step)
-    raise AssertionError(f"{what}: not within {timeout:.0f} s")
+    raise AssertionError(f"{what() if callable(what) else what}: not within {timeout:.0f} s")
+
+
+def _alerts() -> list:
+    """What Prometheus holds as alerts, for a failure message."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{PORT_BASE + 90}/api/v1/alerts", timeout=5) as r:  # noqa: S310
+            return [(a["labels"].get("alertname"), a["labels"].get("server"), a["state"])
+                    for a in json.loads(r.read())["data"]["alerts"]]
+    except OSError as exc:
+        return [str(exc)]
 
 
 def _children(pid: int) -> dict[str, int]:
@@ -160,14 +174,16 @@ def test_serve_alerts_runs_its_schedule_survives_crashes_and_restarts(lab, smtp_
     try:
         _until(lambda: _metrics().get('provdc_serve_child_up{child="alertmanager"}') == 1, 60, "children up")
         second = subprocess.run([sys.executable, "-m", "provdc.cli", "serve", str(inv), "--state", str(state),
-                                 "--listen", "127.0.0.1:32401", "--port-base", "32500"], capture_output=True, text=True, timeout=60)
+                                 "--listen", "127.0.0.1:32951", "--port-base", "32500"], capture_output=True, text=True, timeout=60)
         assert second.returncode == 1 and "already running" in second.stderr, second.stderr
 
         # a stopped host pages its system's owner agency; its return resolves it
         faults.stop_host(lab, HOST)
         try:
             fired = _until(lambda: sink.find(lambda m: m["Subject"].startswith("[FIRING]") and HOST in m["Subject"]
-                                             and "system portal" in m["Subject"]), 120, "host-down e-mail")
+                                             and "system portal" in m["Subject"]), 120,
+                           lambda: f"host-down e-mail (received: {[m['Subject'] for m in sink.messages]}; "
+                                   f"alerts: {_alerts()})")
         finally:
             faults.start_host(lab, HOST)
         mail = fired[0]
@@ -203,7 +219,7 @@ def test_serve_alerts_runs_its_schedule_survives_crashes_and_restarts(lab, smtp_
         # an invalid inventory is refused; the running configuration stays
         servers = inv / "servers.yaml"
         good = servers.read_text()
-        servers.write_text(good.replace("zone: dmz", "zone: nowhere", 1))
+        servers.write_text(good.replace("zone: dc-dmz", "zone: nowhere", 1))
         _until(lambda: _metrics().get("provdc_serve_inventory_valid") == 0, 20, "invalid inventory noticed")
         assert "unknown zone 'nowhere'" in (state / "inventory-problems.txt").read_text()
         assert _metrics().get('provdc_serve_child_up{child="prometheus"}') == 1

@@ -107,3 +107,20 @@ def test_systemd_unit_is_hardened_and_verifies(tmp_path):
     path.write_text(unit)
     r = subprocess.run(["systemd-analyze", "verify", str(path)], capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_children_die_with_a_killed_service(tmp_path):
+    from provdc.proc import alive
+
+    code = ("import sys, time\nfrom pathlib import Path\nfrom provdc import serve\n"
+            "s = serve.Supervisor(Path(sys.argv[1]))\n"
+            "s.set({'c': [sys.executable, '-c', 'import time; time.sleep(60)']}, Path(sys.argv[1]))\n"
+            "print(s.children['c'].proc.pid, flush=True)\ntime.sleep(60)\n")
+    with subprocess.Popen([sys.executable, "-c", code, str(tmp_path)], stdout=subprocess.PIPE, text=True) as parent:
+        child = int(parent.stdout.readline())
+        assert alive(child)
+        parent.kill()  # SIGKILL: no handler runs in the service
+    deadline = time.monotonic() + 5
+    while alive(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not alive(child)

@@ -71,7 +71,7 @@ def test_email_requires_tls_and_secrets_are_files_never_values(config_dir):
     assert "smtp-pa55word-value" not in text and "soc-t0ken-value" not in text
     am = yaml.safe_load((config_dir / "alertmanager.yml").read_text())
     email = next(r for r in am["receivers"] if r["name"] == "dc-ops")["email_configs"][0]
-    assert email["require_tls"] is True and email["tls_config"]["ca_file"] == "/run/provdc/lab-smtp/ca.pem"
+    assert email["require_tls"] is True and email["tls_config"]["ca_file"] == "/run/provdc/lab-pd/smtp-ca.pem"
     assert email["auth_password_file"] == "secrets/env-PROVDC_SMTP_PASSWORD"
     hook = next(r for r in am["receivers"] if r["name"] == "soc-webhook")["webhook_configs"][0]
     assert hook["http_config"]["authorization"]["credentials_file"] == "secrets/env-PROVDC_SOC_TOKEN"
@@ -89,14 +89,22 @@ def test_env_secrets_are_written_at_start_only_and_root_readable(config_dir, env
     assert "smtp-pa55word-value" not in (config_dir / "alertmanager.yml").read_text()
 
 
-def test_file_references_point_alertmanager_at_the_file_itself(lab_inventory, tmp_path):
+def test_file_references_are_copied_stripped_for_alertmanager(lab_inventory, tmp_path):
+    # Alertmanager sends a file's bytes verbatim: `echo secret > file` would add a newline to
+    # the password. The copy holds the reference's value, as provdc reads it.
+    (tmp_path / "smtp").write_text("file-pa55word\n")
     a = lab_inventory.doc.alerting
-    smtp = a.smtp.model_copy(update={"password": "file:secrets/smtp"})
-    inv = lab_inventory.__class__(doc=lab_inventory.doc.model_copy(update={"alerting": a.model_copy(update={"smtp": smtp})}),
-                                  base=tmp_path)
-    email = alerting.alertmanager_config(inv)["receivers"][1]["email_configs"][0]
-    assert email["auth_password_file"] == str(tmp_path / "secrets" / "smtp")
-    assert alerting.write_secrets(inv, tmp_path) == []  # nothing to materialise: Alertmanager reads the file
+    smtp = a.smtp.model_copy(update={"password": f"file:{tmp_path / 'smtp'}"})
+    receivers = [r.model_copy(update={"webhook": None, "email": ["x@y.gov.vn"]}) if r.webhook else r for r in a.receivers]
+    inv = lab_inventory.__class__(doc=lab_inventory.doc.model_copy(update={"alerting": a.model_copy(
+        update={"smtp": smtp, "receivers": receivers})}), base=tmp_path)
+    conf = tmp_path / "conf"
+    (conf / "rules").mkdir(parents=True)
+    (written,) = alerting.write_runtime(inv, conf)
+    assert written.read_text() == "file-pa55word"
+    am = yaml.safe_load((conf / "alertmanager.yml").read_text())
+    assert am["receivers"][1]["email_configs"][0]["auth_password_file"] == str(written)
+    assert "file-pa55word" not in (conf / "alertmanager.yml").read_text()
 
 
 def test_no_alerting_section_writes_no_alertmanager_config(lab_inventory, tmp_path):
