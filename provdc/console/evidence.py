@@ -1,0 +1,96 @@
+"""Evidence recorded from the console: appended to `console-evidence.yaml` inside the inventory
+directory (a directory inventory reads every YAML file, so the audit sees it next run).
+
+Validated twice before it counts: the record against the inventory's own Evidence model and the
+catalogue's requirement ids, then the whole inventory with the new file in place; if either
+fails the file is put back as it was. Each accepted version is kept in
+STATE/console/evidence-versions/NNNN.yaml, so every change can be traced and undone.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from datetime import date
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from provdc.errors import InventoryError
+from provdc.inventory import load_inventory
+from provdc.inventory.model import Evidence
+
+FILE_NAME = "console-evidence.yaml"
+HEADER = ("# Evidence recorded in the provdc console (who and when: STATE/console/audit.log).\n"
+          "# Edit with care: every saved version is kept in STATE/console/evidence-versions/.\n")
+_lock = threading.Lock()
+
+
+class EvidenceError(ValueError):
+    """The record was refused; the message lists every problem."""
+
+
+def _records(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return list(data.get("evidence", []))
+
+
+def _problems_of(record: dict, inv) -> list[str]:
+    from provdc.inventory.catalogue import load_catalogue
+
+    problems = []
+    try:
+        Evidence.model_validate(record)
+    except ValidationError as exc:
+        problems += [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
+    known = set(load_catalogue().requirements)
+    problems += [f"requirements: {r} is not in the catalogue" for r in record.get("requirements", []) if r not in known]
+    systems = {s.id for s in inv.doc.systems}
+    problems += [f"systems: {s} is not a system of the inventory" for s in record.get("systems", []) if s not in systems]
+    if record.get("id") in {e.id for e in inv.doc.evidence}:
+        problems.append(f"id: {record.get('id')} is already recorded")
+    return problems
+
+
+def record(inventory_dir: Path, state: Path, entry: dict, inv) -> int:
+    """Add one evidence record; returns the version number. EvidenceError on any problem."""
+    if not inventory_dir.is_dir():
+        raise EvidenceError("the inventory is a single file: evidence can be recorded only for a directory inventory")
+    problems = _problems_of(entry, inv)
+    if problems:
+        raise EvidenceError("; ".join(problems))
+    path = inventory_dir / FILE_NAME
+    with _lock:
+        before = path.read_bytes() if path.exists() else None
+        records = _records(path) + [entry]
+        text = HEADER + yaml.safe_dump({"evidence": records}, allow_unicode=True, sort_keys=False, default_flow_style=False)
+        path.write_text(text, encoding="utf-8")
+        try:
+            load_inventory(inventory_dir)
+        except InventoryError as exc:
+            if before is None:
+                path.unlink()
+            else:
+                path.write_bytes(before)
+            raise EvidenceError(str(exc)) from None
+        versions = state / "console" / "evidence-versions"
+        versions.mkdir(parents=True, exist_ok=True)
+        number = len(list(versions.glob("*.yaml"))) + 1
+        shutil.copyfile(path, versions / f"{number:04d}.yaml")
+        return number
+
+
+def entry_from_form(form: dict[str, str], system: str) -> dict:
+    """The record a form describes; dates stay text until the model validates them."""
+    entry = {"id": form.get("id", "").strip(), "requirements": [r.strip() for r in form.get("requirement", "").split(",")
+                                                               if r.strip()],
+             "systems": [system], "document": form.get("document", "").strip(), "date": form.get("date", "").strip(),
+             "issuer": form.get("issuer", "").strip(), "approver": form.get("approver", "").strip()}
+    try:
+        entry["date"] = date.fromisoformat(entry["date"])
+    except ValueError:
+        pass      # the model reports it with the field name
+    return entry
