@@ -4,15 +4,19 @@ a report archive, and one account per role."""
 
 from __future__ import annotations
 
+import re
 import shutil
+import threading
+import time
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
 
+import httpx
 import pytest
 import yaml
 
-from provdc.console.app import Config, create_app
+from provdc.console.app import Config
 from provdc.console.auth import Accounts
 
 PASSWORD = "correct horse battery"
@@ -55,11 +59,76 @@ def make_site(root: Path, lab_inventory: Path = LAB) -> Site:
     return Site(inv_dir, state, Config(inv_dir, state, prometheus=None, read_only=False))
 
 
-@pytest.fixture()
-def site(tmp_path) -> Site:
-    return make_site(tmp_path)
+@pytest.fixture(scope="session")
+def _site_template(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("console-site")
+    make_site(root)
+    return root
 
 
 @pytest.fixture()
-def app(site):
-    return create_app(site.config)
+def site(tmp_path, _site_template) -> Site:
+    """A fresh copy per test: tests never see each other's accounts, lock-outs or evidence."""
+    root = tmp_path / "site"
+    shutil.copytree(_site_template, root)
+    return Site(root / "inventory", root / "state", Config(root / "inventory", root / "state", read_only=False))
+
+
+class Running:
+    """The console served by uvicorn over TLS on a free loopback port, in a thread."""
+
+    def __init__(self, config: Config) -> None:
+        from provdc.console.server import server, self_signed
+
+        self.cert, _ = self_signed(config.state, "127.0.0.1")
+        self.server = server(config, "127.0.0.1", 0, None, None)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 15
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the console did not start")
+            time.sleep(0.02)
+        self.port = self.server.servers[0].sockets[0].getsockname()[1]
+        self.url = f"https://127.0.0.1:{self.port}"
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(base_url=self.url, verify=str(self.cert), follow_redirects=False, timeout=30)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+@pytest.fixture()
+def running(site):
+    r = Running(site.config)
+    yield r
+    r.stop()
+
+
+CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+def csrf_of(html: str) -> str:
+    return CSRF.search(html).group(1)
+
+
+def login(client: httpx.Client, user: str, password: str = PASSWORD) -> httpx.Response:
+    """Log in through the form, as a browser does (GET for the token, then POST)."""
+    token = csrf_of(client.get("/login").text)
+    return client.post("/login", data={"user": user, "password": password, "csrf": token})
+
+
+class Kit:
+    """The helpers and constants tests use (tests import no module: --import-mode=importlib)."""
+
+    PASSWORD = PASSWORD
+    HOSTILE = HOSTILE
+    csrf_of = staticmethod(csrf_of)
+    login = staticmethod(login)
+
+
+@pytest.fixture()
+def kit() -> type[Kit]:
+    return Kit
