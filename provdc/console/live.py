@@ -54,7 +54,9 @@ def snapshot(inv: Inventory, url: str | None, now: datetime | None = None) -> Li
         probes = promapi.query(url, 'min by (server) (probe_success{job=~"blackbox_.*",server!=""})')
         live.probes = promapi.scalar_by(probes, "server")
         live.agencies = promapi.scalar_by(promapi.query(url, 'min by (agency) (probe_success{agency!=""})'), "agency")
-        for r in promapi.query(url, f"rate({LINK_OCTETS}[1m])"):
+        # "now" is the mean over three SNMP scrapes (the fewest rate() reads reliably), as reports.collect does
+        window = 3 * collect._interval_seconds(url).get("snmp", 15.0)
+        for r in promapi.query(url, f"rate({LINK_OCTETS}[{window:.0f}s])"):
             live.link_now[(r["metric"].get("link", ""), r["metric"].get("direction", ""))] = float(r["value"][1]) * 8
         live.alerts = [a for a in promapi.api(url, "/api/v1/alerts")["alerts"] if a.get("state") == "firing"]
         settle = collect.settle_seconds(url)
