@@ -114,3 +114,49 @@ def copy_site(template: Path, root: Path) -> Site:
     """A fresh copy of a made site: tests never see each other's accounts, lock-outs or evidence."""
     shutil.copytree(template, root)
     return Site(root / "inventory", root / "state", Config(root / "inventory", root / "state", read_only=False))
+
+
+# ------------------------------------------------------------------------------ the browser
+
+ARTEFACTS = Path(__file__).resolve().parents[1] / "test-artefacts" / "console"
+PAGES = ["/", "/topology", "/systems", "/systems/portal", "/systems/qlvb", "/links", "/links/wan-xa-dong-son",
+         "/agencies", "/agencies/ubnd-xa-dong-son", "/audits", "/reports", "/activity"]
+
+
+def browser():
+    """Debian's Chromium through its chromium-driver (no download: both paths are given), headless,
+    trusting the console's self-signed certificate, keeping the page's console log."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = "/usr/bin/chromium"
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--ignore-certificate-errors", "--window-size=1366,900",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
+                "--disable-features=OptimizationHints,MediaRouter", "--lang=vi"):
+        opts.add_argument(arg)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    return webdriver.Chrome(options=opts, service=Service("/usr/bin/chromedriver"))
+
+
+def browser_login(driver, url: str, user: str, password: str = PASSWORD) -> None:
+    from selenium.webdriver.common.by import By
+
+    driver.get(url + "/login")
+    driver.find_element(By.ID, "user").send_keys(user)
+    driver.find_element(By.ID, "password").send_keys(password)
+    driver.find_element(By.ID, "login").click()
+
+
+def visit_all(driver, url: str, out: Path, pages: list[str] = PAGES) -> dict[str, list]:
+    """Every page: full-page screenshot kept in `out`, and the console's problems per page."""
+    out.mkdir(parents=True, exist_ok=True)
+    problems = {}
+    for page in pages:
+        driver.get(url + page)
+        height = driver.execute_script("return document.documentElement.scrollHeight")
+        driver.set_window_size(1366, min(max(height, 700), 4000))
+        name = page.strip("/").replace("/", "-") or "overview"
+        driver.save_screenshot(str(out / f"{name}.png"))
+        problems[page] = [e for e in driver.get_log("browser") if e["level"] in ("SEVERE", "WARNING")]
+    return problems

@@ -50,6 +50,7 @@ class Config:
     prometheus: str | None = None
     read_only: bool = False        # `provdc console`: view only, no form writes anything
     secure_cookies: bool = True
+    live_ttl: float = 15.0         # seconds a Prometheus snapshot is reused (drills and tests shorten it)
 
 
 @dataclass
@@ -110,7 +111,7 @@ def _pct(v: float | None, digits: int = 2) -> str:
 
 
 def _score(v: float | None) -> str:
-    return "—" if v is None else f"{v:.1f}"
+    return "—" if v is None else f"{v * 100:.1f} %"   # a score is a share of 1
 
 
 def _bps(v: float | None) -> str:
@@ -127,7 +128,7 @@ class Console:
         self.config = config
         self.accounts = Accounts(config.state)
         self.store = Store(config)
-        self.live = LiveCache(config.prometheus)
+        self.live = LiveCache(config.prometheus, config.live_ttl)
         # the project's one environment, with the console's templates in front of the reports'
         base = render.environment()
         self.env = base.overlay(loader=ChoiceLoader([PackageLoader("provdc.console", "templates"), base.loader]))

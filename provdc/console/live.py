@@ -12,7 +12,6 @@ from datetime import datetime, timedelta, timezone
 
 from provdc.errors import ProvdcError
 from provdc.exporters import promapi
-from provdc.exporters.monitoring import LINK_OCTETS
 from provdc.inventory import Inventory
 from provdc.reports import collect
 from provdc.reports.collect import LinkLoad, SystemAvailability
@@ -28,7 +27,7 @@ class Live:
     taken: datetime
     probes: dict[str, float] = field(default_factory=dict)        # server id -> min probe_success now
     agencies: dict[str, float] = field(default_factory=dict)      # agency id -> probe_success now
-    link_now: dict[tuple[str, str], float] = field(default_factory=dict)   # (link, direction) -> bits/s now
+    link_now: dict[tuple[str, str], float] = field(default_factory=dict)   # (link, direction) -> utilisation now
     alerts: list[dict] = field(default_factory=list)
     month: list[SystemAvailability] = field(default_factory=list)
     week: list[LinkLoad] = field(default_factory=list)
@@ -54,10 +53,9 @@ def snapshot(inv: Inventory, url: str | None, now: datetime | None = None) -> Li
         probes = promapi.query(url, 'min by (server) (probe_success{job=~"blackbox_.*",server!=""})')
         live.probes = promapi.scalar_by(probes, "server")
         live.agencies = promapi.scalar_by(promapi.query(url, 'min by (agency) (probe_success{agency!=""})'), "agency")
-        # "now" is the mean over three SNMP scrapes (the fewest rate() reads reliably), as reports.collect does
-        window = 3 * collect._interval_seconds(url).get("snmp", 15.0)
-        for r in promapi.query(url, f"rate({LINK_OCTETS}[{window:.0f}s])"):
-            live.link_now[(r["metric"].get("link", ""), r["metric"].get("direction", ""))] = float(r["value"][1]) * 8
+        # "now" is the monitoring's own recording rule (rate over its rate window / contract)
+        for r in promapi.query(url, "provdc:link_utilisation:ratio"):
+            live.link_now[(r["metric"].get("link", ""), r["metric"].get("direction", ""))] = float(r["value"][1])
         live.alerts = [a for a in promapi.api(url, "/api/v1/alerts")["alerts"] if a.get("state") == "firing"]
         settle = collect.settle_seconds(url)
         month = collect.settled(month_to_date(now), now, settle)

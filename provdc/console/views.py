@@ -30,13 +30,9 @@ def system_state(servers: list[str], states: dict[str, str]) -> str:
 
 
 def utilisation_now(inv: Inventory, live: Live) -> dict[tuple[str, str], float]:
-    out = {}
-    for ln in inv.doc.links:
-        for direction, contract in (("a_to_b", ln.capacity.a_to_b), ("b_to_a", ln.capacity.b_to_a)):
-            bps = live.link_now.get((ln.id, direction))
-            if bps is not None and contract:
-                out[(ln.id, direction)] = bps / contract
-    return out
+    """(link, direction) -> utilisation of contract now, for the inventory's links only."""
+    ids = {ln.id for ln in inv.doc.links}
+    return {k: v for k, v in live.link_now.items() if k[0] in ids}
 
 
 def link_state(link_id: str, now: dict[tuple[str, str], float], live: Live) -> str:

@@ -1,0 +1,87 @@
+"""The console in Debian's Chromium (Selenium + chromium-driver), screenshots kept in
+test-artefacts/console/: offline (stored audit runs, no monitoring) and on the running lab twin
+with a stopped host and a saturated link."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+
+import pytest
+
+from tests.console_site import ARTEFACTS, HOSTILE, Running, browser, browser_login, make_site, visit_all
+
+pytestmark = pytest.mark.skipif(not shutil.which("chromedriver"), reason="needs chromium-driver (setup.sh installs it)")
+
+
+@pytest.fixture()
+def driver():
+    d = browser()
+    yield d
+    d.quit()
+
+
+def test_every_page_in_the_browser_offline_and_markup_in_names_stays_inert(tmp_path, driver):
+    from selenium.webdriver.common.by import By
+
+    site = make_site(tmp_path)
+    console = Running(site.config)
+    try:
+        driver.get(console.url + "/systems")
+        assert driver.current_url.endswith("/login")            # no session: sent to the login page
+        browser_login(driver, console.url, "admin1")
+        assert driver.current_url == console.url + "/"
+        problems = visit_all(driver, console.url, ARTEFACTS / "offline")
+        assert problems == {page: [] for page in problems}         # no console error or warning on any page
+        driver.get(console.url + "/systems")
+        assert driver.title.startswith("Hệ thống")                 # the hostile name's script never ran
+        cell = driver.find_element(By.CSS_SELECTOR, "#systems tr:nth-child(2) td a")
+        assert cell.text == HOSTILE                                # shown as the text it is
+        assert driver.find_elements(By.CSS_SELECTOR, "main img") == []
+        driver.get(console.url + "/?lang=en")
+        assert driver.find_element(By.CSS_SELECTOR, "h1").text.startswith("Overview")
+    finally:
+        console.stop()
+
+
+@pytest.mark.lab
+def test_the_lab_twin_with_a_stopped_host_and_a_saturated_link(lab, monitoring, tmp_path, driver):
+    from dataclasses import replace
+
+    from selenium.webdriver.common.by import By
+
+    from provdc.lab import faults
+
+    site = make_site(tmp_path)
+    console = Running(replace(site.config, prometheus=monitoring.prometheus_url, live_ttl=1.0))
+    flood = threading.Thread(target=faults.saturate, args=(lab, "wan-xa-dong-son"), kwargs={"seconds": 40}, daemon=True)
+    faults.stop_host(lab, "docs-app1")                             # qlvb's only server
+    try:
+        flood.start()
+        browser_login(driver, console.url, "officer")
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:                         # the probes and the rate window catch up
+            driver.get(console.url + "/")
+            down = driver.find_element(By.CSS_SELECTOR, "#system-qlvb .state").get_attribute("data-state")
+            over = driver.find_elements(By.CSS_SELECTOR, "#link-wan-xa-dong-son-a_to_b td")
+            if down == "down" and over and float(over[2].text.rstrip(" %") or 0) > 90:
+                break
+            time.sleep(1)
+        assert driver.find_element(By.CSS_SELECTOR, "#system-qlvb .state").get_attribute("data-state") == "down"
+        assert driver.find_element(By.CSS_SELECTOR, "#system-portal .state").get_attribute("data-state") == "up"
+        now = float(driver.find_elements(By.CSS_SELECTOR, "#link-wan-xa-dong-son-a_to_b td")[2].text.rstrip(" %"))
+        assert now > 90, now                                       # above its 90 % line
+        problems = visit_all(driver, console.url, ARTEFACTS / "lab")
+        assert problems == {page: [] for page in problems}
+        driver.get(console.url + "/links")
+        assert driver.find_element(By.CSS_SELECTOR, "#link-wan-xa-dong-son .state").get_attribute("data-state") == "warn"
+        assert driver.find_element(By.CSS_SELECTOR, "#link-wan-ubnd-tinh .state").get_attribute("data-state") == "up"
+        driver.get(console.url + "/topology")
+        node = driver.find_element(By.CSS_SELECTOR, "g[id='server__docs-app1']")
+        assert "state-down" in node.get_attribute("class")
+        assert "/systems/qlvb" in driver.page_source
+    finally:
+        faults.start_host(lab, "docs-app1")
+        flood.join(60)
+        console.stop()
