@@ -67,7 +67,10 @@ def record(inventory_dir: Path, state: Path, entry: dict, inv) -> int:
         before = path.read_bytes() if path.exists() else None
         records = _records(path) + [entry]
         text = HEADER + yaml.safe_dump({"evidence": records}, allow_unicode=True, sort_keys=False, default_flow_style=False)
-        path.write_text(text, encoding="utf-8")
+        try:
+            path.write_text(text, encoding="utf-8")
+        except OSError as exc:      # e.g. the systemd unit's ProtectSystem=strict without ReadWritePaths
+            raise EvidenceError(f"{path}: cannot write ({exc.strerror}); the service needs write access to it") from None
         try:
             load_inventory(inventory_dir)
         except InventoryError as exc:
