@@ -153,6 +153,7 @@ def visit_all(driver, url: str, out: Path, pages: list[str] = PAGES) -> dict[str
     out.mkdir(parents=True, exist_ok=True)
     problems = {}
     for page in pages:
+        driver.set_window_size(1366, 700)        # measure each page from the same start
         driver.get(url + page)
         height = driver.execute_script("return document.documentElement.scrollHeight")
         driver.set_window_size(1366, min(max(height, 700), 4000))

@@ -29,7 +29,7 @@ from starlette.staticfiles import StaticFiles
 from provdc.checks.results import AuditRun, drift, load_run
 from provdc.console import evidence, views
 from provdc.console.auth import ROLES, Accounts, Session, allowed
-from provdc.console.live import LiveCache
+from provdc.console.live import LiveCache, recent_load
 from provdc.console.texts import LANGS, t
 from provdc.errors import InventoryError
 from provdc.inventory import Inventory, load_inventory
@@ -273,13 +273,14 @@ class Console:
             return self.page(request, "error.html.j2", session, status=404, message=t("not_found", _lang(request)))
         live = self.live.get(inv)
         week = next((w for w in live.week if w.id == ident), None)
-        chart = None
-        if week is not None and any(week.utilisation.values()):
-            start = min(p[0] for pts in week.utilisation.values() for p in pts if pts)
-            end = max(p[0] for pts in week.utilisation.values() for p in pts if pts)
-            chart = Markup(charts.utilisation(week.utilisation, start, end, link.id,  # noqa: S704 - charts escapes
-                                              {"a_to_b": "A→B", "b_to_a": "B→A"}))
-        return self.page(request, "link.html.j2", session, inv=inv, link=link, week=week, chart=chart,
+        charts_ = {}
+        for key, load in (("chart", week), ("chart_hour", recent_load(inv, self.config.prometheus, ident))):
+            points = [p[0] for pts in (load.utilisation.values() if load else []) for p in pts]
+            if points:
+                charts_[key] = Markup(charts.utilisation(load.utilisation, min(points), max(points), link.id,  # noqa: S704
+                                                         {"a_to_b": "A→B", "b_to_a": "B→A"}))  # charts escapes
+        return self.page(request, "link.html.j2", session, inv=inv, link=link, week=week, chart=charts_.get("chart"),
+                         chart_hour=charts_.get("chart_hour"),
                          now=views.utilisation_now(inv, live), state=views.status_map(inv, live).get(ident, "unknown"))
 
     def agencies(self, request: Request, session: Session) -> Response:

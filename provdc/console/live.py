@@ -82,3 +82,18 @@ class LiveCache:
                 self.value = snapshot(inv, self.url)
                 self.at = time.monotonic()
             return self.value
+
+
+def recent_load(inv: Inventory, url: str | None, link_id: str, hours: float = 1.0,
+                now: datetime | None = None) -> LinkLoad | None:
+    """The last hour(s) of one link at a fine step, for its chart (the 7-day figures' step is 5
+    minutes: too coarse to see a flood); None without Prometheus or data."""
+    if not url:
+        return None
+    now = now or datetime.now(timezone.utc)
+    try:
+        period = collect.settled(Period(now - timedelta(hours=hours), now), now, collect.settle_seconds(url))
+        loads = collect.bandwidth(inv, url, period, collect.pick_step(period, max(period.seconds / 600, 1.0)))
+    except ProvdcError:
+        return None
+    return next((ln for ln in loads if ln.id == link_id and ln.measured), None)

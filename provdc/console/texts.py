@@ -100,6 +100,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "links_of": {"vi": "Đường truyền của cơ quan", "en": "The agency's links"},
     "systems_of": {"vi": "Hệ thống của cơ quan", "en": "The agency's systems"},
     "chart": {"vi": "Mức sử dụng 7 ngày so với hợp đồng (đường 90 %)", "en": "7-day utilisation against contract (90 % line)"},
+    "chart_hour": {"vi": "Mức sử dụng 1 giờ qua (đường 90 %)", "en": "Utilisation, last hour (90 % line)"},
     "weeks": {"vi": "Quy tắc 7 ngày", "en": "The 7-day rule"},
     "time": {"vi": "Thời điểm", "en": "Time"},
     "action": {"vi": "Thao tác", "en": "Action"},
