@@ -240,6 +240,9 @@ class Console:
                          d14=next((d for d in (run.d14 if run else []) if d.system == ident), None),
                          waivers=[w for w in (run.waivers if run else []) if w.scope in (f"system:{ident}", "all")],
                          can_record=allowed(session.role, "record_evidence") and not self.config.read_only,
+                         can_waive=allowed(session.role, "approve_waiver") and not self.config.read_only,
+                         failing=sorted({f.check for f in (run.failed() if run else []) if f.system == ident
+                                         or f.host in system.servers}),
                          message=message, error=error, today=date.today().isoformat(), status=status)
 
     async def record_evidence(self, request: Request, session: Session) -> Response:
@@ -257,6 +260,23 @@ class Console:
             return self.system(request, session, error=str(exc), status=422)
         self.accounts.record(session.user, "record_evidence", f"{ident}: {entry['id']} (version {version})",
                              self.client(request))
+        return self.system(request, session, message=f"{t('saved', _lang(request))} {version}")
+
+    async def approve_waiver(self, request: Request, session: Session) -> Response:
+        form = await request.form()
+        ident = request.path_params["ident"]
+        if not allowed(session.role, "approve_waiver") or self.config.read_only:
+            self.accounts.record(session.user, "approve_waiver_refused", ident, self.client(request))
+            return self.page(request, "error.html.j2", session, status=403, message=t("forbidden", _lang(request)))
+        inv = self.store.inventory()
+        entry = evidence.waiver_from_form({k: str(v) for k, v in form.items()}, ident, session.user)
+        try:
+            version = evidence.record(self.config.inventory, self.config.state, entry, inv, kind="waivers")
+        except (evidence.EvidenceError, InventoryError) as exc:
+            self.accounts.record(session.user, "approve_waiver_rejected", f"{ident}: {exc}", self.client(request))
+            return self.system(request, session, error=str(exc), status=422)
+        self.accounts.record(session.user, "approve_waiver", f"{ident}: {entry['check']} until {entry['expires']} "
+                             f"(version {version})", self.client(request))
         return self.system(request, session, message=f"{t('saved', _lang(request))} {version}")
 
     def links(self, request: Request, session: Session) -> Response:
@@ -391,6 +411,7 @@ def create_app(config: Config) -> Starlette:
         Route("/systems", g(c.systems)),
         Route("/systems/{ident}", g(c.system), methods=["GET"]),
         Route("/systems/{ident}/evidence", g(c.record_evidence, post=True), methods=["POST"]),
+        Route("/systems/{ident}/waiver", g(c.approve_waiver, post=True), methods=["POST"]),
         Route("/links", g(c.links)),
         Route("/links/{ident}", g(c.link)),
         Route("/agencies", g(c.agencies)),

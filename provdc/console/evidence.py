@@ -1,10 +1,12 @@
-"""Evidence recorded from the console: appended to `console-evidence.yaml` inside the inventory
-directory (a directory inventory reads every YAML file, so the audit sees it next run).
+"""Evidence records and approved waivers from the console: appended to `console-evidence.yaml`
+or `console-waivers.yaml` inside the inventory directory (a directory inventory reads every YAML
+file and concatenates lists, so the next audit sees them).
 
-Validated twice before it counts: the record against the inventory's own Evidence model and the
-catalogue's requirement ids, then the whole inventory with the new file in place; if either
-fails the file is put back as it was. Each accepted version is kept in
-STATE/console/evidence-versions/NNNN.yaml, so every change can be traced and undone.
+Validated twice before it counts: the record against the inventory's own model (Evidence,
+Waiver; for evidence also the catalogue's requirement ids), then the whole inventory with the
+new file in place (references, known checks); if either fails the file is put back as it was.
+Each accepted version is kept in STATE/console/<kind>-versions/NNNN.yaml, so every change can be
+traced and undone.
 """
 
 from __future__ import annotations
@@ -19,11 +21,12 @@ from pydantic import ValidationError
 
 from provdc.errors import InventoryError
 from provdc.inventory import load_inventory
-from provdc.inventory.model import Evidence
+from provdc.inventory.model import Evidence, Waiver
 
-FILE_NAME = "console-evidence.yaml"
-HEADER = ("# Evidence recorded in the provdc console (who and when: STATE/console/audit.log).\n"
-          "# Edit with care: every saved version is kept in STATE/console/evidence-versions/.\n")
+FILES = {"evidence": "console-evidence.yaml", "waivers": "console-waivers.yaml"}
+FILE_NAME = FILES["evidence"]
+HEADER = ("# {what} recorded in the provdc console (who and when: STATE/console/audit.log).\n"
+          "# Edit with care: every saved version is kept in STATE/console/{kind}-versions/.\n")
 _lock = threading.Lock()
 
 
@@ -31,21 +34,33 @@ class EvidenceError(ValueError):
     """The record was refused; the message lists every problem."""
 
 
-def _records(path: Path) -> list[dict]:
+def _records(path: Path, kind: str) -> list[dict]:
     if not path.exists():
         return []
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return list(data.get("evidence", []))
+    return list(data.get(kind, []))
+
+
+def _model_problems(model, record: dict) -> list[str]:
+    try:
+        model.model_validate(record)
+    except ValidationError as exc:
+        return [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
+    return []
+
+
+def _waiver_problems(record: dict, inv) -> list[str]:
+    problems = _model_problems(Waiver, record)
+    expires = record.get("expires")
+    if isinstance(expires, date) and expires <= date.today():
+        problems.append("expires: must be after today")
+    return problems
 
 
 def _problems_of(record: dict, inv) -> list[str]:
     from provdc.inventory.catalogue import load_catalogue
 
-    problems = []
-    try:
-        Evidence.model_validate(record)
-    except ValidationError as exc:
-        problems += [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
+    problems = _model_problems(Evidence, record)
     known = set(load_catalogue().requirements)
     problems += [f"requirements: {r} is not in the catalogue" for r in record.get("requirements", []) if r not in known]
     systems = {s.id for s in inv.doc.systems}
@@ -55,18 +70,19 @@ def _problems_of(record: dict, inv) -> list[str]:
     return problems
 
 
-def record(inventory_dir: Path, state: Path, entry: dict, inv) -> int:
-    """Add one evidence record; returns the version number. EvidenceError on any problem."""
+def record(inventory_dir: Path, state: Path, entry: dict, inv, kind: str = "evidence") -> int:
+    """Add one evidence record or waiver; returns the version number. EvidenceError on any problem."""
     if not inventory_dir.is_dir():
-        raise EvidenceError("the inventory is a single file: evidence can be recorded only for a directory inventory")
-    problems = _problems_of(entry, inv)
+        raise EvidenceError("the inventory is a single file: the console can record only into a directory inventory")
+    problems = _problems_of(entry, inv) if kind == "evidence" else _waiver_problems(entry, inv)
     if problems:
         raise EvidenceError("; ".join(problems))
-    path = inventory_dir / FILE_NAME
+    path = inventory_dir / FILES[kind]
     with _lock:
         before = path.read_bytes() if path.exists() else None
-        records = _records(path) + [entry]
-        text = HEADER + yaml.safe_dump({"evidence": records}, allow_unicode=True, sort_keys=False, default_flow_style=False)
+        records = _records(path, kind) + [entry]
+        header = HEADER.format(what="Evidence" if kind == "evidence" else "Waivers", kind=kind)
+        text = header + yaml.safe_dump({kind: records}, allow_unicode=True, sort_keys=False, default_flow_style=False)
         try:
             path.write_text(text, encoding="utf-8")
         except OSError as exc:      # e.g. the systemd unit's ProtectSystem=strict without ReadWritePaths
@@ -78,8 +94,8 @@ def record(inventory_dir: Path, state: Path, entry: dict, inv) -> int:
                 path.unlink()
             else:
                 path.write_bytes(before)
-            raise EvidenceError(str(exc)) from None
-        versions = state / "console" / "evidence-versions"
+            raise EvidenceError("; ".join(str(p) for p in exc.problems) or str(exc)) from None
+        versions = state / "console" / f"{kind}-versions"
         versions.mkdir(parents=True, exist_ok=True)
         number = len(list(versions.glob("*.yaml"))) + 1
         shutil.copyfile(path, versions / f"{number:04d}.yaml")
@@ -96,4 +112,18 @@ def entry_from_form(form: dict[str, str], system: str) -> dict:
         entry["date"] = date.fromisoformat(entry["date"])
     except ValueError:
         pass      # the model reports it with the field name
+    return entry
+
+
+def waiver_from_form(form: dict[str, str], system: str, approver: str) -> dict:
+    """The waiver a form describes, scoped to the system or one of its hosts; the approver is the
+    security officer who submits it (the session's user, never a form field)."""
+    host = form.get("host", "").strip()
+    entry = {"check": form.get("check", "").strip(), "scope": {"host": host} if host else {"system": system},
+             "justification": form.get("justification", "").strip(), "approver": approver,
+             "expires": form.get("expires", "").strip()}
+    try:
+        entry["expires"] = date.fromisoformat(entry["expires"])
+    except ValueError:
+        pass
     return entry

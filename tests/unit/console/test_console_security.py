@@ -165,3 +165,36 @@ def test_account_rules(kit):
     acc.add_user("ok.user", "viewer", kit.PASSWORD)
     assert acc.users()["ok.user"]["hash"].startswith("$argon2id$")
     assert kit.PASSWORD not in (acc.dir / "users.json").read_text()
+
+
+def _waiver_form(token: str, check: str = "level_approval_recorded") -> dict:
+    return {"csrf": token, "check": check, "host": "", "justification": "Quyết định phê duyệt cấp độ đang trình ký",
+            "expires": "2099-01-31"}
+
+
+def test_an_officer_approves_a_waiver_named_as_approver_validated_and_logged(running, site, kit):
+    with running.client() as c:
+        kit.login(c, "officer")
+        page = c.get("/systems/qlvb").text
+        assert 'id="waiver-form"' in page and "<option>level_approval_recorded</option>" in page
+        token = kit.csrf_of(page)
+        r = c.post("/systems/qlvb/waiver", data={**_waiver_form(token), "approver": "someone-else"})
+        assert r.status_code == 200, r.text[-500:]
+        r = c.post("/systems/qlvb/waiver", data=_waiver_form(token, "no_such_check"))
+        assert r.status_code == 422 and "no_such_check" in r.text
+    from provdc.inventory import load_inventory
+    waivers = load_inventory(site.inventory).doc.waivers
+    mine = [w for w in waivers if w.check == "level_approval_recorded"]
+    assert len(mine) == 1 and mine[0].approver == "officer" and mine[0].scope.system == "qlvb"
+    assert (site.state / "console" / "waivers-versions" / "0001.yaml").exists()
+    assert '"action": "approve_waiver"' in (site.state / "console" / "audit.log").read_text()
+
+
+@pytest.mark.parametrize("user", ["guest", "tech"])
+def test_only_a_security_officer_approves_waivers(running, site, user, kit):
+    with running.client() as c:
+        kit.login(c, user)
+        page = c.get("/systems/qlvb").text
+        assert 'id="waiver-form"' not in page
+        assert c.post("/systems/qlvb/waiver", data=_waiver_form(kit.csrf_of(page))).status_code == 403
+    assert not (site.inventory / "console-waivers.yaml").exists()
