@@ -156,7 +156,7 @@ def visit_all(driver, url: str, out: Path, pages: list[str] = PAGES) -> dict[str
         driver.set_window_size(1366, 700)        # measure each page from the same start
         driver.get(url + page)
         height = driver.execute_script("return document.documentElement.scrollHeight")
-        driver.set_window_size(1366, min(max(height, 700), 4000))
+        driver.set_window_size(1366, min(max(height, 560) + 150, 4000))   # + the headless window's chrome
         name = page.strip("/").replace("/", "-") or "overview"
         driver.save_screenshot(str(out / f"{name}.png"))
         problems[page] = [e for e in driver.get_log("browser") if e["level"] in ("SEVERE", "WARNING")]

@@ -12,6 +12,7 @@ overlaid with the console's templates; there is no JavaScript and no external as
 from __future__ import annotations
 
 import hmac
+import math
 import secrets
 import threading
 from dataclasses import dataclass, field
@@ -295,9 +296,11 @@ class Console:
         week = next((w for w in live.week if w.id == ident), None)
         charts_ = {}
         for key, load in (("chart", week), ("chart_hour", recent_load(inv, self.config.prometheus, ident))):
-            points = [p[0] for pts in (load.utilisation.values() if load else []) for p in pts]
+            # a NaN or infinite sample (a fresh counter's first rate) would void the whole polyline
+            series = {d: [(t, v) for t, v in pts if math.isfinite(v)] for d, pts in (load.utilisation.items() if load else [])}
+            points = [t for pts in series.values() for t, _ in pts]
             if points:
-                charts_[key] = Markup(charts.utilisation(load.utilisation, min(points), max(points), link.id,  # noqa: S704
+                charts_[key] = Markup(charts.utilisation(series, min(points), max(points), link.id,  # noqa: S704
                                                          {"a_to_b": "A→B", "b_to_a": "B→A"}))  # charts escapes
         return self.page(request, "link.html.j2", session, inv=inv, link=link, week=week, chart=charts_.get("chart"),
                          chart_hour=charts_.get("chart_hour"),

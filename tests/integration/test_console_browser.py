@@ -56,6 +56,10 @@ def test_the_lab_twin_with_a_stopped_host_and_a_saturated_link(lab, monitoring, 
         driver.get(console.url + "/links")
         assert driver.find_element(By.CSS_SELECTOR, "#link-wan-xa-dong-son .state").get_attribute("data-state") == "warn"
         assert driver.find_element(By.CSS_SELECTOR, "#link-wan-ubnd-tinh .state").get_attribute("data-state") == "up"
+        driver.get(console.url + "/links/wan-xa-dong-son")
+        hour = driver.find_element(By.CSS_SELECTOR, "#chart-hour polyline[data-direction='a_to_b']").get_attribute("points")
+        peak = max(160 - float(p.split(",")[1]) for p in hour.split())    # pixels above the chart's floor
+        assert peak > 100, hour[-200:]                                     # the flood is drawn, near the 90 % line
         driver.get(console.url + "/topology")
         node = driver.find_element(By.CSS_SELECTOR, "g[id='server__docs-app1']")
         assert "state-down" in node.get_attribute("class")
