@@ -146,6 +146,10 @@ def browser_login(driver, url: str, user: str, password: str = PASSWORD) -> None
     driver.find_element(By.ID, "user").send_keys(user)
     driver.find_element(By.ID, "password").send_keys(password)
     driver.find_element(By.ID, "login").click()
+    from selenium.webdriver.support.ui import WebDriverWait   # a click does not wait for the next page
+
+    WebDriverWait(driver, 15).until(lambda d: not d.current_url.endswith("/login")
+                                    or d.find_elements(By.CSS_SELECTOR, "p.error"))
 
 
 def visit_all(driver, url: str, out: Path, pages: list[str] = PAGES) -> dict[str, list]:
