@@ -16,7 +16,7 @@ APT_PACKAGES=(
   openssh-server openssh-client iproute2 util-linux procps psmisc kmod
   nmap iperf3 snmpd snmp nftables nginx-light curl
   prometheus prometheus-node-exporter prometheus-blackbox-exporter prometheus-snmp-exporter prometheus-alertmanager
-  chromium fonts-dejavu-core fonts-noto-core poppler-utils libreoffice-writer graphviz
+  chromium chromium-driver fonts-dejavu-core fonts-noto-core poppler-utils libreoffice-writer graphviz
   chrony auditd libpam-pwquality unattended-upgrades python3-apt systemd
   python3 python3-venv python3-dev gcc
 )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import click
 
 from provdc import __version__
-from provdc.commands import audit, catalogue, demo, inventory, lab, monitor, national, paperwork, provision, report, serve
+from provdc.commands import audit, catalogue, console, demo, inventory, lab, monitor, national, paperwork, provision, report, serve
 from provdc.commands.common import ProvdcGroup
 
 @click.group(cls=ProvdcGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -54,6 +54,7 @@ main.add_command(audit.audit)
 main.add_command(catalogue.catalogue)
 main.add_command(report.report)
 main.add_command(serve.serve)
+main.add_command(console.console)
 main.add_command(national.national)
 main.add_command(paperwork.dossier)
 main.add_command(demo.demo)

@@ -206,3 +206,29 @@ def template(fmt: str, lang: str, output: Path) -> None:
             write_atomically(output / f"{name}.csv", ",".join(f'"{h}"' for h in head) + "\n"
                              + "".join(f'"{tabular.header(c, lang)}",\n' for c in tabular.columns(sheet)) * sheet.key_value)
     err.print(f"wrote {output}")
+
+
+@inventory.command()
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["svg", "png", "dot"]), default="svg", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="File to write (default: standard output).")
+def diagram(path: Path, fmt: str, output: Path | None) -> None:
+    """Draw the inventory's topology with Graphviz: sites and zones as boxes, servers and devices
+    inside, links to agencies and Internet providers, for reports and dossiers.
+
+    \b
+      provdc inventory diagram inventory/ --format svg -o topology.svg
+      provdc inventory diagram inventory/ --format png -o topology.png
+    """
+    from provdc.inventory import load_inventory
+    from provdc.reports import topology
+
+    data = topology.render(topology.source(load_inventory(path)), fmt)
+    if output is None:
+        sys.stdout.buffer.write(data)
+        return
+    tmp = output.with_name(f".{output.name}.tmp")
+    tmp.write_bytes(data)
+    tmp.replace(output)
+    err.print(f"wrote {output}")

@@ -63,7 +63,7 @@ def dossier(path: Path, system_id: str, audit: Path | None, fmt: str, lang: str,
     """
     from provdc.inventory import load_inventory
     from provdc.inventory.catalogue import load_catalogue
-    from provdc.reports import paperwork, topology
+    from provdc.reports import paperwork, system_diagram as topology
 
     inv = load_inventory(path)
     if system_id not in {s.id for s in inv.doc.systems}:

@@ -25,10 +25,17 @@ from provdc.commands.monitor import _listen, _settings, _with_monitor_options
 @click.option("--alert-wait", default="2m", show_default=True, metavar="DURATION",
               help="How long a host or service stays down before it alerts, and Alertmanager's first wait "
                    "(shorten only for drills and tests).")
+@click.option("--console", "console_listen", metavar="HOST:PORT",
+              help="Also serve the web console (HTTPS) here, reading this service's Prometheus and state; "
+                   "accounts: `provdc console add-user`.")
+@click.option("--console-cert", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The console's PEM certificate (default: self-signed, made in STATE/console/tls/).")
+@click.option("--console-key", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Its PEM key.")
 @click.option("--print-systemd-unit", is_flag=True, help="Print a hardened systemd unit for these arguments and exit.")
 @click.option("--user", default="provdc", show_default=True, help="With --print-systemd-unit: the service's system user.")
 @_with_monitor_options
-def serve(path: Path, state: Path, listen: str, port_base: int, alert_wait: str, print_systemd_unit: bool, user: str,
+def serve(path: Path, state: Path, listen: str, port_base: int, alert_wait: str, console_listen: str | None,
+          console_cert: Path | None, console_key: Path | None, print_systemd_unit: bool, user: str,
           scrape_interval: str, sli_window: str, rate_window: str) -> None:
     """Run the province's operations service for the inventory at PATH, until SIGTERM.
 
@@ -65,4 +72,11 @@ def serve(path: Path, state: Path, listen: str, port_base: int, alert_wait: str,
                                                                       group_interval=alert_wait)
     svc = service.Service(service.Options(path.resolve(), state, (host, port), settings, alerts))
     svc.install_signal_handlers()
+    if console_listen:
+        from provdc.console.app import Config
+        from provdc.console.server import serve_in_thread, server
+
+        chost, cport = _listen(console_listen)
+        config = Config(path.resolve(), state.resolve(), f"http://{settings.listen_host}:{settings.prometheus_port}")
+        serve_in_thread(server(config, chost, cport, console_cert, console_key))
     svc.run()

@@ -18,7 +18,7 @@ from provdc.checks.results import drift
 from provdc.errors import InventoryError
 from provdc.inventory import load_inventory
 from provdc.inventory.catalogue import load_catalogue
-from provdc.reports import documents, paperwork, topology
+from provdc.reports import documents, paperwork, system_diagram as topology
 from provdc.reports.compute import VN, Period, direction_load
 from provdc.reports.documents import tr
 from provdc.reports.i18n import Locale

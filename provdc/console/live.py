@@ -1,0 +1,99 @@
+"""What the console reads from Prometheus: the state now, month-to-date availability and the
+links' 7-day figures. The figures are the reports' own (reports.collect and reports.compute);
+this module only picks the periods and keeps the answer for a few seconds, so twenty users on
+the overview cost one set of queries, not twenty."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from provdc.errors import ProvdcError
+from provdc.exporters import promapi
+from provdc.inventory import Inventory
+from provdc.reports import collect
+from provdc.reports.collect import LinkLoad, SystemAvailability
+from provdc.reports.compute import VN, WINDOW_DAYS, Period
+
+TTL_SECONDS = 15.0
+
+
+@dataclass
+class Live:
+    """One snapshot; `error` says why a part is missing (None: Prometheus answered)."""
+
+    taken: datetime
+    probes: dict[str, float] = field(default_factory=dict)        # server id -> min probe_success now
+    agencies: dict[str, float] = field(default_factory=dict)      # agency id -> probe_success now
+    link_now: dict[tuple[str, str], float] = field(default_factory=dict)   # (link, direction) -> utilisation now
+    alerts: list[dict] = field(default_factory=list)
+    month: list[SystemAvailability] = field(default_factory=list)
+    week: list[LinkLoad] = field(default_factory=list)
+    error: str | None = None
+
+
+def month_to_date(now: datetime) -> Period:
+    local = now.astimezone(VN)
+    return Period(datetime(local.year, local.month, 1, tzinfo=VN), now)
+
+
+def last_week(now: datetime) -> Period:
+    return Period(now - timedelta(days=WINDOW_DAYS), now)
+
+
+def snapshot(inv: Inventory, url: str | None, now: datetime | None = None) -> Live:
+    now = now or datetime.now(timezone.utc)
+    live = Live(taken=now)
+    if not url:
+        live.error = "no Prometheus configured (--prometheus)"
+        return live
+    try:
+        probes = promapi.query(url, 'min by (server) (probe_success{job=~"blackbox_.*",server!=""})')
+        live.probes = promapi.scalar_by(probes, "server")
+        live.agencies = promapi.scalar_by(promapi.query(url, 'min by (agency) (probe_success{agency!=""})'), "agency")
+        # "now" is the monitoring's own recording rule (rate over its rate window / contract)
+        for r in promapi.query(url, "provdc:link_utilisation:ratio"):
+            live.link_now[(r["metric"].get("link", ""), r["metric"].get("direction", ""))] = float(r["value"][1])
+        live.alerts = [a for a in promapi.api(url, "/api/v1/alerts")["alerts"] if a.get("state") == "firing"]
+        settle = collect.settle_seconds(url)
+        month = collect.settled(month_to_date(now), now, settle)
+        live.month, _ = collect.uptime(inv, url, month, collect.pick_step(month))
+        week = collect.settled(last_week(now), now, settle)
+        live.week = collect.bandwidth(inv, url, week, collect.pick_step(week))
+    except ProvdcError as exc:
+        live.error = str(exc)
+    return live
+
+
+class LiveCache:
+    """The newest snapshot, refreshed at most every TTL_SECONDS, one refresh at a time."""
+
+    def __init__(self, url: str | None, ttl: float = TTL_SECONDS) -> None:
+        self.url, self.ttl = url, ttl
+        self.lock = threading.Lock()
+        self.value: Live | None = None
+        self.at = 0.0
+
+    def get(self, inv: Inventory) -> Live:
+        with self.lock:
+            if self.value is None or time.monotonic() - self.at > self.ttl:
+                self.value = snapshot(inv, self.url)
+                self.at = time.monotonic()
+            return self.value
+
+
+def recent_load(inv: Inventory, url: str | None, link_id: str, hours: float = 1.0,
+                now: datetime | None = None) -> LinkLoad | None:
+    """The last hour(s) of one link at a fine step, for its chart (the 7-day figures' step is 5
+    minutes: too coarse to see a flood); None without Prometheus or data."""
+    if not url:
+        return None
+    now = now or datetime.now(timezone.utc)
+    try:
+        period = collect.settled(Period(now - timedelta(hours=hours), now), now, collect.settle_seconds(url))
+        loads = collect.bandwidth(inv, url, period, collect.pick_step(period, max(period.seconds / 600, 1.0)))
+    except ProvdcError:
+        return None
+    return next((ln for ln in loads if ln.id == link_id and ln.measured), None)
