@@ -7,6 +7,7 @@ raises becomes ERROR on exactly the findings concerned, and the run is marked pa
 
 from __future__ import annotations
 
+import shlex
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any
 
-from provdc.checks import application, data, design, governance, host, network  # noqa: F401 - registers the checks
+from provdc.checks import application, data, design, governance, hardening, host, network  # noqa: F401 - registers the checks
 from provdc.checks.facts import FACT_SCRIPT, FactError, parse_facts
 from provdc.checks.probes import probe_service
 from provdc.checks.registry import DEFAULT, Check, CheckRegistry, Verdict
@@ -50,6 +51,28 @@ def ssh_argv(inv: Inventory, server: model.Server, timeout: float) -> list[str]:
     return Connection.of(inv, server).ssh_argv("sh", "-s", connect_timeout=int(timeout / 2))
 
 
+def ssh_sources(inv: Inventory) -> list[str]:
+    """Source addresses sshd's Match blocks are evaluated for: the controller (the management
+    source) first, then one address inside every declared zone, so a Match block that loosens
+    a setting for any zone is judged."""
+    lab = getattr(inv.doc, "lab", None)
+    out = [str(lab.controller)] if lab is not None and getattr(lab, "controller", None) else []
+    for zone in sorted(inv.doc.zones, key=lambda z: (z.kind != model.ZoneKind.management, z.id)):
+        hosts = list(zone.cidr.hosts())
+        if hosts and str(hosts[-1]) not in out:
+            out.append(str(hosts[-1]))
+    return out[:12]
+
+
+def fact_script(inv: Inventory, server: model.Server) -> str:
+    """The fact script with what the host cannot know itself: who administers it from where."""
+    env = {"PROVDC_SSH_USER": server.ssh.user, "PROVDC_SSH_SOURCES": " ".join(ssh_sources(inv)),
+           "PROVDC_SSH_LADDR": str(server.address), "PROVDC_SSH_LPORT": str(server.ssh.port),
+           "PROVDC_BACKUP_PATHS": " ".join(sorted({sys.backup.path for sys in inv.doc.systems
+                                                   if sys.backup and sys.backup.target == server.id}) or ["/var/backups/provdc"])}
+    return "".join(f"{k}={shlex.quote(v)}\n" for k, v in env.items()) + FACT_SCRIPT
+
+
 def gather(inv: Inventory, server: model.Server, timeout: float) -> HostFacts:
     """One host's facts: the fact script over one SSH connection, and probes of its declared
     HTTP(S) services from here, all within `timeout` seconds per step."""
@@ -62,7 +85,7 @@ def gather(inv: Inventory, server: model.Server, timeout: float) -> HostFacts:
 
 def _ssh_facts(inv: Inventory, server: model.Server, timeout: float) -> HostFacts:
     start = time.monotonic()
-    r = run_command(ssh_argv(inv, server, timeout), input=FACT_SCRIPT, timeout=timeout)
+    r = run_command(ssh_argv(inv, server, timeout), input=fact_script(inv, server), timeout=timeout)
     seconds = time.monotonic() - start
     if r.timed_out:
         return HostFacts({}, seconds, f"no answer within {timeout:.0f} s")
@@ -83,7 +106,23 @@ def _web_facts(server: model.Server, timeout: float) -> list[dict] | FactError:
 
 
 def _judge(c: Check, values: dict[str, Any]) -> Verdict:
-    """The check's verdict from `values` (a `bar` there is the one this verdict reads)."""
+    """The check's verdict from `values` (a `bar` there is the one this verdict reads). A check
+    of sshd settings is judged on the global configuration and again on each connection's
+    (`sshd -T -C`: every Match block that applies to that user and source): a Match block that
+    weakens a setting for one source fails the check and is named."""
+    verdict = _judge_once(c, values)
+    contexts = values.get("sshd_contexts")
+    if "sshd" not in c.facts or verdict.status is not Status.PASS or not isinstance(contexts, dict):
+        return verdict
+    for label, settings in sorted(contexts.items()):
+        merged = {**values["sshd"], **settings} if isinstance(values.get("sshd"), dict) else settings
+        v = _judge_once(c, {**values, "sshd": merged})
+        if v.status is not Status.PASS:
+            return Verdict(v.status, v.expected, f"for {label} (Match): {v.found}")
+    return verdict
+
+
+def _judge_once(c: Check, values: dict[str, Any]) -> Verdict:
     args = []
     for name in c.facts:
         value = values.get(name)
