@@ -75,6 +75,11 @@ NFT_OK = """table inet provdc {
 }"""
 
 
+def cookie_web(cookie: str) -> dict:
+    w = web()
+    return {**w, "home": {**w["home"], "cookies": [cookie]}}
+
+
 SAFE = {"strict-transport-security": "max-age=31536000", "x-content-type-options": "nosniff", "x-frame-options": "DENY",
         "server": "nginx"}
 SYSCTL_OK = {"net.ipv4.ip_forward": 0, "net.ipv4.conf.all.accept_redirects": 0, "net.ipv4.conf.all.send_redirects": 0,
@@ -156,6 +161,10 @@ CASES = {  # check id -> (facts that pass, facts that fail); judged with BAR_ND8
                                         {"nft": {"installed": True, "input_policy": "drop", "text": NFT_OK.replace(
                                             "10.99.20.0/24, 10.99.40.0/24 } tcp dport 5432", "10.99.10.0/24, 10.99.40.0/24 } tcp dport 5432")},
                                          "server": LAB.servers["db2"], "inv": LAB}),
+    "cookies_secure_httponly": ({"web": [cookie_web("sid=1; Path=/; Secure; HttpOnly")]}, {"web": [cookie_web("sid=1; Path=/")]}),
+    "security_txt_published": ({"web": [{**web(), "security_txt": 200}]}, {"web": [{**web(), "security_txt": 404}]}),
+    "links_on_separate_paths": ({"inv": LAB}, {"inv": LAB.__class__(doc=LAB.doc.model_copy(update={
+        "links": [link.model_copy(update={"path_id": "one-duct"}) for link in LAB.doc.links]}), base=LAB.base)}),
     "tls_protocols_modern": ({"web": [web()]}, {"web": [web(old=("TLSv1",))]}),
     "tls_certificate_not_expiring": ({"web": [web()], "now": NOW}, {"web": [web(not_after="2026-12-01T00:00:00+00:00")], "now": NOW}),
     "http_redirects_to_https": ({"web": [web(), web(tls=False, status=301, location="https://10.99.10.11/")]},
