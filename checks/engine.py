@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any
 
-from provdc.checks import application, data, design, governance, hardening, host, network  # noqa: F401 - registers the checks
+from provdc.checks import application, data, design, devices, governance, hardening, host, network  # noqa: F401 - registers the checks
 from provdc.checks.facts import FACT_SCRIPT, FactError, parse_facts
 from provdc.checks.probes import probe_service
 from provdc.checks.registry import DEFAULT, Check, CheckRegistry, Verdict
@@ -161,28 +161,53 @@ def _selected(c: Check, opts: Options) -> bool:
     return opts.layers is None or c.layer in opts.layers
 
 
-def _host_findings(inv: Inventory, checks: list[Check], opts: Options, progress: Callable[[str], None],
-                   gathered_out: dict[str, dict], scan: dict[str, Any]) -> tuple[list[Finding], bool]:
-    servers = [s for s in inv.doc.servers
+def device_host(inv: Inventory, device: model.Device) -> model.Server:
+    """A Linux device reached over SSH, seen as a host: its management address, its sshd
+    (admitted from the management zones) and snmpd (from where monitoring polls)."""
+    mgmt = [z.id for z in inv.doc.zones if z.kind in (model.ZoneKind.management, model.ZoneKind.device_management)]
+    services = [model.Service(name="ssh", port=device.ssh.port, kind="ssh", **{"from": mgmt})]
+    if device.snmp is not None:
+        services.append(model.Service(name="snmp", port=device.snmp.port, proto="udp", kind="snmp", **{"from": mgmt}))
+    return model.Server(id=device.id, hostname=device.id, address=device.address, zone=device.zone or (mgmt or ["-"])[0],
+                        role=(device.role or device.kind.value).replace("_", "-"), os=device.os or "debian12", services=services, ssh=device.ssh)
+
+
+def _audited_hosts(inv: Inventory, opts: Options) -> list[tuple[model.Server, str]]:
+    """(host, scope) pairs: the servers, and the devices provdc reaches over SSH (routers and
+    firewalls audited like servers, by the device-scope checks)."""
+    servers = [(s, "host") for s in inv.doc.servers
                if (opts.hosts is None or s.id in opts.hosts)
                and (opts.systems is None or any(x.id in opts.systems for x in inv.systems_by_server[s.id]))]
-    if not servers or not checks:
+    devices = [(device_host(inv, d), "device") for d in inv.doc.devices
+               if d.ssh is not None and d.address is not None and opts.systems is None
+               and (opts.hosts is None or d.id in opts.hosts)]
+    return servers + devices
+
+
+def _host_findings(inv: Inventory, checks: list[Check], opts: Options, progress: Callable[[str], None],
+                   gathered_out: dict[str, dict], scan: dict[str, Any]) -> tuple[list[Finding], bool]:
+    hosts = [(h, scope) for h, scope in _audited_hosts(inv, opts) if any(c.scope == scope for c in checks)]
+    if not hosts:
         return [], False
-    with ThreadPoolExecutor(max_workers=min(32, len(servers))) as pool:
-        gathered = dict(zip([s.id for s in servers], pool.map(lambda s: gather(inv, s, opts.timeout), servers)))
+    with ThreadPoolExecutor(max_workers=min(32, len(hosts))) as pool:
+        gathered = dict(zip([h.id for h, _ in hosts], pool.map(lambda h: gather(inv, h[0], opts.timeout), hosts)))
     gathered_out.update({sid: hf.facts for sid, hf in gathered.items() if hf.error is None})
     findings, partial = [], False
-    for s in servers:
+    everything = list(inv.doc.systems)
+    top_level = max((x.level for x in everything), default=1)
+    for s, scope in hosts:
         hf = gathered[s.id]
-        level = inv.server_level(s.id) or 1
-        systems = inv.systems_by_server.get(s.id, [])
+        # a device carries every system's traffic: it is held to the strictest of them
+        systems = inv.systems_by_server.get(s.id, []) if scope == "host" else everything
+        level = (inv.server_level(s.id) or 1) if scope == "host" else top_level
         host_bar, frameworks = bar_for(systems), {x.framework.value for x in systems} or {"nd85_tcvn11930"}
         progress(f"{s.id}: facts in {hf.seconds:.2f} s" + (f" ({hf.error})" if hf.error else ""))
         partial |= hf.error is not None
         values = {**hf.facts, "server": s, "level": level, "inv": inv, "now": datetime.now(timezone.utc)}
         if s.id in scan:
             values["open_ports"] = scan[s.id]
-        for c in checks:
+        mine = [c for c in checks if c.scope == scope]
+        for c in mine:
             t = time.perf_counter()
             bar = host_bar.fresh()
             if c.level > level:
@@ -192,7 +217,7 @@ def _host_findings(inv: Inventory, checks: list[Check], opts: Options, progress:
             else:
                 verdict, bar = _judge_with_bar(c, values, host_bar)
             partial |= verdict.status is Status.ERROR
-            findings.append(_finding(c, verdict, s.id, None, time.perf_counter() - t + hf.seconds / max(1, len(checks)),
+            findings.append(_finding(c, verdict, s.id, None, time.perf_counter() - t + hf.seconds / max(1, len(mine)),
                                      f"ssh {s.ssh.user}@{s.address}: fact script ({', '.join(c.facts)})", frameworks, bar))
     return findings, partial
 
@@ -280,9 +305,9 @@ def run_audit(inv: Inventory, opts: Options = Options(), registry: CheckRegistry
               progress: Callable[[str], None] = lambda _: None) -> AuditRun:
     started = datetime.now(timezone.utc)
     selected = [c for c in registry if _selected(c, opts)]
-    if any(c.scope == "host" or "network" in c.facts for c in selected):
+    if any(c.scope in ("host", "device") or "network" in c.facts for c in selected):
         require_lab_routed(inv, "audit")
-    host_checks = [c for c in selected if c.scope == "host"]
+    host_checks = [c for c in selected if c.scope in ("host", "device")]
     host_facts: dict[str, dict] = {}
     network_view: dict[str, Any] | None = None
     if any("open_ports" in c.facts or "network" in c.facts for c in selected):

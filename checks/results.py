@@ -288,14 +288,16 @@ def _scores(inv, findings: list[Finding]) -> dict[str, dict[str, ScorePair]]:
 
 # ---------------------------------------------------------------------------- requirement roll-up
 
-def _relevant(f: Finding, system) -> bool:
-    """A finding counts for a system when it is about one of its servers, about the system
-    itself, or inventory-wide (design checks)."""
-    return (f.host is not None and f.host in system.servers) or f.system == system.id or (f.host is None and f.system is None)
+def _relevant(f: Finding, system, devices: frozenset[str] = frozenset()) -> bool:
+    """A finding counts for a system when it is about one of its servers, about a network
+    device (every system's traffic crosses them), about the system itself, or inventory-wide
+    (design checks)."""
+    return (f.host is not None and (f.host in system.servers or f.host in devices)) or f.system == system.id \
+        or (f.host is None and f.system is None)
 
 
-def _from_findings(req, system, findings: list[Finding]) -> tuple[Status, list[str], str]:
-    mine = [f for f in findings if f.check in req.checks and _relevant(f, system)]
+def _from_findings(req, system, findings: list[Finding], devices: frozenset[str] = frozenset()) -> tuple[Status, list[str], str]:
+    mine = [f for f in findings if f.check in req.checks and _relevant(f, system, devices)]
     ran = {f.check for f in mine}
     judged = [f for f in mine if f.status is not Status.NOT_APPLICABLE]
     failing = sorted({f.subject for f in mine if f.status in BAD or f.status is Status.WAIVED})
@@ -352,13 +354,14 @@ def requirement_results(inv, findings: list[Finding], today: date, catalogue) ->
     from provdc.inventory.catalogue import bar_for
 
     out = []
+    devices = frozenset(d.id for d in inv.doc.devices)
     records = list(getattr(inv.doc, "evidence", []))
     for system in inv.doc.systems:
         fw = catalogue.framework(system.framework.value)
         bar = bar_for([system], catalogue)
         for req in fw.applicable(system.level):
             if req.checks:
-                status, subjects, detail = _from_findings(req, system, findings)
+                status, subjects, detail = _from_findings(req, system, findings, devices)
                 evidence: list[str] = []
             else:
                 interval = bar.get(req.interval) if req.interval else None
@@ -374,10 +377,11 @@ def requirement_results(inv, findings: list[Finding], today: date, catalogue) ->
 
 def _requirement_scores(results: list[RequirementResult], findings: list[Finding], inv) -> dict[str, ScorePair]:
     systems = {s.id: s for s in inv.doc.systems}
+    devices = frozenset(d.id for d in inv.doc.devices)
     out = {}
     for r in results:
         if r.checks:
-            mine = [f for f in findings if f.check in r.checks and _relevant(f, systems[r.system])]
+            mine = [f for f in findings if f.check in r.checks and _relevant(f, systems[r.system], devices)]
             out[f"{r.framework}:{r.id}@{r.system}"] = _pair(mine)
     return out
 

@@ -217,6 +217,14 @@ CASES = {  # check id -> (facts that pass, facts that fail); judged with BAR_ND8
         for s in HUE.doc.sites]}), base=HUE.base)}, {"inv": HUE}),
 }
 
+# a device check judges a device on the same facts as its host check judges a server
+DEVICE_OF = {"device_ssh_password_auth_disabled": "ssh_password_auth_disabled", "device_ssh_strong_crypto": "ssh_strong_crypto",
+             "device_ssh_max_auth_tries": "ssh_max_auth_tries", "device_time_synchronised": "time_synchronised",
+             "device_logs_forwarded": "logs_forwarded_to_collector", "device_audit_logging": "auditd_running",
+             "device_log_retention": "log_retention_for_level", "device_admin_sources_restricted": "firewall_sources_match_declared",
+             "device_security_updates": "security_updates_automatic"}
+CASES.update({device: CASES[host] for device, host in DEVICE_OF.items()})
+
 
 def test_every_registered_check_has_a_pass_and_a_fail_case():
     assert sorted(CASES) == sorted(c.id for c in DEFAULT)

@@ -172,3 +172,14 @@ def test_rsyslog_forwarding_targets_in_both_syntaxes():
              "+++ running rsyslogd"]
     fwd = facts.parse_forwarding(lines)
     assert [t for _, t, _ in fwd["targets"]] == ["10.99.40.10:514", "10.99.40.11:6514"] and fwd["running"] == ["rsyslogd"]
+
+
+def test_linux_devices_reached_over_ssh_are_audited_by_the_device_checks():
+    from provdc.checks.engine import Options, _audited_hosts
+
+    hosts = {h.id: scope for h, scope in _audited_hosts(LAB, Options())}
+    assert hosts["wan-rtr"] == hosts["inet-rtr"] == "device" and hosts["db1"] == "host"
+    assert "core-fw" not in hosts  # an appliance without ssh is not a host
+    router = next(h for h, _ in _audited_hosts(LAB, Options()) if h.id == "wan-rtr")
+    assert {(s.kind, s.port) for s in router.services} >= {("ssh", 22)}
+    assert all(c.scope != "device" or c.layer == "network" for c in DEFAULT)
