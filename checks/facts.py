@@ -48,6 +48,8 @@ s rsyslog;     dump /etc/rsyslog.conf /etc/rsyslog.d/*.conf /etc/systemd/journal
 s mysql;       for c in mariadbd mysqld; do command -v $c >/dev/null && echo "installed $c"; done; t my_print_defaults mysqld mariadbd server mariadb 2>/dev/null | sed 's/^/opt /'; true
 s log_storage; df -P /var/log 2>/dev/null | awk 'NR == 2 { sub("%", "", $5); print "used " $5 " " $6 }'
 s agent;       { running prometheus-node-exporter || running node_exporter; } && echo "node_exporter running"; true
+s nginx;       command -v nginx >/dev/null && { echo INSTALLED; t nginx -T 2>/dev/null | grep -E '^[[:space:]]*(access_log|error_log)[[:space:]]'; }; true
+s prometheus;  me=$(readlink /proc/self/ns/net); for p in $(pidof prometheus); do [ "$(readlink /proc/$p/ns/net)" = "$me" ] && { printf 'cmdline '; tr '\0' ' ' < /proc/$p/cmdline; echo; }; done; true
 s lastlog;     for u in $(awk -F: '$3 >= 1000 && $3 < 65534 && $7 !~ /(nologin|false|sync)$/ { print $1 }' /etc/passwd | head -50); do echo "user $u $(lastlog -u "$u" 2>/dev/null | tail -1)"; done; echo "now $(date +%s)"
 s listening;   t ss -Htlnu 2>&1
 s nft;         if command -v nft >/dev/null; then t nft list ruleset 2>&1; else echo "NFT-MISSING"; fi
@@ -484,6 +486,20 @@ def parse_lastlog(lines: list[str]) -> dict[str, Any]:
     return {"users": users, "now": _now(lines)}
 
 
+def parse_prometheus(lines: list[str]) -> dict[str, Any]:
+    """The running Prometheus' retention in days, from its own command line (15 days, its
+    default, when neither the time nor a size flag is given), or running=False."""
+    cmd = next((line[8:] for line in lines if line.startswith("cmdline ")), None)
+    if cmd is None:
+        return {"running": False, "days": None, "flag": None}
+    m = re.search(r"--storage\.tsdb\.retention(?:\.time)?[= ](\S+)", cmd)
+    try:
+        days = parse_duration(m.group(1), "prometheus") / 86400 if m else 15.0
+    except DurationError:
+        days = None
+    return {"running": True, "days": days, "flag": m.group(0) if m else None}
+
+
 PARSERS: dict[str, Callable[[dict[str, list[str]]], Any]] = {
     "sshd": lambda s: parse_sshd(s["sshd"]),
     "passwd": lambda s: parse_passwd(s["passwd"]),
@@ -508,6 +524,8 @@ PARSERS: dict[str, Callable[[dict[str, list[str]]], Any]] = {
     "log_storage": lambda s: parse_log_storage(s["log_storage"]),
     "node_agent": lambda s: "node_exporter running" in s["agent"],
     "lastlog": lambda s: parse_lastlog(s["lastlog"]),
+    "nginx": lambda s: {"installed": "INSTALLED" in s["nginx"], "directives": [x.strip() for x in s["nginx"] if x.strip() != "INSTALLED"]},
+    "prometheus": lambda s: parse_prometheus(s["prometheus"]),
     "tmout": lambda s: parse_tmout(s["tmout"]),
     "listening": lambda s: parse_listening(s["listening"]),
     "nft": lambda s: parse_nft(s["nft"]),

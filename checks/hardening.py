@@ -237,3 +237,34 @@ def firewall_sources_match_declared(nft: dict, server, inv) -> Verdict:
     problems = nftables.compare(nftables.parse_ruleset(nft["text"]), nftables.declared(inv, server), zones)
     return Verdict.failed("accept rules equal to the declared sources per port", "; ".join(problems)) if problems else \
         Verdict.passed("accept rules equal the declared sources")
+
+
+@check(layer="host", level=3, severity="medium", title="the monitoring server keeps its data as long as the level requires",
+       rationale="Monitoring data is kept at least 30 days (TT 31/2017 Art. 5.3.h); judged on the running Prometheus' "
+                 "own command line, whose default is 15 days.",
+       remediation="Start Prometheus with --storage.tsdb.retention.time of at least the required days "
+                   "(ARGS in /etc/default/prometheus).",
+       facts=("prometheus", "bar"))
+def monitoring_retention_sufficient(prometheus: dict, bar) -> Verdict:
+    if not prometheus["running"]:
+        return Verdict.not_applicable("no Prometheus runs on this host")
+    need = bar.get("monitoring_retention_days")
+    if need is None:
+        return Verdict.not_applicable("no system here requires a monitoring retention")
+    days = prometheus["days"]
+    found = f"{prometheus['flag'] or 'no retention flag (15 days by default)'}"
+    return Verdict.passed(found) if days is not None and days >= need else \
+        Verdict.failed(f">= {need:g} days ({bar.why('monitoring_retention_days')})", found)
+
+
+@check(layer="application", level=2, severity="medium", title="the web server logs every access",
+       rationale="Application logs record access, administration and errors (TCVN 11930 7.2.3); judged on the "
+                 "configuration nginx itself loads (nginx -T: every included file).",
+       remediation="Remove 'access_log off' from the nginx configuration (and every file it includes) and reload nginx.",
+       facts=("nginx",))
+def web_access_logged(nginx: dict) -> Verdict:
+    if not nginx["installed"]:
+        return Verdict.not_applicable("no nginx on this host")
+    off = [d for d in nginx["directives"] if d.split()[:2] == ["access_log", "off;"] or d.startswith("access_log off")]
+    return Verdict.failed("no 'access_log off'", "; ".join(off)) if off else \
+        Verdict.passed(f"{sum(d.startswith('access_log') for d in nginx['directives'])} access_log directives, none off")

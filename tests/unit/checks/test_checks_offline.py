@@ -165,6 +165,10 @@ CASES = {  # check id -> (facts that pass, facts that fail); judged with BAR_ND8
     "security_txt_published": ({"web": [{**web(), "security_txt": 200}]}, {"web": [{**web(), "security_txt": 404}]}),
     "links_on_separate_paths": ({"inv": LAB}, {"inv": LAB.__class__(doc=LAB.doc.model_copy(update={
         "links": [link.model_copy(update={"path_id": "one-duct"}) for link in LAB.doc.links]}), base=LAB.base)}),
+    "monitoring_retention_sufficient": ({"prometheus": {"running": True, "days": 400.0, "flag": "--storage.tsdb.retention.time=400d"}},
+                                        {"prometheus": {"running": True, "days": 15.0, "flag": None}}),
+    "web_access_logged": ({"nginx": {"installed": True, "directives": ["access_log /var/log/nginx/access.log;"]}},
+                          {"nginx": {"installed": True, "directives": ["access_log /var/log/nginx/access.log;", "access_log off;"]}}),
     "tls_protocols_modern": ({"web": [web()]}, {"web": [web(old=("TLSv1",))]}),
     "tls_certificate_not_expiring": ({"web": [web()], "now": NOW}, {"web": [web(not_after="2026-12-01T00:00:00+00:00")], "now": NOW}),
     "http_redirects_to_https": ({"web": [web(), web(tls=False, status=301, location="https://10.99.10.11/")]},
