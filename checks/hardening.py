@@ -233,6 +233,9 @@ def monitoring_agent_running(node_agent: bool) -> Verdict:
 def firewall_sources_match_declared(nft: dict, server, inv) -> Verdict:
     if not nft["installed"]:
         return Verdict.failed("an nftables ruleset", "nftables not installed")
+    if nft["input_policy"] != "drop":  # without a dropping input hook every port is open to everyone
+        return Verdict.failed("an input hook with policy drop and accept rules equal to the declared sources",
+                              f"input policy {nft['input_policy'] or 'none (no input chain)'}: every source admitted")
     zones = {str(z.cidr): z.id for z in inv.doc.zones}
     problems = nftables.compare(nftables.parse_ruleset(nft["text"]), nftables.declared(inv, server), zones)
     return Verdict.failed("accept rules equal to the declared sources per port", "; ".join(problems)) if problems else \
