@@ -18,7 +18,7 @@ APT_PACKAGES=(
   prometheus prometheus-node-exporter prometheus-blackbox-exporter prometheus-snmp-exporter
   chromium fonts-dejavu-core fonts-noto-core poppler-utils
   chrony auditd libpam-pwquality unattended-upgrades python3-apt systemd
-  pamtester clamav aide apparmor-utils rsyslog
+  pamtester clamav aide apparmor-utils rsyslog sudo
   python3 python3-venv python3-dev gcc
 )
 

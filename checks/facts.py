@@ -43,7 +43,7 @@ s apparmor;    cat /sys/module/apparmor/parameters/enabled 2>/dev/null | sed 's/
 s audit_state; t auditctl -s 2>/dev/null | grep -E '^enabled '; grep -hE '^-e[[:space:]]' /etc/audit/audit.rules /etc/audit/rules.d/*.rules 2>/dev/null | sed 's/^/rule /'; true
 s clamav;      for c in clamscan clamdscan freshclam; do command -v $c >/dev/null && echo "installed $c"; done; { running freshclam && echo "running freshclam"; running clamd && echo "running clamd"; }; for f in /var/lib/clamav/*.cvd /var/lib/clamav/*.cld; do [ -f "$f" ] && stat -c 'sig %n %Y' "$f"; done; echo "now $(date +%s)"
 s aide;        for f in /var/lib/aide/aide.db /var/lib/aide/aide.db.gz; do [ -f "$f" ] && stat -c 'db %n %Y %s' "$f"; done; for f in /etc/cron.daily/aide /etc/cron.daily/dailyaidecheck /etc/cron.d/aide; do [ -f "$f" ] && [ -x "$f" -o "${f#/etc/cron.d/}" != "$f" ] && echo "cron $f"; done; for f in /etc/systemd/system/timers.target.wants/dailyaidecheck.timer /etc/systemd/system/timers.target.wants/aidecheck.timer; do [ -e "$f" ] && echo "timer $f"; done; command -v aide >/dev/null && echo INSTALLED; echo "now $(date +%s)"
-s sudoers;     dumpall /etc/sudoers /etc/sudoers.d/* $(grep -hE '^[[:space:]]*[#@]include[[:space:]]' /etc/sudoers /etc/sudoers.d/* 2>/dev/null | awk '{ print $2 }'); for d in $(grep -hE '^[[:space:]]*[#@]includedir[[:space:]]' /etc/sudoers 2>/dev/null | awk '{ print $2 }'); do [ "$d" = /etc/sudoers.d ] || dumpall "$d"/*; done
+s sudoers;     command -v sudo >/dev/null && echo SUDO-INSTALLED; dumpall /etc/sudoers /etc/sudoers.d/* $(grep -hE '^[[:space:]]*[#@]include[[:space:]]' /etc/sudoers /etc/sudoers.d/* 2>/dev/null | awk '{ print $2 }'); for d in $(grep -hE '^[[:space:]]*[#@]includedir[[:space:]]' /etc/sudoers 2>/dev/null | awk '{ print $2 }'); do [ "$d" = /etc/sudoers.d ] || dumpall "$d"/*; done
 s rsyslog;     dump /etc/rsyslog.conf /etc/rsyslog.d/*.conf /etc/systemd/journal-upload.conf /etc/systemd/journal-upload.conf.d/*.conf; { running rsyslogd && echo "+++ running rsyslogd"; running systemd-journal-upload && echo "+++ running systemd-journal-upload"; }; true
 s mysql;       for c in mariadbd mysqld; do command -v $c >/dev/null && echo "installed $c"; done; t my_print_defaults mysqld mariadbd server mariadb 2>/dev/null | sed 's/^/opt /'; true
 s log_storage; df -P /var/log 2>/dev/null | awk 'NR == 2 { sub("%", "", $5); print "used " $5 " " $6 }'
@@ -424,6 +424,8 @@ def parse_aide(lines: list[str]) -> dict[str, Any]:
 def parse_sudoers(lines: list[str]) -> dict[str, Any]:
     """Every rule sudo reads (its include order), with the file it came from."""
     files = effective.split_files(lines)
+    if "SUDO-INSTALLED" not in lines[:1]:
+        return {"present": False, "rules": []}  # without sudo no sudoers file grants anything
     rules = []
     for path in effective.sudoers_files(files):
         for raw in effective._joined(files[path]):

@@ -145,7 +145,7 @@ def sudoers_safe(sudoers: dict) -> Verdict:
         elif "NOPASSWD" in flat and re.search(r"NOPASSWD\s*:\s*(\w+\s*:\s*)*ALL\b", flat):
             unsafe.append(f"{path}: {flat}")
     if not sudoers["present"]:
-        return Verdict.passed("sudo not configured")
+        return Verdict.passed("sudo not installed")
     return Verdict.failed("no NOPASSWD: ALL and no !authenticate", "; ".join(unsafe)) if unsafe else \
         Verdict.passed(f"{len(sudoers['rules'])} rules, none unsafe")
 

@@ -126,7 +126,7 @@ def test_a_match_block_that_enables_passwords_for_one_source_fails_and_is_named(
 
 
 def test_sudo_rules_in_an_included_directory_are_read_and_dotted_files_are_not():
-    lines = ["--- /etc/sudoers", "root ALL=(ALL:ALL) ALL", "@includedir /etc/sudoers.d",
+    lines = ["SUDO-INSTALLED", "--- /etc/sudoers", "root ALL=(ALL:ALL) ALL", "@includedir /etc/sudoers.d",
              "--- /etc/sudoers.d/ops", "ops ALL=(ALL) NOPASSWD: ALL",
              "--- /etc/sudoers.d/old.bak", "x ALL=(ALL) NOPASSWD: ALL"]
     parsed = facts.parse_sudoers(lines)
