@@ -64,7 +64,7 @@ def cron_permissions_safe(cron: dict) -> Verdict:
 @check(layer="host", level=2, severity="low", title="logins show a legal warning banner that names no software",
        rationale="A warning banner supports prosecution of unauthorised use; the distribution's banner names the OS to an attacker.",
        remediation="Write the province's warning to /etc/issue.net (and /etc/issue) and set 'Banner /etc/issue.net' in sshd_config.",
-       tags=("sshd",), facts=("banner",))
+       facts=("banner",))
 def login_banner_legal(banner: dict) -> Verdict:
     problems = []
     if banner["sshd_banner"] in ("", "none"):
