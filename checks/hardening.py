@@ -220,8 +220,10 @@ def log_storage_headroom(log_storage: dict, bar) -> Verdict:
 @check(layer="host", level=1, severity="medium", title="the monitoring agent runs",
        rationale="Every IT component must be monitored centrally (TT 12/2022 §II.1.b.xi; TT 31/2017).",
        remediation="Provision node_exporter (role node_exporter) and keep it running.",
-       tags=("node_exporter",), facts=("node_agent",))
-def monitoring_agent_running(node_agent: bool) -> Verdict:
+       tags=("node_exporter",), facts=("node_agent", "server"))
+def monitoring_agent_running(node_agent: bool, server) -> Verdict:
+    if not any(svc.kind == "node_exporter" for svc in server.services):
+        return Verdict.not_applicable("no node_exporter service declared for this host in the inventory")
     return Verdict.passed("node_exporter running") if node_agent else Verdict.failed("node_exporter running", "not running")
 
 

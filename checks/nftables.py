@@ -118,12 +118,22 @@ def declared(inv, server) -> dict[tuple[str, int], set[str]]:
     return out
 
 
-def _covered(source: str, allowed: set[str]) -> bool:
+def _networks(source: str) -> list[ipaddress.IPv4Network] | None:
+    """A source as nft prints it: an address, a prefix, or a range `a-b` (nft merges adjacent
+    prefixes of an interval set into one range)."""
     try:
-        net = ipaddress.ip_network(source, strict=False)
+        if "-" in source:
+            first, last = (ipaddress.IPv4Address(x.strip()) for x in source.split("-", 1))
+            return list(ipaddress.summarize_address_range(first, last))
+        return [ipaddress.IPv4Network(source, strict=False)]
     except ValueError:
-        return False
-    return any(net.subnet_of(ipaddress.ip_network(a, strict=False)) for a in allowed if ":" not in a) if net.version == 4 else False
+        return None
+
+
+def _covered(source: str, allowed: set[str]) -> bool:
+    nets = _networks(source)
+    wanted = [n for a in allowed for n in (_networks(a) or [])]
+    return nets is not None and all(any(n.subnet_of(w) for w in wanted) for n in nets)
 
 
 def compare(rs: Ruleset, wanted: dict[tuple[str, int], set[str]], names: dict[str, str] | None = None) -> list[str]:

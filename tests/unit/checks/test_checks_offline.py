@@ -156,7 +156,7 @@ CASES = {  # check id -> (facts that pass, facts that fail); judged with BAR_ND8
                                     {"forwarding": {"targets": [], "running": ["rsyslogd"]}, "inv": WITH_COLLECTOR, "server": SERVER}),
     "log_storage_headroom": ({"log_storage": {"used_percent": 40, "mount": "/var/log"}},
                              {"log_storage": {"used_percent": 97, "mount": "/var/log"}}),
-    "monitoring_agent_running": ({"node_agent": True}, {"node_agent": False}),
+    "monitoring_agent_running": ({"node_agent": True, "server": SERVER}, {"node_agent": False, "server": SERVER}),
     "firewall_sources_match_declared": ({"nft": {"installed": True, "input_policy": "drop", "text": NFT_OK}, "server": LAB.servers["db2"], "inv": LAB},
                                         {"nft": {"installed": True, "input_policy": "drop", "text": NFT_OK.replace(
                                             "10.99.20.0/24, 10.99.40.0/24 } tcp dport 5432", "10.99.10.0/24, 10.99.40.0/24 } tcp dport 5432")},

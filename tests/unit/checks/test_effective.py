@@ -183,3 +183,10 @@ def test_linux_devices_reached_over_ssh_are_audited_by_the_device_checks():
     router = next(h for h, _ in _audited_hosts(LAB, Options()) if h.id == "wan-rtr")
     assert {(s.kind, s.port) for s in router.services} >= {("ssh", 22)}
     assert all(c.scope != "device" or c.layer == "network" for c in DEFAULT)
+
+
+def test_a_merged_nft_range_is_judged_by_the_prefixes_it_covers():
+    rs = nftables.parse_ruleset("table inet t {\n chain input {\n type filter hook input priority 0; policy drop;\n"
+                                " ip saddr { 10.98.1.0-10.98.2.255 } tcp dport 5432 accept\n }\n}")
+    assert nftables.compare(rs, {("tcp", 5432): {"10.98.1.0/24", "10.98.2.0/24"}}) == []
+    assert nftables.compare(rs, {("tcp", 5432): {"10.98.1.0/24"}})
