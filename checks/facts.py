@@ -180,12 +180,26 @@ def parse_lockout(faillock_lines: list[str], pam_lines: list[str], sshd_lines: l
             conf = rule.arg("conf") or "/etc/security/faillock.conf"
             settings.update({k: v for k, (v, _) in effective.last_wins(conf_files, [conf]).items()})
             settings.update({a.partition("=")[0]: a.partition("=")[2] for a in rule.args if "=" in a})
-        out[svc] = {"preauth": any(r.arg("preauth") is not None for r in rules),
-                    "authfail": any(r.arg("authfail") is not None for r in rules),
+        stack = effective.pam_stack(pam_files, svc, "auth") or []
+        out[svc] = {"preauth": _faillock_reached(stack, "preauth"), "authfail": _faillock_reached(stack, "authfail"),
                     "deny": _int(settings.get("deny")) if rules else None,
                     "unlock_time": _int(settings.get("unlock_time")) if rules else None,
                     "files": sorted({r.source for r in rules})}
     return out
+
+
+def _faillock_reached(stack: list, mode: str) -> bool:
+    """pam_faillock `preauth` runs before pam_unix; `authfail` runs after pam_unix fails, so no
+    rule between them may end the stack first (a requisite, a die, pam_deny)."""
+    unix = next((i for i, r in enumerate(stack) if r.module == "pam_unix.so"), None)
+    calls = [i for i, r in enumerate(stack) if r.module == "pam_faillock.so" and r.arg(mode) is not None]
+    if unix is None or not calls:
+        return bool(calls) and unix is None
+    if mode == "preauth":
+        return any(i < unix for i in calls)
+    between = lambda i: stack[unix + 1:i]  # noqa: E731
+    return any(i > unix and not any(r.control == "requisite" or "die" in r.control or r.module == "pam_deny.so"
+                                    for r in between(i)) for i in calls)
 
 
 def parse_aging(lines: list[str]) -> dict[str, Any]:

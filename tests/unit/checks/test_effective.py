@@ -190,3 +190,9 @@ def test_a_merged_nft_range_is_judged_by_the_prefixes_it_covers():
                                 " ip saddr { 10.98.1.0-10.98.2.255 } tcp dport 5432 accept\n }\n}")
     assert nftables.compare(rs, {("tcp", 5432): {"10.98.1.0/24", "10.98.2.0/24"}}) == []
     assert nftables.compare(rs, {("tcp", 5432): {"10.98.1.0/24"}})
+
+
+def test_pam_faillock_after_pam_deny_is_never_reached_and_fails():
+    """What a lineinfile that missed its anchor leaves: the faillock lines after pam_deny."""
+    late = COMMON_AUTH_PLAIN + ["auth required pam_faillock.so preauth", "auth [default=die] pam_faillock.so authfail"]
+    assert lockout_verdict(late).status is Status.FAIL
