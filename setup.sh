@@ -18,6 +18,7 @@ APT_PACKAGES=(
   prometheus prometheus-node-exporter prometheus-blackbox-exporter prometheus-snmp-exporter prometheus-alertmanager
   chromium chromium-driver fonts-dejavu-core fonts-noto-core poppler-utils libreoffice-writer graphviz
   chrony auditd libpam-pwquality unattended-upgrades python3-apt systemd
+  pamtester clamav aide apparmor-utils rsyslog sudo
   python3 python3-venv python3-dev gcc
 )
 
@@ -55,7 +56,8 @@ install_system_packages() {
   [ "$own_policy" = 1 ] && rm -f "$policy"
   # and where systemd runs, the units this install brought stay off at boot
   if [ -d /run/systemd/system ]; then
-    for unit in prometheus prometheus-node-exporter prometheus-blackbox-exporter prometheus-snmp-exporter snmpd nginx; do
+    for unit in prometheus prometheus-node-exporter prometheus-blackbox-exporter prometheus-snmp-exporter snmpd nginx \
+                clamav-freshclam rsyslog dailyaidecheck.timer; do
       systemctl disable --now "$unit" >/dev/null 2>&1 || true
     done
     # time and audit daemons only when this install brought them (the machine's own stay)

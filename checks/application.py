@@ -96,3 +96,36 @@ def no_default_pages_exposed(web: list[dict]) -> Verdict:
     exposed = [f"{w['target'].rstrip('/')}{page} -> {code}" for w in web if not (not w["tls"] and any(x["tls"] for x in web))
                for page, code in w["default_pages"].items() if 200 <= code < 300]
     return Verdict.failed("404 or 403 for default pages", "; ".join(exposed)) if exposed else Verdict.passed("none answered")
+
+
+@check(layer="application", level=2, severity="medium", title="cookies of HTTPS applications are Secure and HttpOnly",
+       rationale="A session cookie sent without Secure leaks over HTTP; one readable by scripts is stolen by XSS (session "
+                 "management, TCVN 11930 7.2.3).",
+       remediation="Set the Secure and HttpOnly attributes (and SameSite) on every cookie the application sets over HTTPS.",
+       facts=("web",))
+def cookies_secure_httponly(web: list[dict]) -> Verdict:
+    https = [w for w in web if w["tls"]]
+    if not https:
+        return Verdict.not_applicable("no HTTPS service declared")
+    weak = []
+    for w in https:
+        for cookie in w["home"].get("cookies", []):
+            attrs = {a.strip().split("=")[0].lower() for a in cookie.split(";")[1:]}
+            missing = [a for a in ("secure", "httponly") if a not in attrs]
+            if missing:
+                weak.append(f"{w['target']}: {cookie.split('=')[0]} without {', '.join(missing)}")
+    found = f"{sum(len(w['home'].get('cookies', [])) for w in https)} cookies on {len(https)} HTTPS services"
+    return Verdict.failed("Secure and HttpOnly on every cookie", "; ".join(weak)) if weak else Verdict.passed(found)
+
+
+@check(layer="application", level=3, severity="low", title="HTTPS applications publish a vulnerability-reporting contact (security.txt)",
+       rationale="A reporting channel lets finders tell the province before they tell anyone else (RFC 9116; TCVN 14423).",
+       remediation="Publish /.well-known/security.txt with Contact and Expires on every HTTPS application.",
+       facts=("web",))
+def security_txt_published(web: list[dict]) -> Verdict:
+    https = [w for w in web if w["tls"]]
+    if not https:
+        return Verdict.not_applicable("no HTTPS service declared")
+    missing = [f"{w['target']} -> {w.get('security_txt')}" for w in https if w.get("security_txt") != 200]
+    return Verdict.failed("/.well-known/security.txt answers 200", "; ".join(missing)) if missing else \
+        Verdict.passed(f"{len(https)} services publish it")

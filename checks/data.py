@@ -37,7 +37,7 @@ def db_data_dir_private(postgres: dict) -> Verdict:
 def db_listen_restricted(postgres: dict, server) -> Verdict:
     if not postgres["listen"]:
         return Verdict.not_applicable("no listen_addresses setting (PostgreSQL not configured here)")
-    value = postgres["listen"][0]
+    value = postgres["listen"][-1]  # the last setting read wins (conf.d, then postgresql.auto.conf)
     ok = "*" not in value and "0.0.0.0" not in value
     return Verdict.passed(f"listen_addresses '{value}'") if ok else Verdict.failed(f"'{server.address}' or localhost", f"'{value}'")
 
@@ -55,24 +55,73 @@ def backup_policy_declared(system, bar) -> Verdict:
         Verdict.failed(f"max_age_hours <= {most:g} ({bar.why('backup_max_age_hours')})", found)
 
 
-@check(layer="data", level=1, severity="high", title="the latest backup is fresher than the policy",
-       rationale="A backup older than its policy is a loss window nobody accepted (7.2.4.3).",
-       remediation="Fix the backup job; its sets go to /var/backups/provdc/<system> on the target host.",
-       tags=(), facts=("system", "host_facts", "now"), scope="system")
-def backup_fresh(system, host_facts: dict, now: datetime) -> Verdict:
+def _backup_sets(system, host_facts: dict) -> tuple[dict | None, Verdict | None]:
+    """The backup facts of a system's declared target host, or the verdict when they are missing."""
     b = system.backup
     if b is None or b.target is None:
-        return Verdict.not_applicable("no backup policy declared (see backup_policy_declared)")
+        return None, Verdict.not_applicable("no backup policy declared (see backup_policy_declared)")
     target = host_facts.get(b.target)
     if target is None:
-        return Verdict.error(f"the backup host {b.target} was not audited in this run, or could not be reached")
-    sets = target.get("backups")
-    if sets is None or isinstance(sets, Exception):
-        return Verdict.error(f"backups on {b.target} could not be read: {sets}")
-    if system.id not in sets:
-        return Verdict.failed(f"{b.target}:/var/backups/provdc/{system.id}", "no backup set")
-    age_h = (now.timestamp() - sets[system.id]) / 3600
-    found = f"latest {age_h:.1f} h ago on {b.target}"
+        return None, Verdict.error(f"the backup host {b.target} was not audited in this run, or could not be reached")
+    facts = target.get("backups")
+    if facts is None or isinstance(facts, Exception):
+        return None, Verdict.error(f"backups on {b.target} could not be read: {facts}")
+    return facts, None
+
+
+@check(layer="data", level=1, severity="high", title="the latest backup is fresher than the policy",
+       rationale="A backup older than its policy is a loss window nobody accepted (7.2.4.3); the copies must be on "
+                 "another host than the system's own servers (DAT-02), under the declared backup path.",
+       remediation="Fix the backup job; its sets go to <backup.path>/<system> on the target host.",
+       tags=(), facts=("system", "host_facts", "now"), scope="system")
+def backup_fresh(system, host_facts: dict, now: datetime) -> Verdict:
+    facts, verdict = _backup_sets(system, host_facts)
+    if verdict:
+        return verdict
+    b = system.backup
+    where = f"{b.target}:{b.path.rstrip('/')}/{system.id}"
+    if b.target in system.servers:
+        return Verdict.failed("copies on another host than the system's servers", f"{b.target} is one of its servers")
+    if f"{b.path.rstrip('/')}/{system.id}" not in facts["sets"]:
+        return Verdict.failed(where, "no backup set")
+    age_h = (now.timestamp() - facts["sets"][f"{b.path.rstrip('/')}/{system.id}"]) / 3600
+    found = f"latest {age_h:.1f} h ago at {where}"
     return Verdict.passed(found) if age_h <= b.max_age_hours else Verdict.failed(f"<= {b.max_age_hours} h", found)
 
 
+@check(layer="data", level=2, severity="medium", title="a restore of the backup was tested within the framework's interval",
+       rationale="Backups are only known to work once restored (TCVN 11930 7.2.4.3; TCVN 14423 restore tests).",
+       remediation="Restore the latest set into a scratch database or directory, verify it, then touch "
+                   "<backup.path>/<system>/.restore-tested on the backup host.",
+       tags=(), facts=("system", "host_facts", "now", "bar"), scope="system")
+def backup_restore_tested(system, host_facts: dict, now: datetime, bar) -> Verdict:
+    facts, verdict = _backup_sets(system, host_facts)
+    if verdict:
+        return verdict
+    days = bar["restore_test_days"]
+    key = f"{system.backup.path.rstrip('/')}/{system.id}"
+    expected = f"{system.backup.target}:{key}/.restore-tested younger than {days:g} days ({bar.why('restore_test_days')})"
+    tested = facts["restored"].get(key)
+    if tested is None:
+        return Verdict.failed(expected, "no restore test recorded")
+    age = (now.timestamp() - tested) / 86400
+    return Verdict.passed(f"restore tested {age:.0f} days ago") if age <= days else Verdict.failed(expected, f"{age:.0f} days ago")
+
+
+@check(layer="data", level=2, severity="high", title="MariaDB/MySQL requires authentication and listens only where declared",
+       rationale="Database servers are reachable only from the application zone and never without authentication (7.2.4.2).",
+       remediation="Set bind-address to the server's address (not 0.0.0.0 or ::) and remove skip-grant-tables in /etc/mysql/.",
+       tags=(), facts=("mysql", "server"))
+def mysql_exposure_and_auth(mysql: dict, server) -> Verdict:
+    if not mysql["installed"]:
+        return Verdict.not_applicable("no MariaDB or MySQL server on this host")
+    opts = mysql["options"]
+    problems = []
+    if "skip-grant-tables" in opts:
+        problems.append("skip-grant-tables")
+    bind = opts.get("bind-address", "*" if "skip-networking" not in opts else "none")
+    if "skip-networking" not in opts and bind in ("*", "0.0.0.0", "::", ""):
+        problems.append(f"bind-address {bind}")
+    found = f"bind-address {bind}" + (", skip-networking" if "skip-networking" in opts else "")
+    return Verdict.failed(f"bind-address {server.address} or 127.0.0.1, grant tables on", "; ".join(problems)) if problems \
+        else Verdict.passed(found)

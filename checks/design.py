@@ -74,3 +74,21 @@ def haversine_km(a, b) -> float:
     lat1, lon1, lat2, lon2 = map(math.radians, (a.lat, a.lon, b.lat, b.lon))
     h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
     return 2 * 6371.0 * math.asin(math.sqrt(h))
+
+
+@check(layer="network", level=3, severity="medium", title="redundant WAN and Internet links run on different physical paths",
+       rationale="Redundant links sharing one duct fail together (TT 06/2026; TT 12 §II.1.b.xv): each kind of link "
+                 "from a site needs two physical paths.",
+       remediation="Declare path_id for every link and contract the second link of each kind on another physical path.",
+       facts=("inv",), scope="inventory")
+def links_on_separate_paths(inv) -> Verdict:
+    by_site: dict[tuple[str, str], set[str]] = {}
+    for link in inv.doc.links:
+        if link.kind not in (model.LinkKind.internet_domestic, model.LinkKind.internet_international) or not link.a.site:
+            continue
+        by_site.setdefault((link.a.site, "internet"), set()).add(link.path_id or link.id)
+    single = sorted(f"{site} {kind}: {', '.join(sorted(paths))}" for (site, kind), paths in by_site.items() if len(paths) < 2)
+    found = "; ".join(f"{site} {kind}: {len(paths)} paths" for (site, kind), paths in sorted(by_site.items()))
+    if not by_site:
+        return Verdict.failed("declared uplinks with their path_id", "no uplink declared")
+    return Verdict.failed("2 physical paths per site and kind", "; ".join(single)) if single else Verdict.passed(found)

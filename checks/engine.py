@@ -7,6 +7,7 @@ raises becomes ERROR on exactly the findings concerned, and the run is marked pa
 
 from __future__ import annotations
 
+import shlex
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any
 
-from provdc.checks import application, data, design, governance, host, network  # noqa: F401 - registers the checks
+from provdc.checks import application, data, design, devices, governance, hardening, host, network  # noqa: F401 - registers the checks
 from provdc.checks.facts import FACT_SCRIPT, FactError, parse_facts
 from provdc.checks.probes import probe_service
 from provdc.checks.registry import DEFAULT, Check, CheckRegistry, Verdict
@@ -50,6 +51,28 @@ def ssh_argv(inv: Inventory, server: model.Server, timeout: float) -> list[str]:
     return Connection.of(inv, server).ssh_argv("sh", "-s", connect_timeout=int(timeout / 2))
 
 
+def ssh_sources(inv: Inventory) -> list[str]:
+    """Source addresses sshd's Match blocks are evaluated for: the controller (the management
+    source) first, then one address inside every declared zone, so a Match block that loosens
+    a setting for any zone is judged."""
+    lab = getattr(inv.doc, "lab", None)
+    out = [str(lab.controller)] if lab is not None and getattr(lab, "controller", None) else []
+    for zone in sorted(inv.doc.zones, key=lambda z: (z.kind != model.ZoneKind.management, z.id)):
+        hosts = list(zone.cidr.hosts())
+        if hosts and str(hosts[-1]) not in out:
+            out.append(str(hosts[-1]))
+    return out[:12]
+
+
+def fact_script(inv: Inventory, server: model.Server) -> str:
+    """The fact script with what the host cannot know itself: who administers it from where."""
+    env = {"PROVDC_SSH_USER": server.ssh.user, "PROVDC_SSH_SOURCES": " ".join(ssh_sources(inv)),
+           "PROVDC_SSH_LADDR": str(server.address), "PROVDC_SSH_LPORT": str(server.ssh.port),
+           "PROVDC_BACKUP_PATHS": " ".join(sorted({sys.backup.path for sys in inv.doc.systems
+                                                   if sys.backup and sys.backup.target == server.id}) or ["/var/backups/provdc"])}
+    return "".join(f"{k}={shlex.quote(v)}\n" for k, v in env.items()) + FACT_SCRIPT
+
+
 def gather(inv: Inventory, server: model.Server, timeout: float) -> HostFacts:
     """One host's facts: the fact script over one SSH connection, and probes of its declared
     HTTP(S) services from here, all within `timeout` seconds per step."""
@@ -62,7 +85,7 @@ def gather(inv: Inventory, server: model.Server, timeout: float) -> HostFacts:
 
 def _ssh_facts(inv: Inventory, server: model.Server, timeout: float) -> HostFacts:
     start = time.monotonic()
-    r = run_command(ssh_argv(inv, server, timeout), input=FACT_SCRIPT, timeout=timeout)
+    r = run_command(ssh_argv(inv, server, timeout), input=fact_script(inv, server), timeout=timeout)
     seconds = time.monotonic() - start
     if r.timed_out:
         return HostFacts({}, seconds, f"no answer within {timeout:.0f} s")
@@ -83,7 +106,23 @@ def _web_facts(server: model.Server, timeout: float) -> list[dict] | FactError:
 
 
 def _judge(c: Check, values: dict[str, Any]) -> Verdict:
-    """The check's verdict from `values` (a `bar` there is the one this verdict reads)."""
+    """The check's verdict from `values` (a `bar` there is the one this verdict reads). A check
+    of sshd settings is judged on the global configuration and again on each connection's
+    (`sshd -T -C`: every Match block that applies to that user and source): a Match block that
+    weakens a setting for one source fails the check and is named."""
+    verdict = _judge_once(c, values)
+    contexts = values.get("sshd_contexts")
+    if "sshd" not in c.facts or verdict.status is not Status.PASS or not isinstance(contexts, dict):
+        return verdict
+    for label, settings in sorted(contexts.items()):
+        merged = {**values["sshd"], **settings} if isinstance(values.get("sshd"), dict) else settings
+        v = _judge_once(c, {**values, "sshd": merged})
+        if v.status is not Status.PASS:
+            return Verdict(v.status, v.expected, f"for {label} (Match): {v.found}")
+    return verdict
+
+
+def _judge_once(c: Check, values: dict[str, Any]) -> Verdict:
     args = []
     for name in c.facts:
         value = values.get(name)
@@ -122,28 +161,53 @@ def _selected(c: Check, opts: Options) -> bool:
     return opts.layers is None or c.layer in opts.layers
 
 
-def _host_findings(inv: Inventory, checks: list[Check], opts: Options, progress: Callable[[str], None],
-                   gathered_out: dict[str, dict], scan: dict[str, Any]) -> tuple[list[Finding], bool]:
-    servers = [s for s in inv.doc.servers
+def device_host(inv: Inventory, device: model.Device) -> model.Server:
+    """A Linux device reached over SSH, seen as a host: its management address, its sshd
+    (admitted from the management zones) and snmpd (from where monitoring polls)."""
+    mgmt = [z.id for z in inv.doc.zones if z.kind in (model.ZoneKind.management, model.ZoneKind.device_management)]
+    services = [model.Service(name="ssh", port=device.ssh.port, kind="ssh", **{"from": mgmt})]
+    if device.snmp is not None:
+        services.append(model.Service(name="snmp", port=device.snmp.port, proto="udp", kind="snmp", **{"from": mgmt}))
+    return model.Server(id=device.id, hostname=device.id, address=device.address, zone=device.zone or (mgmt or ["-"])[0],
+                        role=(device.role or device.kind.value).replace("_", "-"), os=device.os or "debian12", services=services, ssh=device.ssh)
+
+
+def _audited_hosts(inv: Inventory, opts: Options) -> list[tuple[model.Server, str]]:
+    """(host, scope) pairs: the servers, and the devices provdc reaches over SSH (routers and
+    firewalls audited like servers, by the device-scope checks)."""
+    servers = [(s, "host") for s in inv.doc.servers
                if (opts.hosts is None or s.id in opts.hosts)
                and (opts.systems is None or any(x.id in opts.systems for x in inv.systems_by_server[s.id]))]
-    if not servers or not checks:
+    devices = [(device_host(inv, d), "device") for d in inv.doc.devices
+               if d.ssh is not None and d.address is not None and opts.systems is None
+               and (opts.hosts is None or d.id in opts.hosts)]
+    return servers + devices
+
+
+def _host_findings(inv: Inventory, checks: list[Check], opts: Options, progress: Callable[[str], None],
+                   gathered_out: dict[str, dict], scan: dict[str, Any]) -> tuple[list[Finding], bool]:
+    hosts = [(h, scope) for h, scope in _audited_hosts(inv, opts) if any(c.scope == scope for c in checks)]
+    if not hosts:
         return [], False
-    with ThreadPoolExecutor(max_workers=min(32, len(servers))) as pool:
-        gathered = dict(zip([s.id for s in servers], pool.map(lambda s: gather(inv, s, opts.timeout), servers)))
+    with ThreadPoolExecutor(max_workers=min(32, len(hosts))) as pool:
+        gathered = dict(zip([h.id for h, _ in hosts], pool.map(lambda h: gather(inv, h[0], opts.timeout), hosts)))
     gathered_out.update({sid: hf.facts for sid, hf in gathered.items() if hf.error is None})
     findings, partial = [], False
-    for s in servers:
+    everything = list(inv.doc.systems)
+    top_level = max((x.level for x in everything), default=1)
+    for s, scope in hosts:
         hf = gathered[s.id]
-        level = inv.server_level(s.id) or 1
-        systems = inv.systems_by_server.get(s.id, [])
+        # a device carries every system's traffic: it is held to the strictest of them
+        systems = inv.systems_by_server.get(s.id, []) if scope == "host" else everything
+        level = (inv.server_level(s.id) or 1) if scope == "host" else top_level
         host_bar, frameworks = bar_for(systems), {x.framework.value for x in systems} or {"nd85_tcvn11930"}
         progress(f"{s.id}: facts in {hf.seconds:.2f} s" + (f" ({hf.error})" if hf.error else ""))
         partial |= hf.error is not None
         values = {**hf.facts, "server": s, "level": level, "inv": inv, "now": datetime.now(timezone.utc)}
         if s.id in scan:
             values["open_ports"] = scan[s.id]
-        for c in checks:
+        mine = [c for c in checks if c.scope == scope]
+        for c in mine:
             t = time.perf_counter()
             bar = host_bar.fresh()
             if c.level > level:
@@ -153,7 +217,7 @@ def _host_findings(inv: Inventory, checks: list[Check], opts: Options, progress:
             else:
                 verdict, bar = _judge_with_bar(c, values, host_bar)
             partial |= verdict.status is Status.ERROR
-            findings.append(_finding(c, verdict, s.id, None, time.perf_counter() - t + hf.seconds / max(1, len(checks)),
+            findings.append(_finding(c, verdict, s.id, None, time.perf_counter() - t + hf.seconds / max(1, len(mine)),
                                      f"ssh {s.ssh.user}@{s.address}: fact script ({', '.join(c.facts)})", frameworks, bar))
     return findings, partial
 
@@ -241,9 +305,9 @@ def run_audit(inv: Inventory, opts: Options = Options(), registry: CheckRegistry
               progress: Callable[[str], None] = lambda _: None) -> AuditRun:
     started = datetime.now(timezone.utc)
     selected = [c for c in registry if _selected(c, opts)]
-    if any(c.scope == "host" or "network" in c.facts for c in selected):
+    if any(c.scope in ("host", "device") or "network" in c.facts for c in selected):
         require_lab_routed(inv, "audit")
-    host_checks = [c for c in selected if c.scope == "host"]
+    host_checks = [c for c in selected if c.scope in ("host", "device")]
     host_facts: dict[str, dict] = {}
     network_view: dict[str, Any] | None = None
     if any("open_ports" in c.facts or "network" in c.facts for c in selected):

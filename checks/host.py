@@ -112,54 +112,76 @@ def accounts_only_root_uid0(passwd: list[dict]) -> Verdict:
 
 @check(layer="host", level=1, severity="medium", title="passwords have the length and character classes the framework asks",
        rationale="TT 03/2017 complexity baseline under Decree 85; TCVN 14423 asks 14 characters of all four classes without MFA.",
-       remediation="Set minlen and minclass in /etc/security/pwquality.conf (libpam-pwquality) to the framework's numbers.",
+       remediation="Keep pam_pwquality in the password stack (common-password) and set minlen and minclass in "
+                   "/etc/security/pwquality.conf (no drop-in or module argument lowering them) to the framework's numbers.",
        tags=("password_policy",), facts=("pwquality", "bar"))
-def password_complexity(pwquality: dict[str, int], bar) -> Verdict:
+def password_complexity(pwquality: dict, bar) -> Verdict:
     length, classes = bar["password_min_length"], bar["password_min_classes"]
+    expected = f"pam_pwquality in the password stack, minlen >= {length:g}, minclass >= {classes:g} ({bar.why('password_min_length')})"
+    if not pwquality.get("in_stack", True):
+        return Verdict.failed(expected, "pam_pwquality is not called by the password stack: pwquality.conf is never read")
     minlen, minclass = pwquality.get("minlen", 0), pwquality.get("minclass", 0)
-    found = f"minlen {minlen}, minclass {minclass}" if pwquality else "pwquality not configured"
-    return Verdict.passed(found) if minlen >= length and minclass >= classes else \
-        Verdict.failed(f"minlen >= {length:g}, minclass >= {classes:g} ({bar.why('password_min_length')})", found)
+    found = f"minlen {minlen}, minclass {minclass}" + (f" (from {', '.join(pwquality['sources'])})" if pwquality.get("sources") else "")
+    return Verdict.passed(found) if minlen >= length and minclass >= classes else Verdict.failed(expected, found)
 
 
 @check(layer="host", level=3, severity="medium", title="passwords expire within the framework's change interval",
        rationale="The password rules must set a change interval and validity period (TCVN 11930 7.2.2.1); "
                  "TCVN 14423 asks administrators to change theirs every 2 months.",
-       remediation="Set PASS_MAX_DAYS in /etc/login.defs to the framework's interval or less, and PASS_MIN_DAYS 1.",
-       tags=("password_policy",), facts=("login_defs", "bar"))
-def password_max_age(login_defs: dict[str, int], bar) -> Verdict:
+       remediation="Set PASS_MAX_DAYS in /etc/login.defs to the framework's interval or less (new accounts) and "
+                   "'chage -M DAYS NAME' for every account that has a password (existing ones).",
+       tags=("password_policy",), facts=("login_defs", "aging", "bar"))
+def password_max_age(login_defs: dict[str, int], aging: dict, bar) -> Verdict:
     limit = bar["password_max_days"]
     days = login_defs.get("pass_max_days", 99999)
-    return Verdict.passed(f"PASS_MAX_DAYS {days}") if 0 < days <= limit else \
-        Verdict.failed(f"PASS_MAX_DAYS <= {limit:g} ({bar.why('password_max_days')})", f"PASS_MAX_DAYS {days}")
+    expected = f"PASS_MAX_DAYS and every password's maximum age <= {limit:g} ({bar.why('password_max_days')})"
+    # login.defs is read only when an account is created: /etc/shadow holds what applies now
+    late = sorted(f"{name} {a['max_days'] if a['max_days'] is not None else 'never'}"
+                  for name, a in aging["accounts"].items() if a["max_days"] is None or not 0 < a["max_days"] <= limit)
+    found = f"PASS_MAX_DAYS {days}" + (f"; accounts: {', '.join(late)}" if late else f"; {len(aging['accounts'])} accounts with a password within it")
+    return Verdict.passed(found) if 0 < days <= limit and not late else Verdict.failed(expected, found)
 
 
 @check(layer="host", level=3, severity="medium", title="accounts lock after the framework's number of failed logins",
        rationale="Failed logins within a window must be limited and the account disabled (TCVN 11930 7.2.2.1); "
-                 "TCVN 14423 keeps it locked 12 hours to 30 days.",
-       remediation="Configure pam_faillock (deny and unlock_time to the framework's numbers) in /etc/security/faillock.conf.",
-       tags=("password_policy",), facts=("faillock", "bar"))
-def login_lockout(faillock: dict[str, int], bar) -> Verdict:
+                 "TCVN 14423 keeps it locked 12 hours to 30 days. Only a PAM stack that calls pam_faillock locks: "
+                 "faillock.conf alone changes nothing.",
+       remediation="Call pam_faillock in common-auth (preauth before pam_unix, authfail after it, role password_policy) "
+                   "with deny and unlock_time to the framework's numbers in /etc/security/faillock.conf.",
+       tags=("password_policy",), facts=("lockout", "bar"))
+def login_lockout(lockout: dict, bar) -> Verdict:
     most, unlock_floor = bar["lockout_max_attempts"], bar["lockout_min_unlock_seconds"]
-    deny, unlock = faillock.get("deny"), faillock.get("unlock_time")
-    found = f"deny {deny}, unlock_time {unlock}" if faillock else "pam_faillock not configured"
-    # faillock's own default unlock_time is 600 s when the setting is absent
-    unlock_effective = 600 if unlock is None else unlock
-    ok = deny is not None and 0 < deny <= most and (unlock_effective == 0 or unlock_effective >= unlock_floor)
-    return Verdict.passed(found) if ok else Verdict.failed(
-        f"deny <= {most:g} and unlock_time >= {unlock_floor:g} s or 0 ({bar.why('lockout_min_unlock_seconds')})", found)
+    expected = (f"login and sshd auth stacks call pam_faillock preauth and authfail, deny <= {most:g}, "
+                f"unlock_time >= {unlock_floor:g} s or 0 ({bar.why('lockout_min_unlock_seconds')})")
+    problems, seen = [], []
+    for service, state in sorted(lockout.items()):
+        if not (state["preauth"] and state["authfail"]):
+            missing = [w for w in ("preauth", "authfail") if not state[w]]
+            problems.append(f"{service}: pam_faillock {' and '.join(missing)} not in the auth stack")
+            continue
+        deny = state["deny"] if state["deny"] is not None else 3          # pam_faillock's own defaults
+        unlock = state["unlock_time"] if state["unlock_time"] is not None else 600
+        seen.append(f"{service}: deny {deny}, unlock_time {unlock}")
+        if not (0 < deny <= most and (unlock == 0 or unlock >= unlock_floor)):
+            problems.append(seen[-1])
+    if not lockout:
+        return Verdict.error("no PAM service to judge")
+    return Verdict.failed(expected, "; ".join(problems)) if problems else Verdict.passed("; ".join(seen))
 
 
 @check(layer="host", level=3, severity="low", title="idle shell sessions end within the framework's limit",
-       rationale="Idle sessions must be closed (TCVN 11930 7.2.2.2); TCVN 14423 locks administrator sessions after 5 minutes.",
-       remediation="Set 'readonly TMOUT=<seconds>' in /etc/profile.d/provdc-tmout.sh to the framework's limit or less.",
+       rationale="Idle sessions must be closed (TCVN 11930 7.2.2.2); TCVN 14423 locks administrator sessions after 5 minutes. "
+                 "Judged on the value each login user's shell ends up with after every file it reads.",
+       remediation="Set 'readonly TMOUT=<seconds>' in /etc/profile.d/provdc-tmout.sh to the framework's limit or less, "
+                   "and remove later assignments (bash.bashrc, users' dot files).",
        tags=("shell",), facts=("tmout", "bar"))
-def shell_idle_timeout(tmout: int | None, bar) -> Verdict:
+def shell_idle_timeout(tmout: dict, bar) -> Verdict:
     limit = bar["shell_idle_seconds"]
-    expected = f"TMOUT <= {limit:g} ({bar.why('shell_idle_seconds')})"
-    if tmout is None:
-        return Verdict.failed(expected, "TMOUT not set")
-    return Verdict.passed(f"TMOUT {tmout}") if 0 < tmout <= limit else Verdict.failed(expected, f"TMOUT {tmout}")
+    expected = f"TMOUT <= {limit:g} in every login shell ({bar.why('shell_idle_seconds')})"
+    wrong = sorted(f"{user} {'unset' if t['value'] is None else t['value']}" for user, t in tmout.items()
+                   if t["value"] is None or not 0 < t["value"] <= limit)
+    found = ", ".join(f"{user} {t['value']}{' readonly' if t['readonly'] else ''}" for user, t in sorted(tmout.items()))
+    return Verdict.failed(expected, "TMOUT " + ", ".join(wrong)) if wrong else Verdict.passed(f"TMOUT: {found}")
 
 
 @check(layer="host", level=3, severity="high", title="the host firewall drops what is not allowed",

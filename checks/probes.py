@@ -53,7 +53,8 @@ def http_get(address: str, port: int, tls: bool, path: str, timeout: float) -> d
         conn.request("GET", path, headers={"Host": address, "User-Agent": "provdc-audit"})
         r = conn.getresponse()
         r.read(4096)
-        return {"status": r.status, "headers": {k.lower(): v for k, v in r.getheaders()}}
+        return {"status": r.status, "headers": {k.lower(): v for k, v in r.getheaders()},
+                "cookies": list(r.msg.get_all("set-cookie") or [])}  # every Set-Cookie, not only the last
     finally:
         conn.close()
 
@@ -66,5 +67,6 @@ def probe_service(address: str, port: int, tls: bool, path: str, timeout: float 
         out["certificate"] = certificate(address, port, timeout)
     out["home"] = http_get(address, port, tls, path, timeout)
     out["default_pages"] = {p: http_get(address, port, tls, p, timeout)["status"] for p in DEFAULT_PAGES}
+    out["security_txt"] = http_get(address, port, tls, "/.well-known/security.txt", timeout)["status"] if tls else None
     out["probed_at"] = datetime.now(timezone.utc).isoformat()
     return out

@@ -21,7 +21,7 @@ import yaml
 from provdc.checks.results import LAYERS, SEVERITY_WEIGHT, Status
 
 TEXTS = Path(__file__).resolve().parent / "texts"
-SCOPES = ("host", "system", "inventory")
+SCOPES = ("host", "device", "system", "inventory")
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ class Check:
     remediation: str
     tags: tuple[str, ...]            # provisioning tags that fix it (provdc provision --tags ...)
     facts: tuple[str, ...]           # fact names the function receives, in order
-    scope: str                       # host: per server; system: per system; inventory: once
+    scope: str                       # host: per server; device: per SSH-managed device; system; inventory: once
     func: Callable[..., Verdict] = field(compare=False)
 
 

@@ -288,11 +288,12 @@ def _scores(inv, findings: list[Finding]) -> dict[str, dict[str, ScorePair]]:
 
 # ---------------------------------------------------------------------------- requirement roll-up
 
-def _relevant(f: Finding, system) -> bool:
-    """A finding counts for a system when it is about one of its servers, about the system
-    itself, or inventory-wide (design checks)."""
+def _relevant(f: Finding, system, devices: frozenset[str] = frozenset()) -> bool:
+    """A finding counts for a system when it is about one of its servers, about a network
+    device (every system's traffic crosses them), about the system itself, or inventory-wide
+    (design checks)."""
     if f.host is not None:
-        return f.host in system.servers
+        return f.host in system.servers or f.host in devices
     return f.system is None or f.system == system.id
 
 
@@ -303,8 +304,9 @@ def _by_check(findings: list[Finding]) -> dict[str, list[Finding]]:
     return index
 
 
-def _from_findings(req, system, by_check: dict[str, list[Finding]]) -> tuple[Status, list[str], str]:
-    mine = [f for check in req.checks for f in by_check.get(check, []) if _relevant(f, system)]
+def _from_findings(req, system, by_check: dict[str, list[Finding]],
+                   devices: frozenset[str] = frozenset()) -> tuple[Status, list[str], str]:
+    mine = [f for check in req.checks for f in by_check.get(check, []) if _relevant(f, system, devices)]
     ran = {f.check for f in mine}
     judged = [f for f in mine if f.status is not Status.NOT_APPLICABLE]
     failing = sorted({f.subject for f in mine if f.status in BAD or f.status is Status.WAIVED})
@@ -361,6 +363,7 @@ def requirement_results(inv, findings: list[Finding], today: date, catalogue) ->
     from provdc.inventory.catalogue import bar_for
 
     out = []
+    devices = frozenset(d.id for d in inv.doc.devices)
     records = list(getattr(inv.doc, "evidence", []))
     by_check = _by_check(findings)
     for system in inv.doc.systems:
@@ -368,7 +371,7 @@ def requirement_results(inv, findings: list[Finding], today: date, catalogue) ->
         bar = bar_for([system], catalogue)
         for req in fw.applicable(system.level):
             if req.checks:
-                status, subjects, detail = _from_findings(req, system, by_check)
+                status, subjects, detail = _from_findings(req, system, by_check, devices)
                 evidence: list[str] = []
             else:
                 interval = bar.get(req.interval) if req.interval else None
@@ -384,11 +387,12 @@ def requirement_results(inv, findings: list[Finding], today: date, catalogue) ->
 
 def _requirement_scores(results: list[RequirementResult], findings: list[Finding], inv) -> dict[str, ScorePair]:
     systems = {s.id: s for s in inv.doc.systems}
+    devices = frozenset(d.id for d in inv.doc.devices)
     by_check = _by_check(findings)
     out = {}
     for r in results:
         if r.checks:
-            mine = [f for check in r.checks for f in by_check.get(check, []) if _relevant(f, systems[r.system])]
+            mine = [f for check in r.checks for f in by_check.get(check, []) if _relevant(f, systems[r.system], devices)]
             out[f"{r.framework}:{r.id}@{r.system}"] = _pair(mine)
     return out
 

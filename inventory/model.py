@@ -171,7 +171,7 @@ class Service(Strict):
     port: Int = Field(ge=1, le=65535)
     proto: Literal["tcp", "udp"] = "tcp"
     kind: Literal["http", "https", "ssh", "postgresql", "mysql", "smtp", "submission", "imaps",
-                  "dns", "ntp", "snmp", "node_exporter", "generic"] = "generic"
+                  "dns", "ntp", "snmp", "node_exporter", "syslog", "generic"] = "generic"
     tls: Bool = False
     from_: list[str] = Field(default_factory=lambda: ["internal"], alias="from")
     path: str | None = Field(None, description="HTTP path probed for availability")

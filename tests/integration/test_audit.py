@@ -25,6 +25,10 @@ HARDENED = {  # what provisioning will write; planted by hand here
         "MACs hmac-sha2-512-etm@openssh.com,hmac-sha2-256-etm@openssh.com\nKexAlgorithms curve25519-sha256\n"),
     "/etc/security/pwquality.conf": "minlen = 14\nminclass = 4\n",
     "/etc/security/faillock.conf": "deny = 5\nunlock_time = 43200\n",     # db2 serves lgsp: Decree 331's 12 h
+    "/etc/pam.d/common-auth": (  # what the password_policy role wires: without it faillock.conf locks nothing
+        "auth\trequired\tpam_faillock.so preauth\nauth\t[success=1 default=ignore]\tpam_unix.so nullok\n"
+        "auth\t[default=die]\tpam_faillock.so authfail\nauth\tsufficient\tpam_faillock.so authsucc\n"
+        "auth\trequisite\tpam_deny.so\nauth\trequired\tpam_permit.so\n"),
     "/etc/profile.d/provdc-tmout.sh": "readonly TMOUT=300\nexport TMOUT\n",
     "/etc/systemd/journald.conf.d/provdc.conf": "[Journal]\nStorage=persistent\nMaxRetentionSec=100day\n",
 }

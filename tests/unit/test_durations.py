@@ -42,9 +42,12 @@ def test_prometheus_durations():
 
 def test_three_minutes_of_journal_is_not_a_quarter_of_logs():
     """The false PASS of the old parser: systemd's `m` is minutes, not months."""
-    assert parse_retention(["MaxRetentionSec=3m"], [])["journal_days"] == pytest.approx(3 * 60 / DAY)
-    assert parse_retention(["MaxRetentionSec=3M"], [])["journal_days"] == pytest.approx(91.3125)
-    assert parse_retention(["MaxRetentionSec=bogus"], [])["journal_days"] is None
+    def journald(value):
+        return ["--- /etc/systemd/journald.conf", "[Journal]", f"MaxRetentionSec={value}"]
+
+    assert parse_retention(journald("3m"), [])["journal_days"] == pytest.approx(3 * 60 / DAY)
+    assert parse_retention(journald("3M"), [])["journal_days"] == pytest.approx(91.3125)
+    assert parse_retention(journald("bogus"), [])["journal_days"] is None
 
 
 def _systemd_says(text: str) -> float | None:

@@ -44,6 +44,42 @@ def web(tls=True, old=(), not_after="2027-11-22T00:00:00+00:00", status=200, hea
             "certificate": {"not_after": not_after}, "home": home, "default_pages": pages or {"/server-status": 404}}
 
 
+def backups(age_seconds: float, restored: float | None = None) -> dict:
+    """backup1's facts: portal's set `age_seconds` old under the declared path, and its restore marker."""
+    sets = {"/var/backups/provdc/portal": NOW.timestamp() - age_seconds}
+    marks = {"/var/backups/provdc/portal": NOW.timestamp() - restored} if restored is not None else {}
+    return {"backup1": {"backups": {"sets": sets, "restored": marks}}}
+
+
+def lockout(deny, unlock, wired=True) -> dict:
+    """pam_faillock as login's auth stack calls it (wired=False: faillock.conf set, no stack calls the module)."""
+    return {"login": {"preauth": wired, "authfail": wired, "deny": deny if wired else None,
+                      "unlock_time": unlock if wired else None, "files": ["/etc/pam.d/common-auth"] if wired else []}}
+
+
+def tmout(value) -> dict:
+    return {"root": {"value": value, "readonly": value is not None}}
+
+
+AGING_OK = {"accounts": {"ops": {"max_days": 60, "inactive": 30}}, "default_inactive": 30}
+NOW_TS = NOW.timestamp()
+NFT_OK = """table inet provdc {
+  chain input {
+    type filter hook input priority 0; policy drop;
+    ct state established,related accept
+    iif "lo" accept
+    ip saddr { 10.99.20.0/24, 10.99.40.0/24 } tcp dport 5432 accept
+    ip saddr { 10.99.40.0/24 } tcp dport 22 accept
+    ip saddr { 10.99.40.0/24 } tcp dport 9100 accept
+  }
+}"""
+
+
+def cookie_web(cookie: str) -> dict:
+    w = web()
+    return {**w, "home": {**w["home"], "cookies": [cookie]}}
+
+
 SAFE = {"strict-transport-security": "max-age=31536000", "x-content-type-options": "nosniff", "x-frame-options": "DENY",
         "server": "nginx"}
 SYSCTL_OK = {"net.ipv4.ip_forward": 0, "net.ipv4.conf.all.accept_redirects": 0, "net.ipv4.conf.all.send_redirects": 0,
@@ -59,6 +95,11 @@ EXPOSED = SERVER.model_copy(update={"services": [svc.model_copy(update={"from_":
 # the bar of a level-3 system under Decree 85, and of one under Decree 331
 BAR_ND85 = bar_for([PORTAL])
 BAR_ND331 = bar_for([PORTAL.model_copy(update={"framework": Framework.nd331_tcvn14423})])
+BAR_L4 = bar_for([PORTAL.model_copy(update={"level": 4})])
+MON1 = LAB.servers["mon1"]
+WITH_COLLECTOR = LAB.__class__(doc=LAB.doc.model_copy(update={"servers": [
+    s.model_copy(update={"services": [*s.services, s.services[0].model_copy(update={"name": "syslog", "port": 514, "kind": "syslog"})]})
+    if s.id == "mon1" else s for s in LAB.doc.servers]}), base=LAB.base)
 STARTED_LATE = LAB.systems["portal"].model_copy(update={"started": date(2026, 8, 1)})
 CASES = {  # check id -> (facts that pass, facts that fail); judged with BAR_ND85 unless a case brings its own
     "open_ports_match_declared": ({"open_ports": {22, 5432}, "server": SERVER}, {"open_ports": {22, 5432, 3306}, "server": SERVER}),
@@ -77,8 +118,57 @@ CASES = {  # check id -> (facts that pass, facts that fail); judged with BAR_ND8
     "db_data_dir_private": ({"postgres": PG_OK}, {"postgres": {**PG_OK, "datadirs": [("/var/lib/postgresql/15/main", 0o755, "postgres")]}}),
     "db_listen_restricted": ({"postgres": PG_OK, "server": SERVER}, {"postgres": {**PG_OK, "listen": ["*"]}, "server": SERVER}),
     "backup_policy_declared": ({"system": PORTAL}, {"system": LAB.systems["email"]}),
-    "backup_fresh": ({"system": PORTAL, "host_facts": {"backup1": {"backups": {"portal": NOW.timestamp() - 3600}}}, "now": NOW},
-                     {"system": PORTAL, "host_facts": {"backup1": {"backups": {"portal": NOW.timestamp() - 3 * 86400}}}, "now": NOW}),
+    "backup_fresh": ({"system": PORTAL, "host_facts": backups(3600), "now": NOW},
+                     {"system": PORTAL, "host_facts": backups(3 * 86400), "now": NOW}),
+    "backup_restore_tested": ({"system": PORTAL, "host_facts": backups(3600, restored=30 * 86400), "now": NOW},
+                              {"system": PORTAL, "host_facts": backups(3600), "now": NOW}),
+    "mysql_exposure_and_auth": ({"mysql": {"installed": True, "options": {"bind-address": "10.99.30.11"}}, "server": SERVER},
+                                {"mysql": {"installed": True, "options": {"bind-address": "0.0.0.0"}}, "server": SERVER}),
+    "temp_mounts_hardened": ({"mounts": {"mounts": {"/tmp": {"nodev", "nosuid"}, "/var/tmp": {"nodev", "nosuid"},
+                                                    "/dev/shm": {"nodev", "nosuid", "noexec"}}, "vartmp_on": "/var/tmp"}},
+                             {"mounts": {"mounts": {"/dev/shm": {"rw"}}, "vartmp_on": "/"}}),
+    "kernel_modules_disabled": ({"modules": {"usb-storage": {"loaded": False, "disabled": True, "absent": False, "modprobe": "install /bin/false"}}},
+                                {"modules": {"usb-storage": {"loaded": False, "disabled": False, "absent": False, "modprobe": "insmod x.ko"}}}),
+    "cron_permissions_safe": ({"cron": {"perms": {"/etc/crontab": (0o600, "root")}, "cron": True, "at": False}},
+                              {"cron": {"perms": {"/etc/cron.d": (0o777, "root")}, "cron": True, "at": False}}),
+    "login_banner_legal": ({"banner": {"sshd_banner": "/etc/issue.net", "files": {"/etc/issue.net": ["Authorised use only."]}}},
+                           {"banner": {"sshd_banner": "none", "files": {"/etc/issue.net": ["Debian GNU/Linux 12"]}}}),
+    "apparmor_enforcing": ({"apparmor": {"enabled": True, "profiles": {"/usr/sbin/nginx": "enforce"}}},
+                           {"apparmor": {"enabled": True, "profiles": {"/usr/sbin/nginx": "complain"}}}),
+    "audit_rules_immutable": ({"audit_state": {"kernel_enabled": 2, "rule_e": "2"}, "bar": BAR_L4.fresh()},
+                              {"audit_state": {"kernel_enabled": 1, "rule_e": "2"}, "bar": BAR_L4.fresh()}),
+    "antimalware_signatures_fresh": ({"clamav": {"installed": ["clamscan"], "running": ["freshclam"],
+                                                 "signatures": {"/var/lib/clamav/daily.cld": NOW_TS - 3600}, "now": NOW_TS}},
+                                     {"clamav": {"installed": ["clamscan"], "running": ["freshclam"],
+                                                 "signatures": {"/var/lib/clamav/daily.cld": NOW_TS - 5 * 86400}, "now": NOW_TS}}),
+    "file_integrity_monitored": ({"aide": {"installed": True, "databases": {"/var/lib/aide/aide.db": (NOW_TS, 4096)},
+                                           "schedule": ["/etc/cron.daily/dailyaidecheck"], "now": NOW_TS}},
+                                 {"aide": {"installed": True, "databases": {}, "schedule": ["/etc/cron.daily/dailyaidecheck"], "now": NOW_TS}}),
+    "sudoers_safe": ({"sudoers": {"present": True, "rules": [("/etc/sudoers", "%sudo ALL=(ALL:ALL) ALL")]}},
+                     {"sudoers": {"present": True, "rules": [("/etc/sudoers.d/zz", "ops ALL=(ALL) NOPASSWD: ALL")]}}),
+    "accounts_inactive_disabled": ({"lastlog": {"users": {"ops": NOW_TS - 86400}, "now": NOW_TS}, "aging": AGING_OK},
+                                   {"lastlog": {"users": {"ops": None}, "now": NOW_TS}, "aging": AGING_OK}),
+    "ssh_admin_mfa": ({**sshd(authenticationmethods="publickey,keyboard-interactive", usepam="yes"),
+                       "sshd_pam": ["pam_google_authenticator.so", "pam_unix.so"], "bar": BAR_ND331.fresh()},
+                      {**sshd(), "sshd_pam": ["pam_unix.so"], "bar": BAR_ND331.fresh()}),
+    "logs_forwarded_to_collector": ({"forwarding": {"targets": [("rsyslog", "10.99.40.10:514", "/etc/rsyslog.d/90-provdc.conf")],
+                                                    "running": ["rsyslogd"]}, "inv": WITH_COLLECTOR, "server": SERVER},
+                                    {"forwarding": {"targets": [], "running": ["rsyslogd"]}, "inv": WITH_COLLECTOR, "server": SERVER}),
+    "log_storage_headroom": ({"log_storage": {"used_percent": 40, "mount": "/var/log"}},
+                             {"log_storage": {"used_percent": 97, "mount": "/var/log"}}),
+    "monitoring_agent_running": ({"node_agent": True, "server": SERVER}, {"node_agent": False, "server": SERVER}),
+    "firewall_sources_match_declared": ({"nft": {"installed": True, "input_policy": "drop", "text": NFT_OK}, "server": LAB.servers["db2"], "inv": LAB},
+                                        {"nft": {"installed": True, "input_policy": "drop", "text": NFT_OK.replace(
+                                            "10.99.20.0/24, 10.99.40.0/24 } tcp dport 5432", "10.99.10.0/24, 10.99.40.0/24 } tcp dport 5432")},
+                                         "server": LAB.servers["db2"], "inv": LAB}),
+    "cookies_secure_httponly": ({"web": [cookie_web("sid=1; Path=/; Secure; HttpOnly")]}, {"web": [cookie_web("sid=1; Path=/")]}),
+    "security_txt_published": ({"web": [{**web(), "security_txt": 200}]}, {"web": [{**web(), "security_txt": 404}]}),
+    "links_on_separate_paths": ({"inv": LAB}, {"inv": LAB.__class__(doc=LAB.doc.model_copy(update={
+        "links": [link.model_copy(update={"path_id": "one-duct"}) for link in LAB.doc.links]}), base=LAB.base)}),
+    "monitoring_retention_sufficient": ({"prometheus": {"running": True, "days": 400.0, "flag": "--storage.tsdb.retention.time=400d"}},
+                                        {"prometheus": {"running": True, "days": 15.0, "flag": None}}),
+    "web_access_logged": ({"nginx": {"installed": True, "directives": ["access_log /var/log/nginx/access.log;"]}},
+                          {"nginx": {"installed": True, "directives": ["access_log /var/log/nginx/access.log;", "access_log off;"]}}),
     "tls_protocols_modern": ({"web": [web()]}, {"web": [web(old=("TLSv1",))]}),
     "tls_certificate_not_expiring": ({"web": [web()], "now": NOW}, {"web": [web(not_after="2026-12-01T00:00:00+00:00")], "now": NOW}),
     "http_redirects_to_https": ({"web": [web(), web(tls=False, status=301, location="https://10.99.10.11/")]},
@@ -96,10 +186,12 @@ CASES = {  # check id -> (facts that pass, facts that fail); judged with BAR_ND8
     "accounts_no_empty_passwords": ({"shadow": {"root": "LOCKED", "ops": "SET"}}, {"shadow": {"root": "LOCKED", "guest": "EMPTY"}}),
     "accounts_only_root_uid0": ({"passwd": [{"name": "root", "uid": 0, "shell": ""}]},
                                 {"passwd": [{"name": "root", "uid": 0, "shell": ""}, {"name": "toor", "uid": 0, "shell": ""}]}),
-    "password_complexity": ({"pwquality": {"minlen": 14, "minclass": 4}}, {"pwquality": {"minlen": 8, "minclass": 4}}),
-    "password_max_age": ({"login_defs": {"pass_max_days": 90}}, {"login_defs": {"pass_max_days": 99999}}),
-    "login_lockout": ({"faillock": {"deny": 5, "unlock_time": 900}}, {"faillock": {}}),
-    "shell_idle_timeout": ({"tmout": 900}, {"tmout": None}),
+    "password_complexity": ({"pwquality": {"minlen": 14, "minclass": 4, "in_stack": True}},
+                            {"pwquality": {"minlen": 14, "minclass": 4, "in_stack": False}}),
+    "password_max_age": ({"login_defs": {"pass_max_days": 90}, "aging": AGING_OK},
+                         {"login_defs": {"pass_max_days": 90}, "aging": {**AGING_OK, "accounts": {"ops": {"max_days": 99999, "inactive": None}}}}),
+    "login_lockout": ({"lockout": lockout(5, 900)}, {"lockout": lockout(5, 900, wired=False)}),
+    "shell_idle_timeout": ({"tmout": tmout(900)}, {"tmout": tmout(None)}),
     "firewall_default_deny": ({"nft": {"installed": True, "input_policy": "drop", "text": ""}},
                               {"nft": {"installed": True, "input_policy": "accept", "text": ""}}),
     "listening_ports_declared": ({"listening": [("tcp", "10.99.30.11", 5432), ("tcp", "127.0.0.1", 25)], "server": SERVER},
@@ -129,6 +221,14 @@ CASES = {  # check id -> (facts that pass, facts that fail); judged with BAR_ND8
         for s in HUE.doc.sites]}), base=HUE.base)}, {"inv": HUE}),
 }
 
+# a device check judges a device on the same facts as its host check judges a server
+DEVICE_OF = {"device_ssh_password_auth_disabled": "ssh_password_auth_disabled", "device_ssh_strong_crypto": "ssh_strong_crypto",
+             "device_ssh_max_auth_tries": "ssh_max_auth_tries", "device_time_synchronised": "time_synchronised",
+             "device_logs_forwarded": "logs_forwarded_to_collector", "device_audit_logging": "auditd_running",
+             "device_log_retention": "log_retention_for_level", "device_admin_sources_restricted": "firewall_sources_match_declared",
+             "device_security_updates": "security_updates_automatic"}
+CASES.update({device: CASES[host] for device, host in DEVICE_OF.items()})
+
 
 def test_every_registered_check_has_a_pass_and_a_fail_case():
     assert sorted(CASES) == sorted(c.id for c in DEFAULT)
@@ -149,10 +249,10 @@ def test_fail_case(check_id):
 
 # The same facts, the same level 3: the framework's own numbers decide (regulations/*.yaml).
 DIFFERING = {
-    "password_max_age": {"login_defs": {"pass_max_days": 75}},                       # 90 vs 60 days
-    "login_lockout": {"faillock": {"deny": 5, "unlock_time": 3600}},                 # 900 s vs 12 h
+    "password_max_age": {"login_defs": {"pass_max_days": 75}, "aging": {"accounts": {}, "default_inactive": 30}},  # 90 vs 60
+    "login_lockout": {"lockout": lockout(5, 3600)},                                  # 900 s vs 12 h
     "password_complexity": {"pwquality": {"minlen": 14, "minclass": 3}},             # 3 vs 4 classes
-    "shell_idle_timeout": {"tmout": 600},                                            # 900 vs 300 s
+    "shell_idle_timeout": {"tmout": tmout(600)},                                     # 900 vs 300 s
 }
 
 
@@ -178,7 +278,7 @@ def test_a_host_serving_two_systems_is_held_to_the_stricter_and_says_which():
     assert bar["password_max_days"] == 60 and str(bar.setter("password_max_days")) == "lgsp (nd331_tcvn14423, level 3)"
     assert bar["log_retention_days"] == 90 and bar.setter("log_retention_days").system == "lgsp"
     judged = bar.fresh()
-    verdict = _judge(DEFAULT["password_max_age"], {"bar": judged, "login_defs": {"pass_max_days": 90}})
+    verdict = _judge(DEFAULT["password_max_age"], {"bar": judged, "login_defs": {"pass_max_days": 90}, "aging": AGING_OK})
     assert verdict.status is Status.FAIL and "set by lgsp (nd331_tcvn14423, level 3)" in verdict.expected
     assert judged.describe_used() == "password_max_days 60 set by lgsp (nd331_tcvn14423, level 3)"
 

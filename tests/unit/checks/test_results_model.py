@@ -60,7 +60,9 @@ def test_a_mapped_check_that_did_not_run_leaves_the_requirement_not_assessed(inv
 def test_errors_and_waivers_roll_up(inv):
     s = summarise(inv, [host("firewall_default_deny", "lgsp1", Status.ERROR), host("firewall_default_deny", "db2", Status.PASS)], TODAY)
     assert result(s, "nd331_tcvn14423", "SRV-07", "lgsp").status is Status.ERROR
-    s = summarise(inv, [host("firewall_default_deny", "lgsp1", Status.WAIVED), host("firewall_default_deny", "db2", Status.PASS)], TODAY)
+    rules_ok = [host("firewall_sources_match_declared", h, Status.PASS) for h in ("lgsp1", "db2")]
+    s = summarise(inv, [host("firewall_default_deny", "lgsp1", Status.WAIVED), host("firewall_default_deny", "db2", Status.PASS),
+                        *rules_ok], TODAY)
     assert result(s, "nd331_tcvn14423", "SRV-07", "lgsp").status is Status.WAIVED
 
 

@@ -1,0 +1,203 @@
+"""Effective settings, resolved the way the program that reads them does (pure, tested offline).
+
+A setting can live in many places: a main file, drop-in directories in several trees, include
+directives, module arguments that override a configuration file. The fact script sends every
+such file as it is (`--- PATH` headers); the functions here apply each program's own rules of
+order and precedence, so a value planted in a drop-in, an included file or a PAM argument is
+judged as the program would use it, and a file nobody reads is not.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+FILE_HEADER = re.compile(r"^--- (/\S*)$")
+
+
+def split_files(lines: list[str]) -> dict[str, list[str]]:
+    """`--- PATH` headers followed by that file's lines -> {path: lines}, in the order sent."""
+    files: dict[str, list[str]] = {}
+    current = None
+    for line in lines:
+        m = FILE_HEADER.match(line)
+        if m:
+            current = m.group(1)
+            files[current] = []
+        elif current is not None:
+            files[current].append(line)
+    return files
+
+
+# ------------------------------------------------------------------------------ systemd drop-ins
+
+SYSTEMD_TREES = ("/etc/systemd", "/run/systemd", "/usr/local/lib/systemd", "/usr/lib/systemd", "/lib/systemd")
+
+
+def systemd_config_order(files: dict[str, list[str]], name: str) -> list[str]:
+    """The files systemd reads for `name` (e.g. journald.conf), in the order it reads them.
+
+    The main file is the first of /etc, /run, /usr/local/lib, /usr/lib that exists; then every
+    `name.d/*.conf` drop-in sorted by file name across all trees, where a file name in an
+    earlier tree hides the same name in a later one (systemd.unit(5), "drop-in"). Later files
+    override earlier ones."""
+    main = next((f"{tree}/{name}" for tree in SYSTEMD_TREES if f"{tree}/{name}" in files), None)
+    dropins: dict[str, str] = {}
+    for tree in reversed(SYSTEMD_TREES):  # earlier trees win: assign them last
+        prefix = f"{tree}/{name}.d/"
+        for path in files:
+            if path.startswith(prefix) and path.endswith(".conf") and "/" not in path[len(prefix):]:
+                dropins[path[len(prefix):]] = path
+    return ([main] if main else []) + [dropins[n] for n in sorted(dropins)]
+
+
+def systemd_settings(files: dict[str, list[str]], name: str, section: str) -> dict[str, tuple[str, str]]:
+    """key (lower case) -> (value, file that set it) in `[section]`, last assignment wins."""
+    out: dict[str, tuple[str, str]] = {}
+    for path in systemd_config_order(files, name):
+        current = None
+        for raw in files[path]:
+            line = raw.strip()
+            if not line or line[0] in "#;":
+                continue
+            if line.startswith("[") and line.endswith("]"):
+                current = line[1:-1].strip()
+                continue
+            if current == section and "=" in line:
+                key, _, value = line.partition("=")
+                out[key.strip().lower()] = (value.strip(), path)
+    return out
+
+
+# ----------------------------------------------------------------------------- key = value files
+
+def last_wins(files: dict[str, list[str]], order: list[str], sep: str = "=") -> dict[str, tuple[str, str]]:
+    """key (lower case) -> (value, file) over `order`, a later assignment overriding an earlier
+    one (libpwquality, pam_faillock and shadow's getdef all keep the last value they read)."""
+    out: dict[str, tuple[str, str]] = {}
+    for path in order:
+        for raw in files.get(path, []):
+            line = raw.split("#", 1)[0].strip()
+            if not line:
+                continue
+            if sep == "=" and "=" in line:
+                key, _, value = line.partition("=")
+            elif sep == "=":
+                key, value = line, ""  # a bare flag such as `enforce_for_root` or `silent`
+            else:
+                key, _, value = line.partition(" ") if " " in line else line.partition("\t")
+            out[key.strip().lower()] = (value.strip(), path)
+    return out
+
+
+def dropin_order(files: dict[str, list[str]], main: str, directory: str, suffix: str = ".conf") -> list[str]:
+    """A main file then `directory/*suffix` in file-name order (libpwquality's pwquality.conf.d)."""
+    dropins = sorted(p for p in files if p.startswith(directory.rstrip("/") + "/") and p.endswith(suffix))
+    return ([main] if main in files else []) + dropins
+
+
+# ------------------------------------------------------------------------------------ PAM stacks
+
+@dataclass(frozen=True)
+class PamRule:
+    type: str             # auth, account, password, session
+    control: str          # required, requisite, sufficient, optional, [value=action ...]
+    module: str           # module file name, e.g. pam_faillock.so
+    args: tuple[str, ...]
+    source: str           # file it came from
+
+    def arg(self, name: str) -> str | None:
+        """`name=value` argument's value, '' for a bare flag, None when absent."""
+        for a in self.args:
+            key, eq, value = a.partition("=")
+            if key == name:
+                return value if eq else ""
+        return None
+
+
+PAM_TYPES = ("auth", "account", "password", "session")
+PAM_DIRS = ("/etc/pam.d", "/usr/lib/pam.d", "/lib/pam.d")
+
+
+def _pam_tokens(line: str) -> list[str]:
+    """A PAM line's fields; a bracketed control `[a=b c=d]` stays one field."""
+    m = re.match(r"^\s*(-?\w+)\s+(\[[^\]]*\]|\S+)\s*(.*)$", line)
+    if not m:
+        return line.split()
+    return [m.group(1), m.group(2), *m.group(3).split()]
+
+
+def _pam_service_file(files: dict[str, list[str]], service: str) -> str | None:
+    if service.startswith("/"):
+        return service if service in files else None
+    return next((f"{d}/{service}" for d in PAM_DIRS if f"{d}/{service}" in files), None)
+
+
+def pam_stack(files: dict[str, list[str]], service: str, pam_type: str, _depth: int = 0) -> list[PamRule] | None:
+    """The rules of `pam_type` that `service` runs, includes and substacks expanded in place, as
+    libpam builds the stack (/etc/pam.d first, then the vendor directory; `other` when a service
+    has no file). None when neither the service nor `other` exists."""
+    path = _pam_service_file(files, service) or (None if _depth else _pam_service_file(files, "other"))
+    if path is None or _depth > 10:
+        return None
+    out: list[PamRule] = []
+    for raw in _joined(files[path]):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        fields = _pam_tokens(line)
+        if fields[0] == "@include" and len(fields) > 1:
+            out += pam_stack(files, fields[1], pam_type, _depth + 1) or []
+            continue
+        if len(fields) < 3 or fields[0].lstrip("-").lower() != pam_type:
+            continue
+        control, module = fields[1], fields[2]
+        if control in ("include", "substack"):
+            out += pam_stack(files, module, pam_type, _depth + 1) or []
+            continue
+        out.append(PamRule(pam_type, control, PurePosixPath(module).name, tuple(fields[3:]), path))
+    return out
+
+
+def _joined(lines: list[str]) -> list[str]:
+    """PAM allows a rule to continue on the next line after a backslash."""
+    out, pending = [], ""
+    for line in lines:
+        if line.rstrip().endswith("\\"):
+            pending += line.rstrip()[:-1] + " "
+        else:
+            out.append(pending + line)
+            pending = ""
+    return out + ([pending] if pending else [])
+
+
+def modules_called(rules: list[PamRule] | None, module: str) -> list[PamRule]:
+    return [r for r in rules or [] if r.module == module]
+
+
+# --------------------------------------------------------------------------------- sudoers
+
+def sudoers_files(files: dict[str, list[str]]) -> list[str]:
+    """The sudoers files sudo reads: /etc/sudoers, then each `#include`/`@include` file and
+    every file of an `#includedir`/`@includedir` without a dot or a trailing ~ in its name."""
+    order: list[str] = []
+
+    def visit(path: str, depth: int) -> None:
+        if path not in files or path in order or depth > 8:
+            return
+        order.append(path)
+        for line in files[path]:
+            m = re.match(r"^\s*[#@](include|includedir)\s+(\S+)", line)
+            if not m:
+                continue
+            if m.group(1) == "include":
+                visit(m.group(2), depth + 1)
+            else:
+                d = m.group(2).rstrip("/") + "/"
+                for p in sorted(p for p in files if p.startswith(d) and "/" not in p[len(d):]):
+                    name = p[len(d):]
+                    if "." not in name and not name.endswith("~"):
+                        visit(p, depth + 1)
+    visit("/etc/sudoers", 0)
+    return order
