@@ -102,6 +102,7 @@ def province_view(r: ProvinceReport, loc: Locale) -> dict[str, Any]:
     breaking = [link.id for link in measured if any(d.compliant is False for d in link.directions)]
     view["summary"]["below"] = loc.t("summary_below", systems=", ".join(below)) if below else ""
     view["summary"]["breaking"] = loc.t("summary_breaking", links=", ".join(breaking)) if breaking else ""
+    view["summary"]["critical"] = view["summary"]["deadline"] = ""   # a report without an audit run
     if r.security:
         sec = r.security
         view["summary"]["score"] = loc.t("summary_score", with_waivers=loc.percent(_overall(sec, True), 1),

@@ -37,5 +37,7 @@ def test_a_saturated_v3_link_is_measured_like_a_v2c_one(monitoring, lab):
     _wait(lambda: _value(monitoring, 'up{job="snmp", device="inet-rtr"}') == 1, 20, "v3 target up")
     faults.saturate(lab, "inet-international", seconds=24)
     ratio = _value(monitoring, 'provdc:link_utilisation:ratio{link="inet-international",direction="a_to_b"}')
-    assert 0.8 <= ratio <= 1.0, ratio
+    # tbf holds the wire at the contract; a rate read from counters over a window that the
+    # scrape times bound can exceed it by a few parts in ten thousand
+    assert 0.8 <= ratio <= 1.01, ratio
     assert _value(monitoring, 'provdc:link_up{link="inet-international"}') == 1
