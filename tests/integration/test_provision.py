@@ -271,7 +271,8 @@ def test_snmpd_on_the_link_endpoint_serves_the_referenced_community_to_monitorin
     assert community not in blob and "/run/provdc/lab-pt/snmp-community" in blob
 
 
-def test_the_password_policy_role_makes_failed_logins_lock_the_account(mini, tmp_path):
+def test_the_password_policy_role_makes_failed_logins_lock_the_account(fresh_mini, tmp_path):
+    mini = fresh_mini
     """faillock.conf alone locks nothing: after the role, a real sequence of wrong passwords
     through the PAM stack (pamtester, sshd's service) locks the account, the right password is
     then refused too, and the controller's key login still works."""
