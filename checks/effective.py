@@ -16,18 +16,24 @@ from pathlib import PurePosixPath
 FILE_HEADER = re.compile(r"^--- (/\S*)$")
 
 
-def split_files(lines: list[str]) -> dict[str, list[str]]:
-    """`--- PATH` headers followed by that file's lines -> {path: lines}, in the order sent."""
-    files: dict[str, list[str]] = {}
+def split_by_header(lines, header: re.Pattern) -> dict[str, list[str]]:
+    """Lines under each header (the pattern's first group names it), in the order sent; lines
+    before the first header belong to none. The fact script's sections and files both use it."""
+    parts: dict[str, list[str]] = {}
     current = None
     for line in lines:
-        m = FILE_HEADER.match(line)
+        m = header.match(line)
         if m:
             current = m.group(1)
-            files[current] = []
+            parts[current] = []
         elif current is not None:
-            files[current].append(line)
-    return files
+            parts[current].append(line)
+    return parts
+
+
+def split_files(lines: list[str]) -> dict[str, list[str]]:
+    """`--- PATH` headers followed by that file's lines -> {path: lines}, in the order sent."""
+    return split_by_header(lines, FILE_HEADER)
 
 
 # ------------------------------------------------------------------------------ systemd drop-ins

@@ -74,16 +74,7 @@ SECTION = re.compile(r"^==> (\w+)$")
 
 def split_sections(output: str) -> dict[str, list[str]]:
     """`==> name` headers to {name: lines}; a run that was cut short has no `end` section."""
-    sections: dict[str, list[str]] = {}
-    current = None
-    for line in output.splitlines():
-        m = SECTION.match(line)
-        if m:
-            current = m.group(1)
-            sections[current] = []
-        elif current is not None:
-            sections[current].append(line)
-    return sections
+    return effective.split_by_header(output.splitlines(), SECTION)
 
 
 class FactError(Exception):
