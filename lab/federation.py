@@ -296,6 +296,16 @@ class Federation:
         inst = self.provinces[province]
         stop([inst.pids["prometheus"]], grace=5)
 
+    def restart_province(self, province: str) -> None:
+        """The stopped province's Prometheus again, on its own TSDB and port: what it recorded
+        before the stop is still there, so a test that stops a province can put it back."""
+        inst = self.provinces[province]
+        config = inst.run_dir / "config" / "prometheus.yml"
+        if not config.exists():  # aggregate-only provinces keep their configuration in the run dir
+            config = inst.run_dir / "prometheus.yml"
+        port = int(inst.url.rsplit(":", 1)[1])
+        inst.pids["prometheus"], _ = start_prometheus(config, inst.run_dir, port)
+
     def all_pids(self) -> list[int]:
         insts = list(self.provinces.values()) + ([self.national] if self.national else [])
         return [pid for inst in insts for pid in inst.pids.values()]
