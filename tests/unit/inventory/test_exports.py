@@ -67,21 +67,38 @@ def test_env_secret_reference_is_never_resolved_into_the_export(tmp_path, monkey
         "{{ lookup('env', 'DEPLOY_KEY_PATH') }}"
 
 
-def test_pyinfra_loads_the_export(lab_inventory, tmp_path):
-    from pyinfra.api import State
-    from pyinfra.context import ctx_state
-    from pyinfra_cli.inventory import make_inventory
+# pyinfra's CLI package monkey-patches the whole process with gevent on import (pyinfra_cli/__init__.py),
+# after which pexpect (ansible-runner) hangs forever in fork: so pyinfra loads the export in its own process
+PYINFRA_LOADER = """
+import json, sys
+from pyinfra.api import State
+from pyinfra.context import ctx_state
+from pyinfra_cli.inventory import make_inventory
+with ctx_state.use(State(check_for_changes=False)):  # what the pyinfra CLI sets up first
+    inv = make_inventory(sys.argv[1], cwd=sys.argv[2])
+db1 = inv.get_host("db1").data
+print(json.dumps({"names": sorted(h.name for h in inv),
+                  "db1": [db1.ssh_hostname, db1.ssh_key, db1.ssh_strict_host_key_checking],
+                  "role_database": sorted(h.name for h in inv.get_group("role_database"))}))
+"""
 
+
+def test_pyinfra_loads_the_export(lab_inventory, tmp_path):
     path = _write(tmp_path, "inventory.py", exports.to_pyinfra(lab_inventory))
-    with ctx_state.use(State(check_for_changes=False)):  # what the pyinfra CLI sets up first
-        inv = make_inventory(str(path), cwd=str(tmp_path))
-    names = sorted(h.name for h in inv)
-    assert names == sorted(lab_inventory.servers)
-    host = inv.get_host("db1")
-    assert host.data.ssh_hostname == "10.99.30.11"
-    assert host.data.ssh_key == "/run/provdc/lab-pd/id_lab"
-    assert host.data.ssh_strict_host_key_checking == "yes"
-    assert sorted(h.name for h in inv.get_group("role_database")) == ["db1", "db2"]
+    done = subprocess.run([sys.executable, "-c", PYINFRA_LOADER, str(path), str(tmp_path)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    loaded = json.loads(done.stdout)
+    assert loaded["names"] == sorted(lab_inventory.servers)
+    assert loaded["db1"] == ["10.99.30.11", "/run/provdc/lab-pd/id_lab", "yes"]
+    assert loaded["role_database"] == ["db1", "db2"]
+
+
+def test_importing_provdc_never_monkey_patches_the_process():
+    """gevent's patching would make every later ansible-runner call hang (see PYINFRA_LOADER)."""
+    probe = "import socket, sys, provdc.cli; print('pyinfra_cli' in sys.modules, socket.socket.__module__)"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert done.stdout.split() == ["False", "socket"], done.stderr
 
 
 LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
