@@ -7,7 +7,7 @@ check of each target's period availability. All arithmetic happens in `compute.p
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -101,6 +101,12 @@ class ProvinceReport:
     stats: Stats
     security: Security | None
     paperwork: object | None = None     # the inventory's paperwork section: heading, recipients, signers
+    agency_members: dict[str, list[str]] = field(default_factory=dict)   # results.score_groups' agencies
+    agency_names: dict[str, str] = field(default_factory=dict)
+    source: str = ""                    # the Prometheus queried
+    vantage: str = ""                   # where the audit's probes and SSH sessions start (the controller)
+    template: Path | None = None        # the Word template (the province's or the shipped one)
+    previous: "ProvinceReport | None" = None   # the previous calendar month, by the same functions
 
     @property
     def d14(self) -> list[D14Layers]:
@@ -303,9 +309,13 @@ def security(run: AuditRun, previous: AuditRun | None, today: date) -> Security:
     return Security(run, waivers, drift(previous, run) if previous is not None else None)
 
 
-def read_security(audit: Path, today: date) -> Security | None:
-    """The newest run of `audit` (a file or a directory) with the run before it, for drift."""
+def read_security(audit: Path, today: date, before: datetime | None = None) -> Security | None:
+    """The newest run of `audit` (a file or a directory) with the run before it, for drift;
+    with `before`, the newest run of the directory finished before that moment."""
     path = latest_run_file(audit) if audit.is_dir() else audit
+    if before is not None and audit.is_dir():
+        earlier = [f for f in sorted(audit.glob("audit-*.json")) if load_run(f).finished < before]
+        path = earlier[-1] if earlier else None
     if path is None:
         return None
     before = previous_run_file(path)
@@ -313,12 +323,27 @@ def read_security(audit: Path, today: date) -> Security | None:
 
 
 def collect(inv: Inventory, url: str, period: Period, audit: Path | None = None, step: float | None = None,
-            now: datetime | None = None) -> ProvinceReport:
+            now: datetime | None = None, previous: bool = False, audit_before: datetime | None = None) -> ProvinceReport:
+    """One province's report; with `previous`, the previous calendar month is collected too, by
+    these same functions (its audit figures from the newest run finished before the period)."""
+    from provdc.checks.results import score_groups
+    from provdc.reports.documents import template_path
+    from provdc.reports.monthly import previous_month
+
     now = now or datetime.now(timezone.utc)
+    before = None
+    if previous:
+        before = collect(inv, url, Period.month(*previous_month(period.start)), audit, step, now,
+                         audit_before=period.start)
     period = settled(period, now, settle_seconds(url))
     step = pick_step(period, step)
     systems, agencies = uptime(inv, url, period, step)
     links = bandwidth(inv, url, period, step)
-    sec = read_security(audit, now.date()) if audit is not None else None
+    sec = read_security(audit, now.date(), audit_before) if audit is not None else None
+    lab = getattr(inv.doc, "lab", None)
     return ProvinceReport(inv.province.id, inv.province.name, period, step, now, systems, links, agencies,
-                          compute_stats(inv), sec, inv.doc.paperwork)
+                          compute_stats(inv), sec, inv.doc.paperwork,
+                          agency_members={a: sorted(m) for a, m in score_groups(inv)["agency"].items()},
+                          agency_names={a.id: a.name for a in inv.doc.agencies}, source=url,
+                          vantage=str(lab.controller) if lab is not None and lab.controller else "",
+                          template=template_path(inv), previous=before)

@@ -220,6 +220,8 @@ def to_json(reports: list[ProvinceReport]) -> str:
     data = []
     for r in reports:
         d = asdict(r)
+        d.pop("previous")   # its own report; the trend below carries its figures
+        d.pop("template")
         for s in d["systems"]:
             s.pop("buckets")  # bulky; the JSON carries the results, the HTML the timeline
         d["d14"] = [row.model_dump(mode="json") for row in r.d14]
