@@ -97,7 +97,7 @@ def province_view(r: ProvinceReport, loc: Locale) -> dict[str, Any]:
             "bandwidth_tiers": bandwidth_tiers, "reach": reach, "d14": d14,
             "summary": {"systems": loc.t("summary_systems", met=len(met), total=len(r.systems)),
                         "links": loc.t("summary_links", ok=len(ok_links), total=len(measured))},
-            "security": _security_view(r, loc), "document": _document_view(r, loc)}
+            "security": _security_view(r, loc), "document": _document_view(r, loc), "monthly": monthly_view(r, loc)}
     below = [s.name for s in r.systems if s.met is False]
     breaking = [link.id for link in measured if any(d.compliant is False for d in link.directions)]
     view["summary"]["below"] = loc.t("summary_below", systems=", ".join(below)) if below else ""
@@ -113,6 +113,71 @@ def province_view(r: ProvinceReport, loc: Locale) -> dict[str, Any]:
         view["summary"]["deadline"] = (loc.t("summary_deadline", count=len(transition), deadline=loc.date_of(transition[0].deadline),
                                              days=transition[0].days_left) if transition else "")
     return view
+
+
+def _delta(loc: Locale, kind: str, row) -> str:
+    if row.delta is None:
+        return "—"
+    sign = "+" if row.delta > 0 else ""
+    if kind == "p95":
+        return ("+" if row.delta > 0 else "−" if row.delta < 0 else "") + loc.rate(abs(row.delta))
+    return f"{sign}{loc.number(row.delta * 100, 3 if kind == 'availability' else 1)} {loc.t('points')}"
+
+
+def monthly_view(r: ProvinceReport, loc: Locale) -> dict[str, Any]:
+    """Scope and method, trend, findings by requirement with owner and due date, per-agency
+    breakdown: formatted from reports/monthly.py's views, printed alike by HTML and .docx."""
+    from provdc import __version__
+    from provdc.inventory.catalogue import load_catalogue
+    from provdc.reports import monthly
+
+    cat = load_catalogue()
+    names = r.agency_names
+    sec = r.security
+    scope = [(loc.t("scope_period"), f"{loc.datetime(r.period.start)} – {loc.datetime(r.period.end)}"),
+             (loc.t("scope_monitoring"), loc.t("scope_monitoring_text", url=r.source or "—", step=loc.duration(r.step))),
+             (loc.t("scope_vantage"), loc.t("scope_vantage_text", address=r.vantage) if r.vantage else loc.t("scope_vantage_none")),
+             (loc.t("scope_version"), f"provdc {__version__}"),
+             (loc.t("scope_rules"), loc.t("scope_rules_text")),
+             (loc.t("scope_audit"), loc.t("audit_run", when=loc.datetime(sec.run.finished)) if sec else loc.t("no_audit"))]
+    if sec:
+        c_total = sum(c.requirements * c.systems for c in sec.run.coverage)
+        scope.append((loc.t("scope_not_assessed"), loc.t(
+            "scope_not_assessed_text", total=c_total, not_assessed=sum(c.not_assessed for c in sec.run.coverage),
+            manual=sum(c.manual * c.systems for c in sec.run.coverage), evidence=sum(c.evidence * c.systems for c in sec.run.coverage))))
+    labels = {"availability": loc.t("trend_availability"), "p95": loc.t("trend_p95"), "score": loc.t("trend_score")}
+    trend = []
+    for row in monthly.trend(r, r.previous):
+        if row.kind == "p95":
+            link, direction = row.subject.split(" ")
+            subject, cur, prev = f"{link} ({loc.t(direction)})", loc.rate(row.current), loc.rate(row.previous)
+        elif row.kind == "score":
+            subject = loc.t("score_with") if row.subject == "all" else loc.t("score_without")
+            cur, prev = loc.percent(row.current, 1), loc.percent(row.previous, 1)
+        else:
+            subject, cur, prev = row.subject, loc.percent(row.current, 3), loc.percent(row.previous, 3)
+        trend.append({"figure": labels[row.kind], "subject": subject, "current": cur, "previous": prev,
+                      "delta": _delta(loc, row.kind, row)})
+    prev_label = (f"{loc.date(r.previous.period.start)} – {loc.date(r.previous.period.end.timestamp() - 1)}"
+                  if r.previous else "—")
+    groups = []
+    for key, items in (monthly.by_requirement(sec.run, r.agency_members).items() if sec else []):
+        rid = key.split(":", 1)[1] if key else ""
+        title = f"{rid} · {cat.title(rid, loc.lang)}" if rid else loc.t("no_requirement")
+        groups.append({"requirement": title, "findings": [
+            {"check": i.finding.check, "title": check_text(i.finding.check, "title", loc.lang, i.finding.title),
+             "host": i.finding.subject, "severity": loc.t(f"severity_{i.finding.severity}"),
+             "owner": names.get(i.owner, i.owner) if i.owner else "—", "due": loc.date_of(i.due),
+             "why": loc.t(f"due_{i.reason}")} for i in items]})
+    agencies = [{"agency": names.get(a.agency, a.agency), "systems": ", ".join(a.systems) or "—",
+                 "below": ", ".join(a.below_target) or "—",
+                 "with": loc.percent(a.score.with_waivers, 1) if a.score else "—",
+                 "without": loc.percent(a.score.without_waivers, 1) if a.score else "—",
+                 "failures": str(a.failures), "critical": str(a.critical)}
+                for a in monthly.agency_breakdown(r, r.agency_members)]
+    due_rule = loc.t("due_rule", **{k: v for k, v in monthly.DUE_DAYS.items()})
+    return {"scope": scope, "trend": trend, "previous_period": prev_label, "requirements": groups,
+            "agencies": agencies, "due_rule": due_rule}
 
 
 def _document_view(r: ProvinceReport, loc: Locale) -> dict[str, Any]:
