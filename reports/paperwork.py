@@ -394,3 +394,76 @@ def measured_year(year: int, now: datetime) -> Period:
     if end <= start:
         end = start + timedelta(days=1)
     return Period(start, end)
+
+
+# ------------------------------------------------------------------------------ the monthly report
+
+def monthly(r, lang: str) -> Document:
+    """The monthly report as a document (.docx, and PDF by LibreOffice from it): the same
+    formatted strings the HTML report prints (render.province_view), laid out as sections and
+    tables; the charts stay in the HTML."""
+    from provdc.reports.documents import SHIPPED_TEMPLATE, heading_of
+    from provdc.reports.i18n import Locale as Loc
+    from provdc.reports.render import province_view
+
+    loc = Loc(lang)
+    v = province_view(r, loc)
+    m = v["monthly"]
+    head, recipients, signatures, flags = heading_of(r.paperwork, r.name, "monthly", lang, r.generated.astimezone(VN).date())
+    doc = Document(kind="monthly", lang=lang, stem=safe_stem("report", r.province, f"{r.period.start:%Y%m%d}", lang),
+                   heading=head, title=loc.t("title"), subtitle=loc.t("subtitle", province=r.name, period=v["period"]),
+                   sections=[], recipients=recipients, signatures=signatures, template=r.template or SHIPPED_TEMPLATE)
+    s = v["summary"]
+    summary = [Para(loc.t("generated", when=v["generated"]), "note"), *flags]
+    summary += [Para(s[k], "bullet") for k in ("systems", "links", "score", "below", "breaking", "critical", "deadline") if s.get(k)]
+    doc.sections.append(Section(loc.t("summary"), summary))
+    doc.sections.append(Section(loc.t("scope_method"), [Table((loc.t("trend_figure"), ""), list(m["scope"]), "scope", (1, 3))]))
+    doc.sections.append(Section(loc.t("trend"), [
+        Para(loc.t("trend_text", period=m["previous_period"]), "note"),
+        Table((loc.t("trend_figure"), loc.t("trend_subject"), loc.t("trend_current"), loc.t("trend_previous"), loc.t("trend_delta")),
+              [(x["figure"], x["subject"], x["current"], x["previous"], x["delta"]) for x in m["trend"]], "trend")]))
+    doc.sections.append(Section(loc.t("uptime"), [
+        Para(f"{loc.t('accounting_rule')}. {loc.t('rule_text', step=v['step'])}", "note"),
+        Table((loc.t("system"), loc.t("level"), loc.t("target"), loc.t("availability"), loc.t("coverage"), loc.t("downtime"),
+               loc.t("incidents"), ""),
+              [(x["name"], str(x["level"]), x["target"], x["availability"], x["coverage"], x["downtime"], str(x["incident_count"]),
+                x["met"]) for x in v["systems"]], "systems")]))
+    links = [(link["id"], row["direction"], row["contract"], row["p95"], row["utilisation"], row["worst"], row["compliant"])
+             for link in v["links"] for row in link["rows"]]
+    doc.sections.append(Section(loc.t("bandwidth"), [
+        Para(loc.t("bandwidth_rule"), "note"),
+        Table((loc.t("link"), loc.t("direction"), loc.t("contract"), loc.t("p95"), loc.t("utilisation"), loc.t("worst_window"),
+               loc.t("compliant")), links, "links")]))
+    sec = v["security"]
+    blocks: list = []
+    if sec is None:
+        blocks.append(Para(loc.t("no_audit")))
+    else:
+        blocks += [Para(loc.t("audit_run", when=sec["finished"]), "note"), Para(loc.t("score_rule"), "note"),
+                   Table((loc.t("layer"), loc.t("score_with"), loc.t("score_without")),
+                         [(x["layer"], x["with"], x["without"]) for x in sec["layers"]], "layers")]
+    doc.sections.append(Section(loc.t("security"), blocks))
+    if sec is not None:
+        req = [Para(m["due_rule"], "note")]
+        for g in m["requirements"]:
+            req.append(Para(g["requirement"]))
+            req.append(Table((loc.t("check"), loc.t("host"), loc.t("severity"), loc.t("owner"), loc.t("due"), loc.t("due_why")),
+                             [(f["title"], f["host"], f["severity"], f["owner"], f["due"], f["why"]) for f in g["findings"]],
+                             "requirement", (3, 1.5, 1, 2, 1.2, 1.3)))
+        doc.sections.append(Section(loc.t("by_requirement"), req, 2))
+        doc.sections.append(Section(loc.t("not_assessed"), [
+            Table((loc.t("requirement"), loc.t("system"), loc.t("scope")),
+                  [(f"{x['id']} {x['clause']} · {x['title']}", x["system"], x["met_by"]) for x in sec["not_assessed"]],
+                  "not_assessed", (4, 1, 1.5))], 2))
+    doc.sections.append(Section(loc.t("agency_breakdown"), [
+        Table((loc.t("agency"), loc.t("systems_of"), loc.t("below_target"), loc.t("score_with"), loc.t("score_without"),
+               loc.t("failures"), loc.t("critical_count")),
+              [(a["agency"], a["systems"], a["below"], a["with"], a["without"], a["failures"], a["critical"]) for a in m["agencies"]],
+              "agencies")], 2))
+    doc.sections.append(Section(loc.t("d14"), [
+        Table((loc.t("system"), loc.t("level"), loc.t("d14_onsite"), loc.t("d14_soc"), loc.t("d14_assessment"), loc.t("d14_national")),
+              [(d["system"], str(d["level"]), *(d[k]["state"] for k in ("onsite", "soc", "assessment", "national"))) for d in v["d14"]],
+              "d14")]))
+    doc.figures.update({f"availability_{x['id']}": x["availability"] for x in v["systems"]})
+    doc.figures.update({f"trend_{i}": f"{x['current']}|{x['previous']}" for i, x in enumerate(m["trend"])})
+    return doc

@@ -25,7 +25,7 @@ from provdc.reports import charts
 from provdc.reports.collect import ProvinceReport
 from provdc.reports.i18n import VN, Locale
 
-FORMATS = ("html", "pdf", "md", "json", "csv")
+FORMATS = ("html", "pdf", "md", "json", "csv", "docx")
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
@@ -361,6 +361,10 @@ def write(reports: list[ProvinceReport], fmt: str, lang: str, out: Path) -> list
         path = out / f"{stem}.md"
         path.write_text(render_markdown(reports, lang), encoding="utf-8")
         return [path]
+    if fmt == "docx":   # one Word document per province, from the document model
+        from provdc.reports import documents, paperwork
+
+        return [p for r in reports for p in documents.write(paperwork.monthly(r, lang), "docx", out)]
     return write_html_or_pdf(render_html(reports, lang), out / stem, fmt)
 
 

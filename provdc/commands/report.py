@@ -46,8 +46,8 @@ def _period(month: str | None, date_from: str | None, date_to: str | None):
 @click.option("--audit", type=click.Path(exists=True, path_type=Path),
               help="Audit results (a file, or a directory whose newest run is used; the run before it gives the drift).")
 @click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True)
-@click.option("--format", "fmt", type=click.Choice(["html", "pdf", "md", "json", "csv"]), default="html", show_default=True,
-              help="pdf also keeps the html it was printed from.")
+@click.option("--format", "fmt", type=click.Choice(["html", "pdf", "md", "json", "csv", "docx"]), default="html",
+              show_default=True, help="pdf also keeps the html it was printed from; docx is the Word document to sign.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("reports-out"), show_default=True)
 @click.option("--step", type=float, help="Bucket length in seconds (default: 300 for a day or more, finer for short periods).")
 def monthly(paths: tuple[Path, ...], urls: tuple[str, ...], month: str | None, date_from: str | None, date_to: str | None,
@@ -69,7 +69,7 @@ def monthly(paths: tuple[Path, ...], urls: tuple[str, ...], month: str | None, d
     for i, path in enumerate(paths):
         url = urls[0] if len(urls) == 1 else urls[i]
         with err.status(f"querying {url} for {path}"):
-            reports.append(collect.collect(load_inventory(path), url, period, audit, step))
+            reports.append(collect.collect(load_inventory(path), url, period, audit, step, previous=True))
     files = render.write(reports, fmt, lang, out_dir)
     for f in files:
         out.print(f"wrote {f}")
