@@ -190,6 +190,12 @@ def _document_view(r: ProvinceReport, loc: Locale) -> dict[str, Any]:
             "recipients_label": tr(loc.lang, "recipients"), "sign_hint": tr(loc.lang, "sign_hint")}
 
 
+def _status_text(lang: str, status) -> str:
+    from provdc.reports.documents import tr
+
+    return tr(lang, f"status_{status.value}")
+
+
 def _overall(sec, with_waivers: bool) -> float | None:
     return sec.run.score("all", "all", with_waivers)
 
@@ -235,7 +241,7 @@ def _security_view(r: ProvinceReport, loc: Locale) -> dict[str, Any] | None:
 
     def finding(f):
         return {"check": f.check, "title": check_text(f.check, "title", loc.lang, f.title), "host": f.subject,
-                "severity": f.severity, "status": f.status.value, "found": f.found, "expected": f.expected,
+                "severity": loc.t(f"severity_{f.severity}"), "status": _status_text(loc.lang, f.status), "found": f.found, "expected": f.expected,
                 "remediation": _remediation(f, loc.lang), "requirements": _requirement_labels(f, loc.lang)}
 
     layers = [{**row, "layer": loc.t(f"layer_{row['layer']}")} for row in pairs("layer", "layer")]
