@@ -195,3 +195,17 @@ def test_the_vietnamese_monthly_report_has_no_english_leftovers(with_previous, t
     # and the check works: an untranslated label would be caught
     assert _leftovers(html["vi"] + "\nPer owner agency", html["en"], allowed) == {"Per", "owner", "agency"}
     assert "FAIL" not in html["vi"].split()
+
+
+def test_the_cli_writes_the_monthly_docx(hostile_inventory, prometheus, audit_dir, tmp_path):  # noqa: F811
+    from click.testing import CliRunner
+
+    from provdc.cli import main
+    from tests.unit.reports.conftest import PERIOD
+
+    result = CliRunner().invoke(main, ["report", str(hostile_inventory.base), "--prometheus", prometheus,
+                                       "--from", PERIOD.start.isoformat(), "--to", PERIOD.end.isoformat(), "--step", "60",
+                                       "--audit", str(audit_dir), "--format", "docx", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    written = list((tmp_path / "out").glob("*.docx"))
+    assert len(written) == 1 and "So sánh với tháng trước" in docx_content(written[0].read_bytes(), tmp_path)[0]
