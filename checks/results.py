@@ -275,14 +275,15 @@ def score_groups(inv) -> dict[str, dict[str, set[str]]]:
     return {"system": systems, "level": levels, "agency": agencies}
 
 
-def _member(f: Finding, members: set[str]) -> bool:
+def member(f: Finding, members: set[str]) -> bool:
+    """Whether a finding counts for a group of score_groups (its host or its system is a member)."""
     return (f.host is not None and f.host in members) or (f.system is not None and f"system:{f.system}" in members)
 
 
 def _scores(inv, findings: list[Finding]) -> dict[str, dict[str, ScorePair]]:
     out = {"all": {"all": _pair(findings)}, "layer": _layer_scores(findings)}
     for kind, groups in score_groups(inv).items():
-        out[kind] = {name: _pair([f for f in findings if _member(f, members)]) for name, members in sorted(groups.items())}
+        out[kind] = {name: _pair([f for f in findings if member(f, members)]) for name, members in sorted(groups.items())}
     return out
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from provdc.checks.results import AuditRun, Finding, ScorePair, _member
+from provdc.checks.results import AuditRun, Finding, ScorePair, member
 from provdc.reports.compute import VN
 
 DUE_DAYS = {"critical": 7, "high": 30, "medium": 90, "low": 180, "info": 365}
@@ -67,7 +67,7 @@ class DueFinding:
 def owner_of(f: Finding, agencies: dict[str, list[str]]) -> str | None:
     """The agency whose members (results.score_groups: servers and systems it owns) hold the
     finding's subject."""
-    return next((a for a, members in sorted(agencies.items()) if _member(f, set(members))), None)
+    return next((a for a, members in sorted(agencies.items()) if member(f, set(members))), None)
 
 
 def due_date(f: Finding, found_on: date, transition: dict[str, date]) -> tuple[date, str]:
@@ -114,7 +114,7 @@ def agency_breakdown(report, agencies: dict[str, list[str]]) -> list[AgencyRow]:
     rows = []
     for agency, members in sorted(agencies.items()):
         systems = sorted(m.removeprefix("system:") for m in members if m.startswith("system:"))
-        failed = [f for f in (run.failed() if run else []) if _member(f, set(members))]
+        failed = [f for f in (run.failed() if run else []) if member(f, set(members))]
         rows.append(AgencyRow(agency, systems, [s for s in systems if met.get(s) is False],
                               run.group_scores("agency").get(agency) if run else None,
                               len(failed), sum(f.severity == "critical" for f in failed)))

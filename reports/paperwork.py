@@ -417,7 +417,7 @@ def monthly(r, lang: str) -> Document:
     summary = [Para(loc.t("generated", when=v["generated"]), "note"), *flags]
     summary += [Para(s[k], "bullet") for k in ("systems", "links", "score", "below", "breaking", "critical", "deadline") if s.get(k)]
     doc.sections.append(Section(loc.t("summary"), summary))
-    doc.sections.append(Section(loc.t("scope_method"), [Table((loc.t("trend_figure"), ""), list(m["scope"]), "scope", (1, 3))]))
+    doc.sections.append(Section(loc.t("scope_method"), [Table((loc.t("scope_item"), loc.t("scope_value")), list(m["scope"]), "scope", (1, 3))]))
     doc.sections.append(Section(loc.t("trend"), [
         Para(loc.t("trend_text", period=m["previous_period"]), "note"),
         Table((loc.t("trend_figure"), loc.t("trend_subject"), loc.t("trend_current"), loc.t("trend_previous"), loc.t("trend_delta")),
