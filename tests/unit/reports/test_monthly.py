@@ -209,3 +209,18 @@ def test_the_cli_writes_the_monthly_docx(hostile_inventory, prometheus, audit_di
     assert result.exit_code == 0, result.output
     written = list((tmp_path / "out").glob("*.docx"))
     assert len(written) == 1 and "So sánh với tháng trước" in docx_content(written[0].read_bytes(), tmp_path)[0]
+
+
+def test_the_scope_block_reads_the_runs_coverage_and_the_html_prints_due_dates(with_previous):
+    from provdc import __version__
+
+    r = with_previous
+    view = render.province_view(r, Locale("en"))["monthly"]
+    scope = dict(view["scope"])
+    cov = r.security.run.coverage
+    assert f"{sum(c.not_assessed for c in cov)} not assessed" in scope["Requirements not assessed, manual"]
+    assert scope["Tool version"] == f"provdc {__version__}" and r.source in scope["Monitoring data"]
+    html = render.render_html([r], "vi")
+    groups = monthly.by_requirement(r.security.run, r.agency_members)
+    first = next(iter(groups.values()))[0]
+    assert Locale("vi").date_of(first.due) in html and "Hạn khắc phục tính từ ngày đánh giá: nghiêm trọng 7 ngày" in html
