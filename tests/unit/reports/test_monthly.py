@@ -224,3 +224,10 @@ def test_the_scope_block_reads_the_runs_coverage_and_the_html_prints_due_dates(w
     groups = monthly.by_requirement(r.security.run, r.agency_members)
     first = next(iter(groups.values()))[0]
     assert Locale("vi").date_of(first.due) in html and "Hạn khắc phục tính từ ngày đánh giá: nghiêm trọng 7 ngày" in html
+
+
+def test_markdown_carries_the_same_sections(with_previous):
+    md = render.render_markdown([with_previous], "vi")
+    for heading in ("### Phạm vi và phương pháp", "### So sánh với tháng trước", "### Kết quả không đạt theo yêu cầu",
+                    "### Theo từng cơ quan chủ quản"):
+        assert heading in md, heading
