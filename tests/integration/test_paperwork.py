@@ -175,3 +175,21 @@ def test_the_dossier_of_a_level_3_system_through_the_cli(inv, audits, tmp_path):
     from docx import Document as Docx
 
     assert len(Docx(str(docx)).inline_shapes) == 1        # the topology diagram is in the Word file
+
+
+def test_the_monthly_report_trend_and_word_document_from_backfilled_months(prometheus, inv, audits, tmp_path):
+    """January 2026 beside December 2025 (qlvb's one hour down, data from 15/12): the previous
+    month's figure is collect's own for December; the .docx converts to PDF with the sections."""
+    from provdc.reports.monthly import trend
+
+    report = collect.collect(inv, prometheus, collect.Period.month(2026, 1), audits, previous=True)
+    december = collect.collect(inv, prometheus, collect.Period.month(2025, 12), audits)
+    rows = {(r.kind, r.subject): r for r in trend(report, report.previous)}
+    qlvb = rows[("availability", "qlvb")]
+    assert qlvb.current == pytest.approx(1.0)
+    assert qlvb.previous == next(s.result.availability for s in december.systems if s.id == "qlvb") < 1
+    doc = paperwork.monthly(report, "vi")
+    text = pdf_text(documents.write(doc, "pdf", tmp_path)[-1])
+    for needed in ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Phạm vi và phương pháp", "So sánh với tháng trước",
+                   "Kết quả không đạt theo yêu cầu", "Theo từng cơ quan chủ quản", "01/12/2025 – 31/12/2025", "(UTC+7)"):
+        assert needed in text, needed
