@@ -12,11 +12,12 @@ overlaid with the console's templates; there is no JavaScript and no external as
 from __future__ import annotations
 
 import hmac
+import json
 import math
 import secrets
 import threading
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 from jinja2 import ChoiceLoader, PackageLoader
@@ -32,9 +33,10 @@ from provdc.console import evidence, views
 from provdc.console.auth import ROLES, Accounts, Session, allowed
 from provdc.console.live import LiveCache, recent_load
 from provdc.console.texts import LANGS, t
-from provdc.errors import InventoryError
+from provdc.errors import InventoryError, ProvdcError
 from provdc.inventory import Inventory, load_inventory
-from provdc.reports import charts, render, topology
+from provdc.reports import charts, monthly, render, topology
+from provdc.reports.compute import VN, Period
 
 SESSION_COOKIE = "provdc_session"
 LOGIN_CSRF_COOKIE = "provdc_login_csrf"
@@ -91,13 +93,32 @@ class Store:
         return self.run(files[0]) if files else None
 
     def reports(self) -> list[dict]:
+        """Every report run's slot with its files and, when it has one, its run.json (status, detail, period)."""
         root = self.config.state / "runs" / "report"
         out = []
         for slot in sorted((p for p in root.glob("*") if p.is_dir()), reverse=True):
-            files = sorted(f.name for f in slot.iterdir() if f.suffix in (".html", ".pdf", ".md", ".json", ".csv"))
-            if files:
-                out.append({"slot": slot.name, "files": files})
+            files = sorted(f.name for f in slot.iterdir() if f.suffix in (".html", ".pdf", ".md", ".json", ".csv")
+                           and f.name != "run.json")
+            record = _read_record(slot / "run.json")
+            if files or record:
+                out.append({"slot": slot.name, "files": files, "status": record.get("status", "ok"),
+                            "detail": record.get("detail", ""), "period": record.get("period", ""),
+                            "user": record.get("user", "")})
         return out
+
+
+def _read_record(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _write_record(path: Path, record: dict) -> None:
+    tmp = path.with_name(".run.json.tmp")
+    tmp.write_text(json.dumps(record, indent=2, ensure_ascii=False), encoding="utf-8")
+    tmp.replace(path)
 
 
 # ------------------------------------------------------------------------------ helpers
@@ -130,6 +151,7 @@ class Console:
         self.accounts = Accounts(config.state)
         self.store = Store(config)
         self.live = LiveCache(config.prometheus, config.live_ttl)
+        self.renders: list[threading.Thread] = []     # "render this period now" workers (tests join them)
         # the project's one environment, with the console's templates in front of the reports'
         base = render.environment()
         self.env = base.overlay(loader=ChoiceLoader([PackageLoader("provdc.console", "templates"), base.loader]))
@@ -339,8 +361,56 @@ class Console:
         return self.page(request, "audits.html.j2", session, inv=inv, runs=runs, chosen=chosen, run=run, findings=findings,
                          filters=filters, diff=diff, a=q.get("a", ""), b=q.get("b", ""), failed_count=views.failed_count)
 
-    def reports(self, request: Request, session: Session) -> Response:
-        return self.page(request, "reports.html.j2", session, archive=self.store.reports())
+    def reports(self, request: Request, session: Session, status: int = 200, error: str = "") -> Response:
+        today = datetime.now(timezone.utc).astimezone(VN).date()
+        last = (today.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+        return self.page(request, "reports.html.j2", session, status=status, archive=self.store.reports(), error=error,
+                         can_render=allowed(session.role, "render_report") and not self.config.read_only,
+                         default_month=last, started=request.query_params.get("started", ""))
+
+    async def render_report(self, request: Request, session: Session) -> Response:
+        """Render one month's report now, in a thread, through the same code as `provdc report`
+        (reports.monthly); its slot under STATE/runs/report carries a run.json like a scheduled run's."""
+        lang_ui = _lang(request)
+        if not allowed(session.role, "render_report") or self.config.read_only:
+            self.accounts.record(session.user, "render_report_refused", "", self.client(request))
+            return self.page(request, "error.html.j2", session, status=403, message=t("forbidden", lang_ui))
+        form = await request.form()
+        month, lang, fmt = str(form.get("month", "")), str(form.get("lang", "vi")), str(form.get("format", "html"))
+        try:
+            if lang not in LANGS or fmt not in ("html", "pdf"):
+                raise ValueError(t("render_bad_choice", lang_ui))
+            period = Period.parse(month, None, None)
+        except (ValueError, ProvdcError) as exc:
+            self.accounts.record(session.user, "render_report_rejected", f"{month}: {exc}", self.client(request))
+            return self.reports(request, session, status=422, error=f"{t('render_bad_month', lang_ui)} ({exc})")
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        slot = self.config.state / "runs" / "report" / f"console-{month}-{lang}-{stamp}"
+        slot.mkdir(parents=True, exist_ok=True)
+        record = {"job": "report", "source": "console", "user": session.user, "period": month, "lang": lang,
+                  "format": fmt, "status": "running", "started": datetime.now(timezone.utc).isoformat()}
+        _write_record(slot / "run.json", record)
+        self.accounts.record(session.user, "render_report", f"{month} {lang} {fmt} -> {slot.name}", self.client(request))
+        worker = threading.Thread(target=self._render, args=(slot, record, period, lang, fmt), daemon=True)
+        worker.start()
+        self.renders.append(worker)
+        return RedirectResponse(f"/reports?started={slot.name}", status_code=303)
+
+    def _render(self, slot: Path, record: dict, period: Period, lang: str, fmt: str) -> None:
+        try:
+            if not self.config.prometheus:
+                raise ProvdcError("no Prometheus configured (--prometheus): nothing to compute availability from")
+            audits = self.config.state / "audits"
+            audit = audits if audits.is_dir() and any(audits.glob("audit-*.json")) else None
+            files = monthly.write([(self.store.inventory(), self.config.prometheus, str(self.config.inventory))],
+                                  period, audit, lang, fmt, slot)
+            record.update(status="ok", detail=", ".join(f.name for f in files))
+        except ProvdcError as exc:
+            record.update(status="failed", detail=str(exc))
+        except Exception as exc:  # noqa: BLE001 - a broken render is recorded as failed, the console goes on
+            record.update(status="failed", detail=f"{type(exc).__name__}: {exc}")
+        record["finished"] = datetime.now(timezone.utc).isoformat()
+        _write_record(slot / "run.json", record)
 
     def report_file(self, request: Request, session: Session) -> Response:
         root = (self.config.state / "runs" / "report").resolve()
@@ -420,7 +490,8 @@ def create_app(config: Config) -> Starlette:
         Route("/agencies", g(c.agencies)),
         Route("/agencies/{ident}", g(c.agency)),
         Route("/audits", g(c.audits)),
-        Route("/reports", g(c.reports)),
+        Route("/reports", g(c.reports), methods=["GET"]),
+        Route("/reports/render", g(c.render_report, post=True), methods=["POST"]),
         Route("/reports/{slot}/{name}", g(c.report_file)),
         Route("/activity", g(c.activity)),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
