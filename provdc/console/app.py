@@ -224,7 +224,7 @@ class Console:
         now = views.utilisation_now(inv, live)
         today = datetime.now(timezone.utc).date()
         return self.page(request, "overview.html.j2", session, inv=inv, live=live, run=run, states=states, month=month,
-                         week=week, now=now, deadlines=views.deadlines(inv, run, today),
+                         week=week, now=now, deadlines=views.deadlines(inv, run, today, certificates=live.certificates),
                          levels=sorted((run.group_scores("level") if run else {}).items()))
 
     def topology_page(self, request: Request, session: Session) -> Response:

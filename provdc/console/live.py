@@ -12,6 +12,7 @@ from datetime import datetime, timedelta, timezone
 
 from provdc.errors import ProvdcError
 from provdc.exporters import promapi
+from provdc.exporters.alerting import SERVICE_JOBS
 from provdc.inventory import Inventory
 from provdc.reports import collect
 from provdc.reports.collect import LinkLoad, SystemAvailability
@@ -31,7 +32,23 @@ class Live:
     alerts: list[dict] = field(default_factory=list)
     month: list[SystemAvailability] = field(default_factory=list)
     week: list[LinkLoad] = field(default_factory=list)
+    certificates: dict[str, datetime] = field(default_factory=dict)   # "server · service" -> earliest expiry
     error: str | None = None
+
+
+# the blackbox probes' own certificate figure, the one the ProvdcCertificateExpiring alert reads
+CERTIFICATES = f'min by (server, service, instance) (probe_ssl_earliest_cert_expiry{{job=~"{SERVICE_JOBS}"}})'
+
+
+def certificates_from(results: list[dict]) -> dict[str, datetime]:
+    """Each probed TLS service (server and service, else the probe's instance) -> its earliest expiry."""
+    out: dict[str, datetime] = {}
+    for r in results:
+        m = r.get("metric", {})
+        name = " · ".join(x for x in (m.get("server"), m.get("service")) if x) or m.get("instance", "?")
+        when = datetime.fromtimestamp(float(r["value"][1]), timezone.utc)
+        out[name] = min(when, out.get(name, when))
+    return out
 
 
 def month_to_date(now: datetime) -> Period:
@@ -56,6 +73,7 @@ def snapshot(inv: Inventory, url: str | None, now: datetime | None = None) -> Li
         # "now" is the monitoring's own recording rule (rate over its rate window / contract)
         for r in promapi.query(url, "provdc:link_utilisation:ratio"):
             live.link_now[(r["metric"].get("link", ""), r["metric"].get("direction", ""))] = float(r["value"][1])
+        live.certificates = certificates_from(promapi.query(url, CERTIFICATES))
         live.alerts = [a for a in promapi.api(url, "/api/v1/alerts")["alerts"] if a.get("state") == "firing"]
         settle = collect.settle_seconds(url)
         month = collect.settled(month_to_date(now), now, settle)

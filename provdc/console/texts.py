@@ -95,6 +95,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "check": {"vi": "Kiểm tra", "en": "Check"},
     "found": {"vi": "Thực tế", "en": "Found"},
     "archive": {"vi": "Kho báo cáo tháng", "en": "Monthly report archive"},
+    "certificate_expiry": {"vi": "Chứng thư số TLS hết hạn", "en": "TLS certificate expiry"},
     "render_now": {"vi": "Lập báo cáo kỳ này ngay", "en": "Render this period now"},
     "render_month": {"vi": "Tháng (YYYY-MM)", "en": "Month (YYYY-MM)"},
     "render_lang": {"vi": "Ngôn ngữ", "en": "Language"},

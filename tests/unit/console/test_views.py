@@ -51,3 +51,39 @@ def test_deadlines_are_soonest_first_and_month_to_date_starts_in_vietnam_time(si
     assert got and [d.when for d in got] == sorted(d.when for d in got)
     period = month_to_date(datetime(2026, 11, 30, 18, 0, tzinfo=timezone.utc))    # 01:00 on 1 Dec in Vietnam
     assert period.start.isoformat() == "2026-12-01T00:00:00+07:00"
+
+
+def test_certificates_from_the_probes_join_the_deadlines_with_days_left(site):
+    from provdc.console.live import certificates_from
+    from provdc.inventory import load_inventory
+
+    expiry = datetime(2026, 12, 20, 3, 0, tzinfo=timezone.utc).timestamp()
+    results = [{"metric": {"server": "portal-web1", "service": "https", "instance": "10.0.0.1:443"}, "value": [0, str(expiry)]},
+               {"metric": {"server": "portal-web1", "service": "https", "instance": "10.0.0.2:443"},
+                "value": [0, str(expiry + 86400 * 30)]},
+               {"metric": {"instance": "10.9.9.9:443"}, "value": [0, str(expiry + 86400)]}]
+    certs = certificates_from(results)
+    assert certs == {"portal-web1 · https": datetime(2026, 12, 20, 3, 0, tzinfo=timezone.utc),
+                     "10.9.9.9:443": datetime(2026, 12, 21, 3, 0, tzinfo=timezone.utc)}
+    inv = load_inventory(site.inventory)
+    got = views.deadlines(inv, None, date(2026, 12, 2), limit=100, certificates=certs)
+    mine = [d for d in got if d.what == "certificate_expiry"]
+    assert [(d.subject, d.days_left) for d in mine] == [("portal-web1 · https", 18), ("10.9.9.9:443", 19)]
+    assert [d.when for d in got] == sorted(d.when for d in got)
+
+
+def test_the_overview_lists_certificates_beside_the_other_deadlines(running, kit, monkeypatch):
+    from provdc.console import live
+
+    real = live.snapshot
+
+    def snapshot(inv, url, now=None):
+        got = real(inv, url, now)
+        got.certificates = {"portal-web1 · <b>https</b>": datetime(2027, 1, 5, tzinfo=timezone.utc)}
+        return got
+    monkeypatch.setattr(live, "snapshot", snapshot)
+    with running.client() as c:
+        kit.login(c, "guest")
+        page = c.get("/?lang=en").text
+    table = page[page.index('id="deadlines"'):].split("</table>")[0]
+    assert "TLS certificate expiry" in table and "portal-web1 · &lt;b&gt;https&lt;/b&gt;" in table
