@@ -31,7 +31,7 @@ from starlette.staticfiles import StaticFiles
 from provdc.checks.results import AuditRun, drift, load_run
 from provdc.console import evidence, views
 from provdc.console.auth import ROLES, Accounts, Session, allowed
-from provdc.console.live import LiveCache, recent_load
+from provdc.console.live import LiveCache, SlaHistory, history_rows, recent_load
 from provdc.console.texts import LANGS, t
 from provdc.errors import InventoryError, ProvdcError
 from provdc.inventory import Inventory, load_inventory
@@ -151,6 +151,7 @@ class Console:
         self.accounts = Accounts(config.state)
         self.store = Store(config)
         self.live = LiveCache(config.prometheus, config.live_ttl)
+        self.sla = SlaHistory(config.prometheus)
         self.renders: list[threading.Thread] = []     # "render this period now" workers (tests join them)
         # the project's one environment, with the console's templates in front of the reports'
         base = render.environment()
@@ -255,11 +256,15 @@ class Console:
             return self.page(request, "error.html.j2", session, status=404, message=t("not_found", _lang(request)))
         live = self.live.get(inv)
         run = self.store.latest()
+        months, sla_error = self.sla.get(inv)
+        this_month = datetime.now(timezone.utc).astimezone(VN).strftime("%Y-%m")
+        sla_history = history_rows(ident, [(this_month, live.month), *months], partial=this_month)
         from provdc.inventory.catalogue import load_catalogue
         return self.page(request, "system.html.j2", session, inv=inv, system=system, states=views.status_map(inv, live),
                          month=next((m for m in live.month if m.id == ident), None), run=run, catalogue=load_catalogue(),
                          requirements=[r for r in (run.requirements if run else []) if r.system == ident],
                          findings=views.filter_findings(run.findings, inv, system=ident) if run else [],
+                         sla_history=sla_history, sla_error=sla_error or live.error,
                          d14=next((d for d in (run.d14 if run else []) if d.system == ident), None),
                          waivers=[w for w in (run.waivers if run else []) if w.scope in (f"system:{ident}", "all")],
                          can_record=allowed(session.role, "record_evidence") and not self.config.read_only,

@@ -115,3 +115,66 @@ def recent_load(inv: Inventory, url: str | None, link_id: str, hours: float = 1.
     except ProvdcError:
         return None
     return next((ln for ln in loads if ln.id == link_id and ln.measured), None)
+
+
+# ------------------------------------------------------------------ SLA history by month
+
+def months_before(now: datetime, count: int) -> list[Period]:
+    """The `count` calendar months (Vietnam time) before the current one, newest first."""
+    local = now.astimezone(VN)
+    year, month = local.year, local.month
+    out = []
+    for _ in range(count):
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+        out.append(Period.month(year, month))
+    return out
+
+
+@dataclass
+class MonthSla:
+    """One system's availability over one calendar month against its target (reports.collect.uptime's figure)."""
+
+    month: str                     # YYYY-MM
+    availability: float | None
+    target_percent: float
+    met: bool | None
+    partial: bool = False          # the month so far
+
+
+def history_rows(system_id: str, months: list[tuple[str, list[SystemAvailability]]], partial: str = "") -> list[MonthSla]:
+    """One system's rows, newest first, from each month's uptime() answer (pure)."""
+    rows = []
+    for label, systems in months:
+        sa = next((s for s in systems if s.id == system_id), None)
+        if sa is not None:
+            rows.append(MonthSla(label, sa.result.availability, sa.target_percent, sa.met, label == partial))
+    return rows
+
+
+class SlaHistory:
+    """Completed months' uptime() answers, computed once each (a closed month does not change)."""
+
+    def __init__(self, url: str | None, months: int = 6) -> None:
+        self.url, self.months = url, months
+        self.lock = threading.Lock()
+        self.done: dict[tuple, list[SystemAvailability]] = {}
+
+    def get(self, inv: Inventory, now: datetime | None = None) -> tuple[list[tuple[str, list[SystemAvailability]]], str | None]:
+        """[(YYYY-MM, systems)] newest first, and why some month is missing (None when none is)."""
+        if not self.url:
+            return [], "no Prometheus configured (--prometheus)"
+        now = now or datetime.now(timezone.utc)
+        shape = tuple((s.id, s.sla_target, tuple(s.servers)) for s in inv.doc.systems)
+        out, error = [], None
+        with self.lock:
+            for period in months_before(now, self.months):
+                label = period.start.strftime("%Y-%m")
+                key = (label, shape)
+                if key not in self.done:
+                    try:
+                        self.done[key], _ = collect.uptime(inv, self.url, period, collect.pick_step(period))
+                    except ProvdcError as exc:
+                        error = str(exc)
+                        continue
+                out.append((label, self.done[key]))
+        return out, error

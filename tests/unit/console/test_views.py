@@ -87,3 +87,63 @@ def test_the_overview_lists_certificates_beside_the_other_deadlines(running, kit
         page = c.get("/?lang=en").text
     table = page[page.index('id="deadlines"'):].split("</table>")[0]
     assert "TLS certificate expiry" in table and "portal-web1 · &lt;b&gt;https&lt;/b&gt;" in table
+
+
+def _sa(ident: str, availability: float | None, target: float = 99.5):
+    from provdc.reports.collect import SystemAvailability
+    from provdc.reports.compute import Availability
+
+    result = Availability(availability, 1.0 if availability is not None else 0.0, 0.0, 0.0, 0.0)
+    return SystemAvailability(ident, ident, 2, target, result, [], [], [])
+
+
+def test_sla_history_months_are_calendar_months_in_vietnam_time_newest_first():
+    from provdc.console.live import months_before
+
+    got = months_before(datetime(2026, 12, 31, 18, 0, tzinfo=timezone.utc), 3)    # 1 Jan 2027 01:00 in Vietnam
+    assert [p.start.strftime("%Y-%m") for p in got] == ["2026-12", "2026-11", "2026-10"]
+    assert got[0].end.isoformat() == "2027-01-01T00:00:00+07:00"
+
+
+def test_sla_history_rows_read_the_reports_availability_and_target():
+    from provdc.console.live import history_rows
+
+    months = [("2026-12", [_sa("portal", 0.9999)]), ("2026-11", [_sa("portal", 0.98), _sa("qlvb", 1.0)]),
+              ("2026-10", [_sa("portal", None)]), ("2026-09", [])]
+    rows = history_rows("portal", months, partial="2026-12")
+    assert [(r.month, r.availability, r.met, r.partial) for r in rows] == [
+        ("2026-12", 0.9999, True, True), ("2026-11", 0.98, False, False), ("2026-10", None, None, False)]
+    assert all(r.target_percent == 99.5 for r in rows)
+
+
+def test_sla_history_computes_each_closed_month_once_through_collect_uptime(site, monkeypatch):
+    from provdc.console.live import SlaHistory
+    from provdc.inventory import load_inventory
+    from provdc.reports import collect
+
+    calls = []
+
+    def uptime(inv, url, period, step):
+        calls.append(period.start.strftime("%Y-%m"))
+        return [_sa(s.id, 0.999) for s in inv.doc.systems], []
+    monkeypatch.setattr(collect, "uptime", uptime)
+    inv = load_inventory(site.inventory)
+    history = SlaHistory("http://127.0.0.1:9", months=3)
+    now = datetime(2026, 12, 3, tzinfo=timezone.utc)
+    months, error = history.get(inv, now)
+    assert error is None and [m for m, _ in months] == ["2026-11", "2026-10", "2026-09"]
+    history.get(inv, now)
+    assert calls == ["2026-11", "2026-10", "2026-09"]
+    assert SlaHistory(None).get(inv, now) == ([], "no Prometheus configured (--prometheus)")
+
+
+def test_the_system_page_shows_its_sla_history(running, kit, monkeypatch):
+    from provdc.console import live
+
+    monkeypatch.setattr(live.SlaHistory, "get", lambda self, inv, now=None: (
+        [("2026-11", [_sa("portal", 0.98, 99.9)]), ("2026-10", [_sa("portal", 0.99995, 99.9)])], None))
+    with running.client() as c:
+        kit.login(c, "guest")
+        page = c.get("/systems/portal?lang=en").text
+    table = page[page.index('id="sla-history"'):].split("</table>")[0]
+    assert "2026-11" in table and "98.000 %" in table and "Missed" in table and "Met" in table and "99.9 %" in table
