@@ -382,13 +382,23 @@ class Console:
             return self.page(request, "error.html.j2", session, status=403, message=t("forbidden", lang_ui))
         form = await request.form()
         month, lang, fmt = str(form.get("month", "")), str(form.get("lang", "vi")), str(form.get("format", "html"))
-        try:
-            if lang not in LANGS or fmt not in ("html", "pdf"):
-                raise ValueError(t("render_bad_choice", lang_ui))
-            period = Period.parse(month, None, None)
-        except (ValueError, ProvdcError) as exc:
-            self.accounts.record(session.user, "render_report_rejected", f"{month}: {exc}", self.client(request))
-            return self.reports(request, session, status=422, error=f"{t('render_bad_month', lang_ui)} ({exc})")
+        problem = None
+        if lang not in LANGS or fmt not in ("html", "pdf"):
+            problem = t("render_bad_choice", lang_ui)
+        else:
+            try:
+                period = Period.parse(month, None, None)
+            except ValueError:
+                problem = t("render_month_form", lang_ui)     # Period's own message names the CLI's --month
+            else:
+                if period.start > datetime.now(timezone.utc):
+                    problem = t("render_future", lang_ui)
+        if problem is not None:
+            self.accounts.record(session.user, "render_report_rejected", f"{month[:20]!r}: {problem}", self.client(request))
+            return self.reports(request, session, status=422, error=f"{t('render_bad_month', lang_ui)}: {problem}")
+        if any(w.is_alive() for w in self.renders):     # one at a time: each is a month of Prometheus queries
+            return self.reports(request, session, status=409, error=t("render_busy", lang_ui))
+        self.renders = [w for w in self.renders if w.is_alive()]
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
         slot = self.config.state / "runs" / "report" / f"console-{month}-{lang}-{stamp}"
         slot.mkdir(parents=True, exist_ok=True)

@@ -92,9 +92,38 @@ def test_a_bad_month_is_refused_clearly(running, site, kit):
     with running.client() as c:
         kit.login(c, "officer")
         r = c.post("/reports/render", data=_form(kit.csrf_of(c.get("/reports").text), month="2026-13\"><b>x"))
-        assert r.status_code == 422 and "YYYY-MM" in r.text and "<b>x" not in r.text
+        assert r.status_code == 422 and "ghi tháng dạng YYYY-MM, ví dụ 2026-11" in r.text and "<b>x" not in r.text
+        r = c.post("/reports/render?lang=en", data={**_form(kit.csrf_of(r.text)), "format": "docx"})
+        assert r.status_code == 422 and "format html/pdf" in r.text
 
 
 def test_render_needs_a_session(running):
     with running.client() as c:
         assert c.post("/reports/render", data={"csrf": "x", "month": "2026-11"}).status_code == 401
+
+
+def test_a_month_not_begun_is_refused_and_renders_run_one_at_a_time(running_with_prometheus, site, kit, monkeypatch):
+    import threading
+
+    from provdc.reports import collect
+
+    release = threading.Event()
+    calls = []
+    fake = _fake_collect(calls)
+
+    def slow(*a, **k):
+        release.wait(20)
+        return fake(*a, **k)
+    monkeypatch.setattr(collect, "collect", slow)
+    with running_with_prometheus.client() as c:
+        kit.login(c, "officer")
+        token = kit.csrf_of(c.get("/reports").text)
+        r = c.post("/reports/render", data=_form(token, month="2099-01"))
+        assert r.status_code == 422 and "not begun" not in r.text     # Vietnamese by default
+        assert "chưa bắt đầu" in r.text
+        first = c.post("/reports/render", data=_form(token))
+        assert first.status_code == 303
+        busy = c.post("/reports/render?lang=en", data=_form(token))
+        assert busy.status_code == 409 and "Another report is being rendered" in busy.text
+        release.set()
+        assert "run-ok" in _wait_done(c, first.headers["location"].split("started=")[1])
