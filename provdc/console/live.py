@@ -154,10 +154,13 @@ def history_rows(system_id: str, months: list[tuple[str, list[SystemAvailability
 class SlaHistory:
     """Completed months' uptime() answers, computed once each (a closed month does not change)."""
 
+    RETRY_SECONDS = 60.0       # after a failed query, pages show what is known without asking again for a while
+
     def __init__(self, url: str | None, months: int = 6) -> None:
         self.url, self.months = url, months
         self.lock = threading.Lock()
         self.done: dict[tuple, list[SystemAvailability]] = {}
+        self.failed: tuple[float, str] | None = None      # (monotonic time, why)
 
     def get(self, inv: Inventory, now: datetime | None = None) -> tuple[list[tuple[str, list[SystemAvailability]]], str | None]:
         """[(YYYY-MM, systems)] newest first, and why some month is missing (None when none is)."""
@@ -167,14 +170,19 @@ class SlaHistory:
         shape = tuple((s.id, s.sla_target, tuple(s.servers)) for s in inv.doc.systems)
         out, error = [], None
         with self.lock:
+            backing_off = self.failed is not None and time.monotonic() - self.failed[0] < self.RETRY_SECONDS
             for period in months_before(now, self.months):
                 label = period.start.strftime("%Y-%m")
                 key = (label, shape)
                 if key not in self.done:
+                    if backing_off or error is not None:
+                        error = error or self.failed[1]
+                        continue
                     try:
                         self.done[key], _ = collect.uptime(inv, self.url, period, collect.pick_step(period))
                     except ProvdcError as exc:
                         error = str(exc)
+                        self.failed = (time.monotonic(), error)
                         continue
                 out.append((label, self.done[key]))
         return out, error

@@ -147,3 +147,23 @@ def test_the_system_page_shows_its_sla_history(running, kit, monkeypatch):
         page = c.get("/systems/portal?lang=en").text
     table = page[page.index('id="sla-history"'):].split("</table>")[0]
     assert "2026-11" in table and "98.000 %" in table and "Missed" in table and "Met" in table and "99.9 %" in table
+
+
+def test_an_unreachable_prometheus_is_asked_once_not_once_per_month_and_page(site, monkeypatch):
+    from provdc.console.live import SlaHistory
+    from provdc.errors import ProvdcError
+    from provdc.inventory import load_inventory
+    from provdc.reports import collect
+
+    calls = []
+
+    def uptime(inv, url, period, step):
+        calls.append(period)
+        raise ProvdcError("Prometheus at http://127.0.0.1:9 did not answer")
+    monkeypatch.setattr(collect, "uptime", uptime)
+    inv = load_inventory(site.inventory)
+    history = SlaHistory("http://127.0.0.1:9", months=6)
+    now = datetime(2026, 12, 3, tzinfo=timezone.utc)
+    assert history.get(inv, now) == ([], "Prometheus at http://127.0.0.1:9 did not answer")
+    assert history.get(inv, now)[1] == "Prometheus at http://127.0.0.1:9 did not answer"
+    assert len(calls) == 1
