@@ -63,14 +63,14 @@ def dossier(path: Path, system_id: str, audit: Path | None, fmt: str, lang: str,
     """
     from provdc.inventory import load_inventory
     from provdc.inventory.catalogue import load_catalogue
-    from provdc.reports import paperwork, system_diagram as topology
+    from provdc.reports import paperwork, topology
 
     inv = load_inventory(path)
     if system_id not in {s.id for s in inv.doc.systems}:
         raise click.BadParameter(f"no system {system_id!r}; the inventory has {', '.join(s.id for s in inv.doc.systems)}",
                                  param_hint="--system")
     runs = _runs(audit)
-    png = topology.render_png(topology.topology(inv, system_id))
+    png = topology.render(topology.source(inv, system=system_id), "png")
     doc = paperwork.dossier(inv, system_id, runs[-1] if runs else None, lang, date.today(), load_catalogue(), png)
     _write(doc, fmt, out_dir)
 

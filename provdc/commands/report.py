@@ -60,17 +60,13 @@ def monthly(paths: tuple[Path, ...], urls: tuple[str, ...], month: str | None, d
       provdc report hue/ soc-trang/ --prometheus http://fed:9090 --month 2026-11 --format pdf
     """
     from provdc.inventory import load_inventory
-    from provdc.reports import collect, render
+    from provdc.reports import publish as monthly_report
 
     if len(urls) not in (1, len(paths)):
         raise click.UsageError("give one --prometheus for all provinces, or one per PATH")
     period = _period(month, date_from, date_to)
-    reports = []
-    for i, path in enumerate(paths):
-        url = urls[0] if len(urls) == 1 else urls[i]
-        with err.status(f"querying {url} for {path}"):
-            reports.append(collect.collect(load_inventory(path), url, period, audit, step, previous=True))
-    files = render.write(reports, fmt, lang, out_dir)
+    sources = [(load_inventory(path), urls[0] if len(urls) == 1 else urls[i], str(path)) for i, path in enumerate(paths)]
+    files = monthly_report.write(sources, period, audit, lang, fmt, out_dir, step, status=err.status)
     for f in files:
         out.print(f"wrote {f}")
 

@@ -12,11 +12,12 @@ overlaid with the console's templates; there is no JavaScript and no external as
 from __future__ import annotations
 
 import hmac
+import json
 import math
 import secrets
 import threading
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 from jinja2 import ChoiceLoader, PackageLoader
@@ -30,11 +31,12 @@ from starlette.staticfiles import StaticFiles
 from provdc.checks.results import AuditRun, drift, load_run
 from provdc.console import evidence, views
 from provdc.console.auth import ROLES, Accounts, Session, allowed
-from provdc.console.live import LiveCache, recent_load
+from provdc.console.live import LiveCache, SlaHistory, history_rows, recent_load
 from provdc.console.texts import LANGS, t
-from provdc.errors import InventoryError
+from provdc.errors import InventoryError, ProvdcError
 from provdc.inventory import Inventory, load_inventory
-from provdc.reports import charts, render, topology
+from provdc.reports import charts, publish, render, topology
+from provdc.reports.compute import VN, Period
 
 SESSION_COOKIE = "provdc_session"
 LOGIN_CSRF_COOKIE = "provdc_login_csrf"
@@ -91,13 +93,32 @@ class Store:
         return self.run(files[0]) if files else None
 
     def reports(self) -> list[dict]:
+        """Every report run's slot with its files and, when it has one, its run.json (status, detail, period)."""
         root = self.config.state / "runs" / "report"
         out = []
         for slot in sorted((p for p in root.glob("*") if p.is_dir()), reverse=True):
-            files = sorted(f.name for f in slot.iterdir() if f.suffix in (".html", ".pdf", ".md", ".json", ".csv"))
-            if files:
-                out.append({"slot": slot.name, "files": files})
+            files = sorted(f.name for f in slot.iterdir() if f.suffix in (".html", ".pdf", ".md", ".json", ".csv")
+                           and f.name != "run.json")
+            record = _read_record(slot / "run.json")
+            if files or record:
+                out.append({"slot": slot.name, "files": files, "status": record.get("status", "ok"),
+                            "detail": record.get("detail", ""), "period": record.get("period", ""),
+                            "user": record.get("user", "")})
         return out
+
+
+def _read_record(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _write_record(path: Path, record: dict) -> None:
+    tmp = path.with_name(".run.json.tmp")
+    tmp.write_text(json.dumps(record, indent=2, ensure_ascii=False), encoding="utf-8")
+    tmp.replace(path)
 
 
 # ------------------------------------------------------------------------------ helpers
@@ -130,6 +151,8 @@ class Console:
         self.accounts = Accounts(config.state)
         self.store = Store(config)
         self.live = LiveCache(config.prometheus, config.live_ttl)
+        self.sla = SlaHistory(config.prometheus)
+        self.renders: list[threading.Thread] = []     # "render this period now" workers (tests join them)
         # the project's one environment, with the console's templates in front of the reports'
         base = render.environment()
         self.env = base.overlay(loader=ChoiceLoader([PackageLoader("provdc.console", "templates"), base.loader]))
@@ -202,7 +225,7 @@ class Console:
         now = views.utilisation_now(inv, live)
         today = datetime.now(timezone.utc).date()
         return self.page(request, "overview.html.j2", session, inv=inv, live=live, run=run, states=states, month=month,
-                         week=week, now=now, deadlines=views.deadlines(inv, run, today),
+                         week=week, now=now, deadlines=views.deadlines(inv, run, today, certificates=live.certificates),
                          levels=sorted((run.group_scores("level") if run else {}).items()))
 
     def topology_page(self, request: Request, session: Session) -> Response:
@@ -233,11 +256,15 @@ class Console:
             return self.page(request, "error.html.j2", session, status=404, message=t("not_found", _lang(request)))
         live = self.live.get(inv)
         run = self.store.latest()
+        months, sla_error = self.sla.get(inv)
+        this_month = datetime.now(timezone.utc).astimezone(VN).strftime("%Y-%m")
+        sla_history = history_rows(ident, [(this_month, live.month), *months], partial=this_month)
         from provdc.inventory.catalogue import load_catalogue
         return self.page(request, "system.html.j2", session, inv=inv, system=system, states=views.status_map(inv, live),
                          month=next((m for m in live.month if m.id == ident), None), run=run, catalogue=load_catalogue(),
                          requirements=[r for r in (run.requirements if run else []) if r.system == ident],
                          findings=views.filter_findings(run.findings, inv, system=ident) if run else [],
+                         sla_history=sla_history, sla_error=sla_error or live.error,
                          d14=next((d for d in (run.d14 if run else []) if d.system == ident), None),
                          waivers=[w for w in (run.waivers if run else []) if w.scope in (f"system:{ident}", "all")],
                          can_record=allowed(session.role, "record_evidence") and not self.config.read_only,
@@ -339,8 +366,66 @@ class Console:
         return self.page(request, "audits.html.j2", session, inv=inv, runs=runs, chosen=chosen, run=run, findings=findings,
                          filters=filters, diff=diff, a=q.get("a", ""), b=q.get("b", ""), failed_count=views.failed_count)
 
-    def reports(self, request: Request, session: Session) -> Response:
-        return self.page(request, "reports.html.j2", session, archive=self.store.reports())
+    def reports(self, request: Request, session: Session, status: int = 200, error: str = "") -> Response:
+        today = datetime.now(timezone.utc).astimezone(VN).date()
+        last = (today.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+        return self.page(request, "reports.html.j2", session, status=status, archive=self.store.reports(), error=error,
+                         can_render=allowed(session.role, "render_report") and not self.config.read_only,
+                         default_month=last, started=request.query_params.get("started", ""))
+
+    async def render_report(self, request: Request, session: Session) -> Response:
+        """Render one month's report now, in a thread, through the same code as `provdc report`
+        (reports.publish); its slot under STATE/runs/report carries a run.json like a scheduled run's."""
+        lang_ui = _lang(request)
+        if not allowed(session.role, "render_report") or self.config.read_only:
+            self.accounts.record(session.user, "render_report_refused", "", self.client(request))
+            return self.page(request, "error.html.j2", session, status=403, message=t("forbidden", lang_ui))
+        form = await request.form()
+        month, lang, fmt = str(form.get("month", "")), str(form.get("lang", "vi")), str(form.get("format", "html"))
+        problem = None
+        if lang not in LANGS or fmt not in ("html", "pdf"):
+            problem = t("render_bad_choice", lang_ui)
+        else:
+            try:
+                period = Period.parse(month, None, None)
+            except ValueError:
+                problem = t("render_month_form", lang_ui)     # Period's own message names the CLI's --month
+            else:
+                if period.start > datetime.now(timezone.utc):
+                    problem = t("render_future", lang_ui)
+        if problem is not None:
+            self.accounts.record(session.user, "render_report_rejected", f"{month[:20]!r}: {problem}", self.client(request))
+            return self.reports(request, session, status=422, error=f"{t('render_bad_month', lang_ui)}: {problem}")
+        if any(w.is_alive() for w in self.renders):     # one at a time: each is a month of Prometheus queries
+            return self.reports(request, session, status=409, error=t("render_busy", lang_ui))
+        self.renders = [w for w in self.renders if w.is_alive()]
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        slot = self.config.state / "runs" / "report" / f"console-{month}-{lang}-{stamp}"
+        slot.mkdir(parents=True, exist_ok=True)
+        record = {"job": "report", "source": "console", "user": session.user, "period": month, "lang": lang,
+                  "format": fmt, "status": "running", "started": datetime.now(timezone.utc).isoformat()}
+        _write_record(slot / "run.json", record)
+        self.accounts.record(session.user, "render_report", f"{month} {lang} {fmt} -> {slot.name}", self.client(request))
+        worker = threading.Thread(target=self._render, args=(slot, record, period, lang, fmt), daemon=True)
+        worker.start()
+        self.renders.append(worker)
+        return RedirectResponse(f"/reports?started={slot.name}", status_code=303)
+
+    def _render(self, slot: Path, record: dict, period: Period, lang: str, fmt: str) -> None:
+        try:
+            if not self.config.prometheus:
+                raise ProvdcError("no Prometheus configured (--prometheus): nothing to compute availability from")
+            audits = self.config.state / "audits"
+            audit = audits if audits.is_dir() and any(audits.glob("audit-*.json")) else None
+            files = publish.write([(self.store.inventory(), self.config.prometheus, str(self.config.inventory))],
+                                  period, audit, lang, fmt, slot)
+            record.update(status="ok", detail=", ".join(f.name for f in files))
+        except ProvdcError as exc:
+            record.update(status="failed", detail=str(exc))
+        except Exception as exc:  # noqa: BLE001 - a broken render is recorded as failed, the console goes on
+            record.update(status="failed", detail=f"{type(exc).__name__}: {exc}")
+        record["finished"] = datetime.now(timezone.utc).isoformat()
+        _write_record(slot / "run.json", record)
 
     def report_file(self, request: Request, session: Session) -> Response:
         root = (self.config.state / "runs" / "report").resolve()
@@ -420,7 +505,8 @@ def create_app(config: Config) -> Starlette:
         Route("/agencies", g(c.agencies)),
         Route("/agencies/{ident}", g(c.agency)),
         Route("/audits", g(c.audits)),
-        Route("/reports", g(c.reports)),
+        Route("/reports", g(c.reports), methods=["GET"]),
+        Route("/reports/render", g(c.render_report, post=True), methods=["POST"]),
         Route("/reports/{slot}/{name}", g(c.report_file)),
         Route("/activity", g(c.activity)),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),

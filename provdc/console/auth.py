@@ -27,6 +27,7 @@ PERMISSIONS = {
     "record_evidence": {"security_officer"},
     "approve_waiver": {"security_officer"},
     "manage_users": {"admin"},
+    "render_report": {"admin", "security_officer"},
 }
 MAX_FAILURES = 5                 # failed logins in a row before the account locks
 LOCK_SECONDS = 15 * 60

@@ -5,12 +5,12 @@ are read off probes, scores off the run, availability and p95 off reports.collec
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from provdc.checks.results import BAD, AuditRun, Finding
 from provdc.console.live import Live
 from provdc.inventory import Inventory
-from provdc.reports.compute import CONTRACT_LIMIT
+from provdc.reports.compute import CONTRACT_LIMIT, VN
 
 
 def server_states(inv: Inventory, live: Live) -> dict[str, str]:
@@ -69,9 +69,14 @@ class Deadline:
     days_left: int
 
 
-def deadlines(inv: Inventory, run: AuditRun | None, today: date, limit: int = 10) -> list[Deadline]:
-    """SOC contracts, waivers, the Decree 331 transition (from the run), soonest first."""
+def deadlines(inv: Inventory, run: AuditRun | None, today: date, limit: int = 10,
+              certificates: dict[str, datetime] | None = None) -> list[Deadline]:
+    """SOC contracts, waivers, the Decree 331 transition (from the run), TLS certificates (from the
+    blackbox probes, Live.certificates), soonest first."""
     out = []
+    for name, expiry in (certificates or {}).items():
+        when = expiry.astimezone(VN).date()
+        out.append(Deadline(when, "certificate_expiry", name, (when - today).days))
     for s in inv.doc.systems:
         d14 = s.d14
         if d14.soc is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -31,3 +32,11 @@ def running(site):
 @pytest.fixture()
 def kit() -> type[Kit]:
     return Kit
+
+
+@pytest.fixture()
+def running_with_prometheus(site):
+    """The console told of a Prometheus (on a loopback port nothing listens on: tests stub the queries)."""
+    r = Running(replace(site.config, prometheus="http://127.0.0.1:9"))
+    yield r
+    r.stop()

@@ -36,3 +36,16 @@ def test_png_and_dot_formats_and_a_bad_format_is_a_clear_error(site):
     assert topology.render(topology.source(inv), "dot").startswith(b"digraph")
     with pytest.raises(topology.DiagramError, match="--format"):
         topology.render("digraph {}", "gif")
+
+
+def test_the_console_and_the_dossier_draw_one_graph_the_system_view_a_subset(site):
+    from provdc.inventory import load_inventory
+
+    inv = load_inventory(site.inventory)
+    node = re.compile(r'^\s*"?([a-z]+__[^"\s\[]+)"? \[', re.M)
+    whole = set(node.findall(topology.source(inv, {"portal-web1": "up"})))
+    portal = set(node.findall(topology.source(inv, system="portal")))
+    assert portal and portal < whole
+    assert {"server__portal-web1", "server__db1"} <= portal and "server__mail1" not in portal
+    svg = topology.render(topology.source(inv, system=inv.doc.systems[0].id), "svg").decode()
+    assert "<script" not in svg and "<img" not in svg

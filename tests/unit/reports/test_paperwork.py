@@ -18,7 +18,7 @@ from provdc.checks.results import drift
 from provdc.errors import InventoryError
 from provdc.inventory import load_inventory
 from provdc.inventory.catalogue import load_catalogue
-from provdc.reports import documents, paperwork, system_diagram as topology
+from provdc.reports import documents, paperwork, topology
 from provdc.reports.compute import VN, Period, direction_load
 from provdc.reports.documents import tr
 from provdc.reports.i18n import Locale
@@ -41,7 +41,7 @@ def runs(inv):
 
 @pytest.fixture(scope="module")
 def png(inv):
-    return topology.render_png(topology.topology(inv, "portal"))
+    return topology.render(topology.source(inv, system="portal"), "png")
 
 
 def docx_content(data: bytes, tmp_path: Path) -> tuple[str, list[list[list[str]]]]:
@@ -98,11 +98,14 @@ def test_the_dossier_docx_prints_the_model(inv, runs, png, tmp_path):
 
 
 def test_the_topology_names_the_systems_servers_and_links(inv):
-    source = topology.topology(inv, "portal").source
-    for node in ("srv_portal-web1", "srv_db1", "dev_wan-rtr", "wan-xa-dong-son"):
+    source = topology.source(inv, system="portal")
+    for node in ("server__portal-web1", "server__db1", "device__wan-rtr", "link-wan-xa-dong-son", "2 Mbps"):
         assert node in source
-    assert "srv_mail1" not in source                  # not a server of the portal
-    assert topology.render_svg(topology.topology(inv)).lstrip().startswith("<?xml")
+    assert "server__mail1" not in source              # not a server of the portal
+    assert topology.SYSTEM_FILL in source and "state-" not in source    # a document: highlighted, not live-coloured
+    assert topology.render(topology.source(inv), "svg").lstrip().startswith(b"<?xml")
+    with pytest.raises(topology.DiagramError, match="no system"):
+        topology.source(inv, system="nope")
 
 
 # ------------------------------------------------------------------------------------- yearly

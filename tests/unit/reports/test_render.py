@@ -166,3 +166,24 @@ def test_the_summary_names_what_a_director_must_act_on(report):
     assert view["summary"]["critical"] == (f"{critical} lỗi nghiêm trọng (critical) chưa khắc phục" if critical else "")
     breaking = [link.id for link in report.links if link.measured and any(d.compliant is False for d in link.directions)]
     assert view["summary"]["breaking"] == (f"Vượt quy định 7 ngày (Thông tư 06/2026): {', '.join(breaking)}" if breaking else "")
+
+
+def test_provdc_report_and_the_console_share_reports_publish(hostile_inventory, prometheus, audit_dir, tmp_path,
+                                                             monkeypatch):
+    """`provdc report` is reports.publish.write: the console's "render this period now" runs the same."""
+    from click.testing import CliRunner
+
+    from provdc.cli import main
+    from provdc.reports import publish as monthly
+
+    seen = []
+    real = monthly.write
+    monkeypatch.setattr(monthly, "write", lambda *a, **k: seen.append(a) or real(*a, **k))
+    start, end = PERIOD.start.isoformat(), PERIOD.end.isoformat()
+    result = CliRunner().invoke(main, ["report", str(hostile_inventory.base), "--prometheus", prometheus, "--from", start,
+                                       "--to", end, "--audit", str(audit_dir), "--lang", "en", "--step", "60",
+                                       "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert len(seen) == 1 and seen[0][0][0][1] == prometheus
+    written = [p.name for p in (tmp_path / "out").iterdir()]
+    assert len(written) == 1 and written[0].endswith("-en.html")
