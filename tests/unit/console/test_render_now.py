@@ -28,7 +28,7 @@ def _fake_collect(calls):
     from provdc.inventory.stats import compute_stats
     from provdc.reports.collect import ProvinceReport
 
-    def collect(inv, url, period, audit=None, step=None, now=None):
+    def collect(inv, url, period, audit=None, step=None, now=None, previous=False):
         calls.append((url, period.label, audit))
         return ProvinceReport(inv.province.id, inv.province.name, period, 300.0, datetime.now(timezone.utc), [], [], [],
                               compute_stats(inv), None, inv.doc.paperwork)
