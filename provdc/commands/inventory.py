@@ -1,5 +1,6 @@
 """`provdc inventory`: validate, export, statistics and schema of an inventory; import a draft
-from spreadsheets, Ansible or a JSON export, and the spreadsheet template."""
+from spreadsheets, Ansible or a JSON export, and the spreadsheet template; discover what really
+answers in the zones and diff it against what is declared."""
 
 from __future__ import annotations
 
@@ -232,3 +233,133 @@ def diagram(path: Path, fmt: str, output: Path | None) -> None:
     tmp.write_bytes(data)
     tmp.replace(output)
     err.print(f"wrote {output}")
+
+
+# ------------------------------------------------------------------------ discover and diff
+
+DIFF_TEXT = {
+    "only_declared_hosts": {"en": "declared servers not answering", "vi": "máy chủ đã khai báo nhưng không trả lời"},
+    "only_discovered_hosts": {"en": "answering hosts the inventory does not declare",
+                              "vi": "máy đang trả lời nhưng chưa khai báo trong inventory"},
+    "only_declared_services": {"en": "declared services not answering", "vi": "dịch vụ đã khai báo nhưng không trả lời"},
+    "only_discovered_services": {"en": "open ports the inventory does not declare", "vi": "cổng đang mở nhưng chưa khai báo"},
+    "not_probed": {"en": "UDP services (not probed)", "vi": "dịch vụ UDP (không dò)"},
+    "outside_swept": {"en": "declared servers outside the swept zones", "vi": "máy chủ đã khai báo nằm ngoài các vùng đã quét"},
+    "same": {"en": "declared and discovered agree", "vi": "khai báo và thực tế khớp nhau"},
+}
+
+
+def _sweep(zones, exclude: set[str]) -> dict:
+    """Ping sweep of the zones, then a TCP connect scan of the hosts that answered."""
+    import nmap  # python-nmap
+
+    from provdc.checks.network import SCAN_PORTS
+
+    scanner = nmap.PortScanner()
+    excluded = ",".join(sorted(exclude)) or "0.0.0.0"
+    cidrs = " ".join(str(z.cidr) for z in zones)
+    with err.status(f"sweeping {cidrs}"):
+        scanner.scan(hosts=cidrs, arguments=f"-sn -n -T4 --max-retries 3 --min-rate 500 --max-rtt-timeout 500ms "
+                                            f"--initial-rtt-timeout 100ms -PE -PS22,80,443 --exclude {excluded}")
+        alive = sorted(h for h in scanner.all_hosts() if scanner[h].state() == "up")
+    if not alive:
+        return {}
+    with err.status(f"scanning {len(alive)} host(s) for open TCP ports"):
+        scanner.scan(hosts=" ".join(alive), ports=SCAN_PORTS,
+                     arguments="-sT -Pn -n -T4 --max-retries 1 --min-rate 2000 --max-rtt-timeout 150ms --initial-rtt-timeout 50ms")
+    return {h: dict(scanner[h]) for h in scanner.all_hosts()}
+
+
+@inventory.command()
+@click.option("--zone", "zone_specs", multiple=True, required=True, metavar="NAME=CIDR",
+              help="A zone to sweep (repeat for each zone); at most a /16 each.")
+@click.option("--inventory", "inventory_path", type=click.Path(exists=True, path_type=Path),
+              help="Refuse any zone outside this inventory's declared zones and link subnets.")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Directory for discovered.yaml (created; an existing discovered.yaml is replaced).")
+def discover(zone_specs: tuple[str, ...], inventory_path: Path | None, out_dir: Path) -> None:
+    """Sweep the named zones with nmap (ping sweep, then open TCP ports of each host that
+    answers) and write what really answers as a draft: zones and servers with their services, in
+    the inventory's own shape, to merge by hand. Only the named CIDRs are touched; with
+    --inventory each must lie inside a zone it declares, without it a public range is refused.
+    This machine's own addresses are left out. UDP is not probed.
+
+    \b
+      provdc inventory discover --zone dc-dmz=10.99.10.0/24 --zone dc-srv=10.99.20.0/24 \\
+          --inventory inventory/examples/lab --out discovered/
+      provdc inventory diff inventory/examples/lab discovered/
+    """
+    from datetime import datetime, timezone
+
+    import yaml
+
+    from provdc.checks.network import local_addresses
+    from provdc.exporters.monitoring import declared_networks
+    from provdc.inventory import discovery, load_inventory
+
+    zones = discovery.parse_zones(list(zone_specs))
+    declared = declared_networks(load_inventory(inventory_path)) if inventory_path else None
+    discovery.check_zones_in_scope(zones, declared)
+    hosts = discovery.hosts_from_scan(_sweep(zones, local_addresses()), zones, local_addresses())
+    proposal = discovery.draft(zones, hosts)
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    header = (f"# Discovered by `provdc inventory discover` at {stamp} from this machine.\n"
+              "# A draft: ids come from addresses, service names from nmap; merge into the inventory by hand.\n")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_atomically(out_dir / "discovered.yaml", header + yaml.safe_dump(proposal, sort_keys=False, allow_unicode=True))
+    services = sum(len(s["services"]) for s in proposal["servers"])
+    err.print(f"wrote {out_dir / 'discovered.yaml'}: {len(hosts)} host(s), {services} open TCP service(s) "
+              f"in {len(zones)} zone(s)")
+
+
+def _declared_servers(inv) -> dict:
+    return {"servers": [{"id": s.id, "address": str(s.address), "ssh": {"port": s.ssh.port},
+                         "services": [{"name": v.name, "port": v.port, "proto": v.proto} for v in s.services]}
+                        for s in inv.doc.servers]}
+
+
+def _read_discovered(path: Path) -> dict:
+    import yaml
+
+    from provdc.errors import ProvdcError
+
+    file = path / "discovered.yaml" if path.is_dir() else path
+    try:
+        data = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ProvdcError(f"{file}: cannot read the discovery: {exc}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("servers", []), list):
+        raise ProvdcError(f"{file}: not a discovery written by `provdc inventory discover`")
+    return data
+
+
+@inventory.command("diff")
+@click.argument("declared", type=click.Path(exists=True, path_type=Path), metavar="DECLARED")
+@click.argument("discovered", type=click.Path(exists=True, path_type=Path), metavar="DISCOVERED")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True)
+def diff_(declared: Path, discovered: Path, fmt: str, lang: str) -> None:
+    """Hosts and services present on one side only: DECLARED is an inventory, DISCOVERED the
+    directory (or discovered.yaml) `provdc inventory discover` wrote. Zone gateways and devices
+    count as declared hosts; each server's SSH port is expected open. Exit 1 when they differ.
+
+    \b
+      provdc inventory diff inventory/examples/lab discovered/ --lang en
+    """
+    from provdc.inventory import discovery, load_inventory
+
+    inv = load_inventory(declared)
+    known = {str(z.gateway) for z in inv.doc.zones if z.gateway} | {str(d.address) for d in inv.doc.devices if d.address}
+    result = discovery.diff(_declared_servers(inv), _read_discovered(discovered), known)
+    if fmt == "json":
+        out.print_json(json.dumps(result.as_dict(), ensure_ascii=False))
+    else:
+        for key, items in result.as_dict().items():
+            if items:
+                out.print(f"[bold]{DIFF_TEXT[key][lang]}[/] ({len(items)})")
+                for item in items:
+                    out.print(f"  {item}", markup=False)
+        if result.empty:
+            out.print(f"[green]{DIFF_TEXT['same'][lang]}[/]")
+    if not result.empty:
+        raise SystemExit(1)
