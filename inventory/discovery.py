@@ -42,6 +42,9 @@ class Host:
     zone: str
     hostname: str | None = None
     ports: dict[int, str] = field(default_factory=dict)   # open TCP port -> nmap's service name
+    os: str | None = None                                  # from SSH, when a key was given
+    addresses: list[str] = field(default_factory=list)     # the host's own, from SSH
+    listening: list[int] = field(default_factory=list)     # TCP ports it listens on that nmap did not reach
 
 
 def parse_zones(specs: list[str]) -> list[Zone]:
@@ -102,6 +105,42 @@ def hosts_from_scan(scan: dict[str, Any], zones: list[Zone], exclude: set[str]) 
     return sorted(hosts, key=lambda h: ipaddress.IPv4Address(h.address))
 
 
+# what discovery runs over SSH where a key is given: one round trip, sections split by a marker
+SSH_SCRIPT = ("hostname; echo ---; (. /etc/os-release 2>/dev/null; echo \"$PRETTY_NAME\"); echo ---; "
+              "ss -Hltn 2>/dev/null; echo ---; ip -4 -o addr show 2>/dev/null")
+
+
+def parse_ssh_facts(text: str) -> tuple[str | None, str | None, set[int], list[str]]:
+    """(hostname, OS, TCP ports listening beyond loopback, IPv4 addresses but loopback) from the
+    output of SSH_SCRIPT."""
+    parts = (text.split("\n---\n") + ["", "", "", ""])[:4]
+    hostname = parts[0].strip() or None
+    os_name = parts[1].strip() or None
+    ports = set()
+    for line in parts[2].splitlines():
+        fields = line.split()
+        if len(fields) < 4:
+            continue
+        host, _, port = fields[3].rpartition(":")
+        host = host.strip("[]").split("%")[0]
+        if port.isdigit() and not (host.startswith("127.") or host == "::1"):
+            ports.add(int(port))
+    addresses = []
+    for line in parts[3].splitlines():
+        fields = line.split()
+        if len(fields) > 3 and fields[2] == "inet" and not fields[3].startswith("127."):
+            addresses.append(fields[3].split("/")[0])
+    return hostname, os_name, ports, addresses
+
+
+def with_ssh_facts(host: Host, text: str) -> Host:
+    """The host as SSH describes it: its own hostname, OS and addresses, and the ports it listens
+    on that the sweep did not reach (a firewall in between)."""
+    hostname, os_name, ports, addresses = parse_ssh_facts(text)
+    return Host(host.address, host.zone, hostname or host.hostname, dict(host.ports), os_name, addresses,
+                sorted(ports - set(host.ports)))
+
+
 def _service(port: int, nmap_name: str) -> dict[str, Any]:
     name = nmap_name or WELL_KNOWN.get(port, "")
     kind = "node_exporter" if port == 9100 else KINDS.get(name, "generic")
@@ -127,8 +166,11 @@ def draft(zones: list[Zone], hosts: list[Host]) -> dict[str, Any]:
         if sid in seen:
             sid = f"{sid}-{h.address.split('.')[-1]}"
         seen.add(sid)
-        servers.append({"id": sid, "hostname": h.hostname or sid, "address": h.address, "zone": h.zone,
-                        "services": [_service(p, n) for p, n in sorted(h.ports.items())]})
+        server = {"id": sid, "hostname": h.hostname or sid, "address": h.address, "zone": h.zone,
+                  "services": [_service(p, n) for p, n in sorted(h.ports.items())]}
+        if h.os or h.addresses or h.listening:   # seen over SSH: kept for the reviewer, not inventory fields
+            server["discovered_over_ssh"] = {"os": h.os, "addresses": h.addresses, "listening_not_reachable": h.listening}
+        servers.append(server)
     return {"zones": [{"id": z.name, "cidr": str(z.cidr)} for z in zones], "servers": servers}
 
 

@@ -275,9 +275,16 @@ def _sweep(zones, exclude: set[str]) -> dict:
               help="A zone to sweep (repeat for each zone); at most a /16 each.")
 @click.option("--inventory", "inventory_path", type=click.Path(exists=True, path_type=Path),
               help="Refuse any zone outside this inventory's declared zones and link subnets.")
+@click.option("--ssh-key", "ssh_key", metavar="REF",
+              help="Reference to a private key (file:PATH or env:NAME): hosts with SSH open are asked their "
+                   "hostname, OS, addresses and listeners.")
+@click.option("--ssh-user", default="root", show_default=True)
+@click.option("--known-hosts", type=click.Path(dir_okay=False, path_type=Path),
+              help="Check host keys against this file (default: accept each key on first use into OUT/known_hosts).")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Directory for discovered.yaml (created; an existing discovered.yaml is replaced).")
-def discover(zone_specs: tuple[str, ...], inventory_path: Path | None, out_dir: Path) -> None:
+def discover(zone_specs: tuple[str, ...], inventory_path: Path | None, ssh_key: str | None, ssh_user: str,
+             known_hosts: Path | None, out_dir: Path) -> None:
     """Sweep the named zones with nmap (ping sweep, then open TCP ports of each host that
     answers) and write what really answers as a draft: zones and servers with their services, in
     the inventory's own shape, to merge by hand. Only the named CIDRs are touched; with
@@ -300,16 +307,50 @@ def discover(zone_specs: tuple[str, ...], inventory_path: Path | None, out_dir: 
     zones = discovery.parse_zones(list(zone_specs))
     declared = declared_networks(load_inventory(inventory_path)) if inventory_path else None
     discovery.check_zones_in_scope(zones, declared)
+    from provdc.secrets import SecretRef
+
+    key = SecretRef.parse(ssh_key) if ssh_key else None   # a malformed reference fails before any packet
     hosts = discovery.hosts_from_scan(_sweep(zones, local_addresses()), zones, local_addresses())
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if key is not None:
+        hosts = _over_ssh(hosts, key, ssh_user, known_hosts, out_dir)
     proposal = discovery.draft(zones, hosts)
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     header = (f"# Discovered by `provdc inventory discover` at {stamp} from this machine.\n"
               "# A draft: ids come from addresses, service names from nmap; merge into the inventory by hand.\n")
-    out_dir.mkdir(parents=True, exist_ok=True)
     write_atomically(out_dir / "discovered.yaml", header + yaml.safe_dump(proposal, sort_keys=False, allow_unicode=True))
     services = sum(len(s["services"]) for s in proposal["servers"])
     err.print(f"wrote {out_dir / 'discovered.yaml'}: {len(hosts)} host(s), {services} open TCP service(s) "
               f"in {len(zones)} zone(s)")
+
+
+def _over_ssh(hosts, key, user: str, known_hosts: Path | None, out_dir: Path) -> list:
+    """Each host with SSH open asked SSH_SCRIPT in one round trip (eight at a time); a host that
+    refuses keeps what the sweep saw, and the count is said."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from provdc.inventory import discovery
+    from provdc.inventory.connection import Connection
+    from provdc.proc import run_command
+
+    options = ([] if known_hosts else ["-o", f"UserKnownHostsFile={out_dir / 'known_hosts'}",
+                                       "-o", "StrictHostKeyChecking=accept-new"])
+
+    def ask(host):
+        if 22 not in host.ports:
+            return host, False
+        conn = Connection(host.address, user, host.address, 22, key, Path.cwd(), str(known_hosts) if known_hosts else None)
+        argv = conn.ssh_argv(discovery.SSH_SCRIPT)
+        argv[1:1] = options
+        done = run_command(argv, timeout=20)
+        return (discovery.with_ssh_facts(host, done.stdout), True) if done.returncode == 0 else (host, False)
+
+    with err.status(f"asking {sum(22 in h.ports for h in hosts)} host(s) over SSH"), ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(ask, hosts))
+    refused = sum(1 for h, ok in answers if 22 in h.ports and not ok)
+    if refused:
+        err.print(f"[yellow]{refused} host(s) with SSH open did not answer with this key: kept as the sweep saw them[/]")
+    return [h for h, _ in answers]
 
 
 def _declared_servers(inv) -> dict:

@@ -16,9 +16,10 @@ from provdc.lab import net
 pytestmark = pytest.mark.lab
 
 
-def _discover(lab, out) -> dict:
+def _discover(lab, out, *extra: str) -> dict:
     zones = [f"--zone={z.id}={z.cidr}" for z in lab.inventory.doc.zones]
-    r = CliRunner().invoke(main, ["inventory", "discover", *zones, "--inventory", str(lab.inventory.base), "--out", str(out)])
+    r = CliRunner().invoke(main, ["inventory", "discover", *zones, "--inventory", str(lab.inventory.base), "--out", str(out),
+                                  *extra])
     assert r.exit_code == 0, r.output
     return yaml.safe_load((out / "discovered.yaml").read_text())
 
@@ -35,7 +36,13 @@ def _declared(lab) -> dict:
 
 
 def test_every_zone_swept_recovers_the_servers_and_services_and_invents_nothing(lab, tmp_path):
-    found = _discover(lab, tmp_path)
+    ssh = lab.inventory.doc.servers[0].ssh
+    found = _discover(lab, tmp_path, "--ssh-key", ssh.key, "--known-hosts", ssh.known_hosts)
+    # over SSH each host names itself as the inventory does, and says its OS
+    by_address = {str(s.address): s for s in lab.inventory.doc.servers}
+    named = [s for s in found["servers"] if s["address"] in by_address]
+    assert sum(s["id"] == by_address[s["address"]].hostname for s in named) >= 0.95 * len(by_address)
+    assert all(s.get("discovered_over_ssh", {}).get("os") for s in named)
     hosts, services = discovery.recovery(_declared(lab), found)
     assert hosts >= 0.95 and services >= 0.95, (hosts, services)
     code, d = _diff(lab, tmp_path)

@@ -140,3 +140,45 @@ def test_discover_refuses_a_zone_outside_the_inventory_before_any_packet(lab_inv
                                   str(lab_inventory.base), "--out", str(tmp_path / "d")])
     assert r.exit_code == 1 and "refusing to sweep outside the declared scope" in r.output
     assert not (tmp_path / "d").exists()
+
+
+SSH_OUTPUT = """db1
+---
+Debian GNU/Linux 12 (bookworm)
+---
+LISTEN 0      128          0.0.0.0:22        0.0.0.0:*
+LISTEN 0      244      10.99.30.11:5432      0.0.0.0:*
+LISTEN 0      100        127.0.0.1:25        0.0.0.0:*
+LISTEN 0      128             [::]:9100         [::]:*
+LISTEN 0      100            [::1]:25           [::]:*
+---
+1: lo    inet 127.0.0.1/8 scope host lo\\       valid_lft forever preferred_lft forever
+2: eth0    inet 10.99.30.11/24 brd 10.99.30.255 scope global eth0\\       valid_lft forever preferred_lft forever
+"""
+
+
+def test_ssh_facts_give_the_host_s_own_name_os_addresses_and_unreached_listeners():
+    assert discovery.parse_ssh_facts(SSH_OUTPUT) == ("db1", "Debian GNU/Linux 12 (bookworm)", {22, 5432, 9100},
+                                                     ["10.99.30.11"])
+    host = next(h for h in discovery.hosts_from_scan(SCAN, ZONES, exclude=set()) if h.address == "10.99.30.11")
+    described = discovery.with_ssh_facts(host, SSH_OUTPUT)
+    assert described.hostname == "db1" and described.listening == [9100]   # 22 and 5432 answered the sweep
+    server = discovery.draft(ZONES, [described])["servers"][0]
+    assert server["id"] == "db1"
+    assert server["discovered_over_ssh"] == {"os": "Debian GNU/Linux 12 (bookworm)", "addresses": ["10.99.30.11"],
+                                             "listening_not_reachable": [9100]}
+
+
+def test_empty_or_partial_ssh_output_is_no_fact_rather_than_a_guess():
+    assert discovery.parse_ssh_facts("") == (None, None, set(), [])
+    assert discovery.parse_ssh_facts("web1\n") == ("web1", None, set(), [])
+
+
+def test_a_malformed_key_reference_is_refused_before_any_packet(tmp_path, monkeypatch):
+    from provdc.cli import main
+    from provdc.commands import inventory as command
+
+    monkeypatch.setattr(command, "_sweep", lambda *a: pytest.fail("swept with a malformed key reference"))
+    r = CliRunner().invoke(main, ["inventory", "discover", "--zone", "z=10.99.30.0/24", "--ssh-key", "/root/.ssh/id",
+                                  "--out", str(tmp_path / "d")])
+    assert r.exit_code == 1 and "not a secret reference" in r.output and "Traceback" not in r.output
