@@ -154,7 +154,7 @@ def run_demo(inventory_path: Path, console: Console, *, keep: bool = False, out_
         from provdc.exporters import stack
         from provdc.exporters.monitoring import Settings
 
-        settings = Settings(scrape_interval="2s", sli_window="20s", rate_window="20s")
+        settings = Settings(scrape_interval="2s", sli_window="4s", rate_window="20s")
         running = stack.up(inventory_path, MONITOR_DIR, settings)
         holder["stack"] = running
         if not keep:

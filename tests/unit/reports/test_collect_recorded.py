@@ -23,13 +23,18 @@ def test_system_and_target_availability_from_recorded_responses(lab_inventory, p
     assert web.result.downtime_minutes == pytest.approx(0.5)
     assert web.result.maintenance_minutes == pytest.approx(5) and web.result.coverage == pytest.approx(1.0)
     assert web.sample_ratio == pytest.approx(0.944)     # Prometheus' own figure, via the @ modifier
-    # the system: per bucket the least available of portal-web1 and db1, window excluded
+    # the system, from its SLI: per window the least available of its recorded targets
+    # (portal-web1 and db1), the window excluded
     assert portal.result.availability == pytest.approx(0.9) and portal.result.maintenance_minutes == pytest.approx(5)
     assert [w for _, _, w in portal.maintenance] == ["mw-portal-2026-11"]
     assert portal.met is False                           # 90 % < 99.9 %
-    # mcdt shares db1, whose bucket 8 failed, and has no window: that failure counts there
+    # ... and its coverage counts every declared target: 2 of portal's 11 recorded
+    assert portal.result.coverage == pytest.approx(2 / 11)
+    # mcdt shares db1, whose bucket 8 failed, and has no window: that failure counts there; db1
+    # is the only one of mcdt's 6 declared targets recorded, so a minute down is a sixth measured
     mcdt = next(s for s in systems if s.id == "mcdt")
-    assert mcdt.result.availability == pytest.approx(0.9) and mcdt.result.downtime_minutes == pytest.approx(1)
+    assert mcdt.result.availability == pytest.approx(0.9) and mcdt.result.coverage == pytest.approx(1 / 6)
+    assert mcdt.result.downtime_minutes == pytest.approx(1 / 6)
     assert [(i.start - T0, i.end - T0) for i in mcdt.result.incidents] == [(480, 540)]
     db_under_mcdt = next(t for t in mcdt.targets if t.server == "db1")
     assert db_under_mcdt.result.coverage == pytest.approx(1.0)

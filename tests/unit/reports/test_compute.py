@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from provdc.reports.compute import VN, Bucket, Period, availability, combine_min, direction_load, percentile
+from provdc.reports.compute import VN, Bucket, Period, availability, direction_load, percentile
 
 T0 = 1_800_000_000.0  # any Unix time; buckets end at T0 + 60, T0 + 120, ...
 
@@ -73,24 +73,6 @@ def test_one_hour_down_in_a_28_day_month_weighs_more():
     step = 300
     buckets = [Bucket(period.start.timestamp() + step * (i + 1), 0.0 if i < 12 else 1.0, 20) for i in range(int(period.seconds // step))]
     assert availability(buckets, step, 20, period.seconds).availability == pytest.approx(1 - 3600 / (28 * 86400))  # 99.8512 %
-
-
-def test_system_is_its_least_available_target_and_inherits_gaps():
-    a = [Bucket(T0 + 60, 1.0, 4), Bucket(T0 + 120, 1.0, 4), Bucket(T0 + 180, 1.0, 4)]
-    b = [Bucket(T0 + 60, 0.5, 4), Bucket(T0 + 120, None, 0), Bucket(T0 + 180, 1.0, 3)]
-    assert combine_min([a, b]) == [Bucket(T0 + 60, 0.5, 4), Bucket(T0 + 120, None, 0), Bucket(T0 + 180, 1.0, 3)]
-
-
-def test_a_target_measured_down_makes_the_system_down_even_beside_a_gap():
-    # an outage often silences some probes (a timeout past the scrape): the probe that did
-    # record the failure must not be hidden by the gap of another
-    web = [Bucket(T0 + 60, 1.0, 4), Bucket(T0 + 120, None, 0), Bucket(T0 + 180, None, 0)]
-    icmp = [Bucket(T0 + 60, 1.0, 4), Bucket(T0 + 120, 0.0, 4), Bucket(T0 + 180, 1.0, 4)]
-    system = combine_min([web, icmp])
-    assert system == [Bucket(T0 + 60, 1.0, 4), Bucket(T0 + 120, 0.0, 4), Bucket(T0 + 180, None, 0)]
-    a = availability(system, step=60, expected=4, period_seconds=180)
-    assert a.downtime_minutes == pytest.approx(1) and a.availability == pytest.approx(0.5)
-    assert a.coverage == pytest.approx(2 / 3) and len(a.incidents) == 1
 
 
 def test_p95_nearest_rank():
