@@ -275,7 +275,13 @@ def sli_source(url: str, period: Period) -> SliSource:
     recorded = recorded_window(url, period)
     if recorded is not None:
         return SliSource(True, recorded)
-    return SliSource(False, _rules_window(url) or parse_duration(Settings().sli_window, "prometheus"))
+    window = _rules_window(url) or parse_duration(Settings().sli_window, "prometheus")
+    return SliSource(False, max(window, _probe_interval(_interval_seconds(url))))   # a window holds a probe
+
+
+def _probe_interval(intervals: dict[str, float]) -> float:
+    """The blackbox jobs' scrape interval (the shortest), 15 s if none is known."""
+    return min((v for j, v in intervals.items() if j.startswith("blackbox_")), default=15.0)
 
 
 def system_sli_buckets(url: str, period: Period, step: float, source: SliSource, *, province: str | None = None,
@@ -329,8 +335,7 @@ def uptime(inv: Inventory, url: str, period: Period, step: float,
     by_target = _buckets_over(url, period, step)
     ratios = _sample_ratios(url, period)
     source = source or sli_source(url, period)
-    blackbox = min((v for j, v in intervals.items() if j.startswith("blackbox_")), default=15.0)
-    sli = _sli_over(url, period, step, source, targets_per_system(inv), blackbox)
+    sli = _sli_over(url, period, step, source, targets_per_system(inv), _probe_interval(intervals))
     systems = []
     for system in inv.doc.systems:
         mine = {k: v for k, v in by_target.items() if f",{system.id}," in v["labels"].get("systems", "")}
