@@ -207,3 +207,53 @@ def sudoers_files(files: dict[str, list[str]]) -> list[str]:
                         visit(p, depth + 1)
     visit("/etc/sudoers", 0)
     return order
+
+
+# --------------------------------------------------------------------------------- nginx
+
+def nginx_statements(text: str) -> list[list[str]]:
+    """The statements of an nginx configuration file as nginx tokenises it: words separated by
+    blanks, quoted strings kept whole, `#` comments dropped, each statement ended by `;`, `{`
+    or `}` (so several directives on one line, or one spread over lines, are each found)."""
+    statements: list[list[str]] = []
+    words: list[str] = []
+    word: str | None = None  # None: between words; "" is an empty quoted word
+    quote = ""
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if quote:
+            if ch == "\\" and i + 1 < len(text):
+                i += 1
+                word = (word or "") + text[i]
+            elif ch == quote:
+                quote = ""
+            else:
+                word = (word or "") + ch
+        elif ch in "'\"" and word is None:
+            quote, word = ch, ""
+        elif ch == "#" and word is None:
+            while i < len(text) and text[i] != "\n":
+                i += 1
+            continue
+        elif ch.isspace() or ch in ";{}":
+            if word is not None:
+                words.append(word)
+                word = None
+            if ch in ";{}" and words:
+                statements.append(words)
+                words = []
+        else:
+            word = (word or "") + ch
+        i += 1
+    if word is not None:
+        words.append(word)
+    if words:
+        statements.append(words)
+    return statements
+
+
+def nginx_directives(files: dict[str, list[str]], name: str) -> list[tuple[str, list[str]]]:
+    """(file, arguments) of every `name` directive in the files `nginx -T` printed."""
+    return [(path, words[1:]) for path, lines in files.items()
+            for words in nginx_statements("\n".join(lines)) if words[0] == name]
