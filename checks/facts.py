@@ -48,7 +48,7 @@ s clamav;      for c in clamscan clamdscan freshclam; do command -v $c >/dev/nul
 s aide;        for f in /var/lib/aide/aide.db /var/lib/aide/aide.db.gz; do [ -f "$f" ] && stat -c 'db %n %Y %s' "$f"; done; for f in /etc/cron.daily/aide /etc/cron.daily/dailyaidecheck /etc/cron.d/aide; do [ -f "$f" ] && [ -x "$f" -o "${f#/etc/cron.d/}" != "$f" ] && echo "cron $f"; done; for f in /etc/systemd/system/timers.target.wants/dailyaidecheck.timer /etc/systemd/system/timers.target.wants/aidecheck.timer; do [ -e "$f" ] && echo "timer $f"; done; command -v aide >/dev/null && echo INSTALLED; echo "now $(date +%s)"
 s sudoers;     command -v sudo >/dev/null && echo SUDO-INSTALLED; dumpall /etc/sudoers /etc/sudoers.d/* $(grep -hE '^[[:space:]]*[#@]include[[:space:]]' /etc/sudoers /etc/sudoers.d/* 2>/dev/null | awk '{ print $2 }'); for d in $(grep -hE '^[[:space:]]*[#@]includedir[[:space:]]' /etc/sudoers 2>/dev/null | awk '{ print $2 }'); do [ "$d" = /etc/sudoers.d ] || dumpall "$d"/*; done
 s rsyslog;     c=$(flag rsyslogd -f); command -v rsyslogd >/dev/null && t rsyslogd -N1 -f "${c:-/etc/rsyslog.conf}" -o /dev/stdout 2>/dev/null | sed -e 's/^##### BEGIN CONFIG: \([^ ]*\).*/--- \1/' -e '/^[[:space:]]*#/d' -e '/^[[:space:]]*$/d'; dump /etc/systemd/journal-upload.conf /etc/systemd/journal-upload.conf.d/*.conf; { running rsyslogd && echo "+++ running rsyslogd"; running systemd-journal-upload && echo "+++ running systemd-journal-upload"; }; true
-s mysql;       for c in mariadbd mysqld; do command -v $c >/dev/null && echo "installed $c"; done; t my_print_defaults mysqld mariadbd server mariadb 2>/dev/null | sed 's/^/opt /'; true
+s mysql;       for c in mariadbd mysqld; do command -v $c >/dev/null && echo "installed $c"; done; if command -v my_print_defaults >/dev/null; then echo READER; t my_print_defaults mysqld mariadbd server mariadb 2>/dev/null | sed 's/^/opt /'; else dump /etc/my.cnf $(find /etc/mysql -name '*.cnf' 2>/dev/null | sort); fi; true
 s log_storage; df -P /var/log 2>/dev/null | awk 'NR == 2 { sub("%", "", $5); print "used " $5 " " $6 }'
 s agent;       { running prometheus-node-exporter || running node_exporter; } && echo "node_exporter running"; true
 s nginx;       command -v nginx >/dev/null && { echo INSTALLED; c=$(flag nginx -c); t nginx -T -c "${c:-/etc/nginx/nginx.conf}" 2>/dev/null | sed -e 's/^# configuration file \(.*\):$/--- \1/' -e '/^[[:space:]]*#/d' -e '/^[[:space:]]*$/d'; }; true
@@ -464,13 +464,18 @@ def parse_forwarding(lines: list[str]) -> dict[str, Any]:
 
 
 def parse_mysql(lines: list[str]) -> dict[str, Any]:
-    """MariaDB/MySQL server options as the server reads them (`my_print_defaults`: every
-    included file and directory, later options winning)."""
+    """MariaDB/MySQL server options as the server reads them: `my_print_defaults` where the
+    server's tools are installed (every included file and directory, later options winning),
+    else its option files resolved by the same rules (effective.mysql_options)."""
     options: dict[str, str] = {}
-    for line in lines:
-        if line.startswith("opt --"):
-            key, _, value = line[6:].partition("=")
-            options[key.replace("_", "-")] = value
+    if "READER" in lines:
+        for line in lines:
+            if line.startswith("opt --"):
+                key, _, value = line[6:].partition("=")
+                key = key.replace("_", "-")
+                options[key[len("loose-"):] if key.startswith("loose-") else key] = value
+    else:
+        options = {k: v for k, (v, _) in effective.mysql_options(effective.split_files(lines)).items()}
     return {"installed": any(line.startswith("installed ") for line in lines), "options": options}
 
 

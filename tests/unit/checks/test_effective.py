@@ -301,3 +301,34 @@ def test_a_node_exporter_that_runs_but_does_not_listen_on_its_declared_port_fail
     assert judge([("tcp", "10.99.30.11", 9100)]).status is Status.PASS
     moved = judge([("tcp", "127.0.0.1", 9101)])
     assert moved.status is Status.FAIL and "nothing listens on 9100" in moved.found
+
+
+# MariaDB's Debian layout as the fact script dumps it where no my_print_defaults is installed
+MY_CNF = ["--- /etc/mysql/my.cnf", "[client-server]", "!includedir /etc/mysql/conf.d/", "!includedir /etc/mysql/mariadb.conf.d/",
+          "--- /etc/mysql/mariadb.conf.d/50-server.cnf", "[mysqld]", "bind-address            = 10.99.30.11",
+          "--- /etc/mysql/mariadb.conf.d/60-client.cnf", "[client]", "bind-address = 0.0.0.0"]
+
+
+def mysql_verdict(lines, listening=()):
+    return _judge(DEFAULT["mysql_exposure_and_auth"], {"mysql": facts.parse_mysql(["installed mariadbd", *lines]),
+                                                       "listening": list(listening), "server": LAB.servers["db1"]})
+
+
+def test_mysql_option_files_are_read_as_the_server_reads_them():
+    assert mysql_verdict(MY_CNF).status is Status.PASS                     # a client group binds nothing
+    later = MY_CNF + ["--- /etc/mysql/mariadb.conf.d/99-local.cnf", "[mariadb]", "loose_skip_grant_tables"]
+    verdict = mysql_verdict(later)
+    assert verdict.status is Status.FAIL and "skip-grant-tables" in verdict.found
+    hidden = MY_CNF + ["--- /etc/mysql/conf.d/zz.cnf", "[server]", "bind_address=0.0.0.0"]  # conf.d is read first
+    assert mysql_verdict(hidden).status is Status.PASS                      # mariadb.conf.d/50-server.cnf wins
+    unread = MY_CNF + ["--- /etc/mysql/mariadb.conf.d/99-local.conf", "[mysqld]", "skip-grant-tables"]  # not .cnf
+    assert mysql_verdict(unread).status is Status.PASS
+    off = MY_CNF + ["--- /etc/mysql/mariadb.conf.d/99-local.cnf", "[mysqld]", "skip-grant-tables = 0"]
+    assert mysql_verdict(off).status is Status.PASS
+
+
+def test_a_server_listening_on_every_address_fails_whatever_its_files_say():
+    """mariadbd --bind-address=0.0.0.0 on the command line overrides every option file."""
+    verdict = mysql_verdict(MY_CNF, [("tcp", "0.0.0.0", 3306)])
+    assert verdict.status is Status.FAIL and "listening on 0.0.0.0:3306" in verdict.found
+    assert mysql_verdict(MY_CNF, [("tcp", "10.99.30.11", 3306)]).status is Status.PASS
