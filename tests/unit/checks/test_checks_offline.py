@@ -80,6 +80,9 @@ def pam_rule(control: str, module: str, *args: str) -> PamRule:
     return PamRule("auth", control, module, args, "/etc/pam.d/sshd")
 
 
+SECURITY_TXT = {"status": 200, "plain_text": True, "contact": ["mailto:csirt@lab.gov.vn"], "expires": "2027-06-30T00:00:00Z"}
+
+
 def cookie_web(cookie: str) -> dict:
     w = web()
     return {**w, "home": {**w["home"], "cookies": [cookie]}}
@@ -170,7 +173,8 @@ CASES = {  # check id -> (facts that pass, facts that fail); judged with BAR_ND8
                                             "10.99.20.0/24, 10.99.40.0/24 } tcp dport 5432", "10.99.10.0/24, 10.99.40.0/24 } tcp dport 5432")},
                                          "server": LAB.servers["db2"], "inv": LAB}),
     "cookies_secure_httponly": ({"web": [cookie_web("sid=1; Path=/; Secure; HttpOnly")]}, {"web": [cookie_web("sid=1; Path=/")]}),
-    "security_txt_published": ({"web": [{**web(), "security_txt": 200}]}, {"web": [{**web(), "security_txt": 404}]}),
+    "security_txt_published": ({"web": [{**web(), "security_txt": SECURITY_TXT}], "now": NOW},
+                               {"web": [{**web(), "security_txt": {**SECURITY_TXT, "status": 404}}], "now": NOW}),
     "links_on_separate_paths": ({"inv": LAB}, {"inv": LAB.__class__(doc=LAB.doc.model_copy(update={
         "links": [link.model_copy(update={"path_id": "one-duct"}) for link in LAB.doc.links]}), base=LAB.base)}),
     "monitoring_retention_sufficient": ({"prometheus": {"running": True, "days": 400.0, "flag": "--storage.tsdb.retention.time=400d"}},

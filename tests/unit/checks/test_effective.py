@@ -332,3 +332,21 @@ def test_a_server_listening_on_every_address_fails_whatever_its_files_say():
     verdict = mysql_verdict(MY_CNF, [("tcp", "0.0.0.0", 3306)])
     assert verdict.status is Status.FAIL and "listening on 0.0.0.0:3306" in verdict.found
     assert mysql_verdict(MY_CNF, [("tcp", "10.99.30.11", 3306)]).status is Status.PASS
+
+
+def test_a_home_page_answering_every_path_is_no_security_txt():
+    """An application that answers 200 with its home page for any path passed the old check."""
+    from datetime import datetime, timezone
+
+    from provdc.checks.probes import security_txt
+
+    now = datetime(2026, 12, 3, tzinfo=timezone.utc)
+    page = {"status": 200, "headers": {"content-type": "text/html"}, "body": "<!doctype html><p>Contact: us</p>"}
+    real = {"status": 200, "headers": {"content-type": "text/plain; charset=utf-8"},
+            "body": "# RFC 9116\nContact: mailto:csirt@lab.gov.vn\nExpires: 2027-06-30T00:00:00Z\n"}
+    stale = {**real, "body": "Contact: mailto:csirt@lab.gov.vn\nExpires: 2026-01-01T00:00:00Z\n"}
+    web = lambda answer: [{"target": "https://10.99.10.11:443/", "tls": True, "security_txt": security_txt(answer)}]  # noqa: E731
+    judge = lambda answer: _judge(DEFAULT["security_txt_published"], {"web": web(answer), "now": now})  # noqa: E731
+    assert judge(real).status is Status.PASS
+    assert judge(page).status is Status.FAIL and "without a Contact" in judge(page).found
+    assert judge(stale).status is Status.FAIL and "Expires 2026-01-01" in judge(stale).found
