@@ -126,7 +126,9 @@ def antimalware_signatures_fresh(clamav: dict, bar) -> Verdict:
        remediation="Install aide, run 'aideinit' to create /var/lib/aide/aide.db and keep the daily check (dailyaidecheck timer or cron).",
        facts=("aide",))
 def file_integrity_monitored(aide: dict) -> Verdict:
-    found = (f"aide {'installed' if aide['installed'] else 'missing'}, database {'present' if aide['databases'] else 'missing'}, "
+    database = ("missing" if not aide["databases"] else
+                "present" if any(size > 0 for _, size in aide["databases"].values()) else "empty")
+    found = (f"aide {'installed' if aide['installed'] else 'missing'}, database {database}, "
              f"schedule {', '.join(aide['schedule']) or 'none'}")
     ok = aide["installed"] and any(size > 0 for _, size in aide["databases"].values()) and aide["schedule"]
     return Verdict.passed(found) if ok else Verdict.failed("aide installed, its database initialised, a scheduled check", found)
@@ -179,24 +181,19 @@ def accounts_inactive_disabled(lastlog: dict, aging: dict, bar) -> Verdict:
        rationale="TCVN 14423 5.6.2.2 b asks multi-factor authentication for administrators from level 3.",
        remediation="Set 'AuthenticationMethods publickey,keyboard-interactive' with a TOTP module (pam_google_authenticator or "
                    "pam_oath) in /etc/pam.d/sshd, or admit SSH only from a bastion that enforces MFA.",
-       facts=("sshd", "sshd_contexts", "sshd_pam", "bar"))
-def ssh_admin_mfa(sshd: dict, sshd_contexts: dict, sshd_pam: list, bar) -> Verdict:
+       facts=("sshd", "sshd_pam", "bar"))
+def ssh_admin_mfa(sshd: dict, sshd_pam: list, bar) -> Verdict:
+    # judged on the global configuration and, by the engine, again on each Match context
     if not bar.get("admin_mfa_required"):
         return Verdict.not_applicable(f"not required ({bar.why('admin_mfa_required')})")
     second = [r.module for r in sshd_pam if r.module in SECOND_FACTOR_MODULES and _mandatory(r)]
     weak = [f"{r.module} {r.control}{' nullok' if r.arg('nullok') is not None else ''}" for r in sshd_pam
             if r.module in SECOND_FACTOR_MODULES and not _mandatory(r)]
-    # sshd -T is the configuration outside any Match block; each Match context (the admin user
-    # from each management address) is judged as sshd resolves it for that connection
-    contexts = {"global": sshd, **sshd_contexts}
-    single = sorted(label for label, values in contexts.items() if not _two_factors(values, bool(second)))
     methods = sshd.get("authenticationmethods", "any")
     found = (f"authenticationmethods {methods}; sshd PAM second factor {', '.join(second) or 'none'}"
-             + (f" (not enforced: {', '.join(weak)})" if weak else "")
-             + (f"; one factor for {', '.join(single)}" if single else ""))
-    return Verdict.passed(found) if not single else \
-        Verdict.failed(f"every AuthenticationMethods list needs two factors, in every Match context ({bar.why('admin_mfa_required')})",
-                       found)
+             + (f" (not enforced: {', '.join(weak)})" if weak else ""))
+    return Verdict.passed(found) if _two_factors(sshd, bool(second)) else \
+        Verdict.failed(f"every AuthenticationMethods list needs two factors ({bar.why('admin_mfa_required')})", found)
 
 
 def _mandatory(rule) -> bool:

@@ -276,12 +276,13 @@ def mfa(methods: str, pam: list[str], contexts: list[str] = ()):
 
 
 def test_a_match_block_that_drops_the_second_factor_for_the_management_zone_fails():
+    """The engine judges ssh_admin_mfa again in every Match context, like every sshd check."""
     otp = ["auth required pam_google_authenticator.so", "auth required pam_unix.so"]
     assert mfa("publickey,keyboard-interactive", otp).status is Status.PASS
     match = ["+++ user=root addr=10.99.40.254", "authenticationmethods publickey,keyboard-interactive",
              "+++ user=root addr=10.99.40.1", "authenticationmethods publickey"]
     verdict = mfa("publickey,keyboard-interactive", otp, match)
-    assert verdict.status is Status.FAIL and "one factor for user=root addr=10.99.40.1" in verdict.found
+    assert verdict.status is Status.FAIL and "for user=root addr=10.99.40.1 (Match)" in verdict.found
     assert mfa("publickey,password", ["auth required pam_unix.so"]).status is Status.PASS  # key and password
 
 
