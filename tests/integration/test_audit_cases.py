@@ -193,7 +193,7 @@ FRESHCLAM_CONF = ("DatabaseDirectory /var/lib/clamav\nUpdateLogFile /var/log/cla
 # no system socket (/dev/log lives in the machine's /dev, which every lab host shares)
 RSYSLOG_LAB = 'module(load="imuxsock" SysSock.Use="off")\n'
 FORWARD = "*.* @@10.99.40.10:514\n"   # mon1, the variant's declared log collector
-PROMETHEUS = ("mkdir -p /tmp/provdc-prom && printf 'global: {scrape_interval: 1m}\\n' > /tmp/provdc-prom/prometheus.yml && "
+PROMETHEUS = ("mkdir -p /tmp/provdc-prom && printf 'global: {{scrape_interval: 1m}}\\n' > /tmp/provdc-prom/prometheus.yml && "
               "(setsid prometheus --config.file=/tmp/provdc-prom/prometheus.yml --storage.tsdb.path=/tmp/provdc-prom/data "
               "--web.listen-address=127.0.0.1:29190 {flags} </dev/null >/tmp/provdc-prom/log 2>&1 & echo $! > /tmp/provdc-prom/pid)")
 NODE_EXPORTER = "/etc/default/prometheus-node-exporter"
@@ -292,7 +292,7 @@ def test_daemons_as_they_run(lab):
 # ----------------------------------------------------------------------------- web applications
 
 def test_cookies_security_txt_and_access_logs(lab):
-    """portal-web1 passes, docs-app1 fails, each nginx reconfigured in its own view and reloaded."""
+    """portal-web1 passes, mcdt-app1 fails, each nginx reconfigured in its own view and reloaded."""
     expires = (date.today() + timedelta(days=180)).isoformat()
     good = lambda t: (t.replace("location = / { default_type text/html;",  # noqa: E731
                                 "location = / { default_type text/html; add_header Set-Cookie "
@@ -300,28 +300,29 @@ def test_cookies_security_txt_and_access_logs(lab):
                       .replace("location / { return 404; }",
                                "location = /.well-known/security.txt { default_type text/plain; return 200 "
                                f"\"Contact: mailto:csirt@lab.gov.vn\\nExpires: {expires}T00:00:00Z\\n\"; }} location / {{ return 404; }}"))
-    # docs-app1: a session cookie without its flags; the application answers every path with its
-    # home page (so security.txt "answers 200"); access_log off in the middle of a line
+    # mcdt-app1 (level 3, where security.txt applies): a session cookie without its flags; the
+    # application answers every path with its home page (so security.txt "answers 200"); and
+    # access_log off in the middle of a line
     bad = lambda t: (t.replace("location = / { default_type text/html;",  # noqa: E731
                                "location = / { default_type text/html; add_header Set-Cookie \"sid=lab; Path=/\" always;")
-                     .replace("location / { return 404; }", "location / { default_type text/html; return 200 '<!doctype html><p>docs</p>'; }")
-                     .replace("server_name docs-app1;", "server_name docs-app1; access_log off;"))
+                     .replace("location / { return 404; }", "location / { default_type text/html; return 200 '<!doctype html><p>mcdt</p>'; }")
+                     .replace("server_name mcdt-app1;", "server_name mcdt-app1; access_log off;"))
     try:
-        with planted(lab, files={"portal-web1": [NGINX], "docs-app1": [NGINX]}):
-            for host, edit in (("portal-web1", good), ("docs-app1", bad)):
+        with planted(lab, files={"portal-web1": [NGINX], "mcdt-app1": [NGINX]}):
+            for host, edit in (("portal-web1", good), ("mcdt-app1", bad)):
                 path = lab.host_path(host, NGINX)
                 text = path.read_text()
                 assert edit(text) != text, host
                 path.write_text(edit(text))
                 sh(lab, host, f"nginx -c {NGINX} -s reload")
             time.sleep(0.5)  # new workers take over
-            v = findings(lab.inventory, {"application"}, {"portal-web1", "docs-app1"})
+            v = findings(lab.inventory, {"application"}, {"portal-web1", "mcdt-app1"})
     finally:
-        for host in ("portal-web1", "docs-app1"):  # `planted` put the files back: nginx reads them again
+        for host in ("portal-web1", "mcdt-app1"):  # `planted` put the files back: nginx reads them again
             lab.in_host(host, "nginx", "-c", NGINX, "-s", "reload")
-    assert_cases(v, "cookies_secure_httponly", "portal-web1", "docs-app1", "sid without secure, httponly")
-    assert_cases(v, "security_txt_published", "portal-web1", "docs-app1", "without a Contact field")
-    assert_cases(v, "web_access_logged", "portal-web1", "docs-app1", f"{NGINX}: access_log off")
+    assert_cases(v, "cookies_secure_httponly", "portal-web1", "mcdt-app1", "sid without secure, httponly")
+    assert_cases(v, "security_txt_published", "portal-web1", "mcdt-app1", "without a Contact field")
+    assert_cases(v, "web_access_logged", "portal-web1", "mcdt-app1", f"{NGINX}: access_log off")
 
 
 # ------------------------------------------------------------------------- the inventory itself
