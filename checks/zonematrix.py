@@ -30,6 +30,7 @@ STATES = ("open", "closed", "filtered")
 CONCURRENCY = 32          # connects in flight at once on the vantage host
 CONNECT_TIMEOUT = 1       # seconds per connect
 DONE = "provdc-sweep-done"
+SHOWN = 12                # denied pairs named in one finding; the rest are counted
 
 
 @dataclass(frozen=True)
@@ -216,8 +217,9 @@ def judge(observations: list[Observation]) -> Verdict:
     measured = [o for o in observations if o.found is not None]
     zones = sorted({o.pair.source for o in measured})
     if breaches:
-        found = "; ".join(f"{_cell(o)} open, expected denied ({o.pair.why})" for o in breaches)
-        return Verdict(Status.FAIL, expected_text, "; ".join([found, *notes]))
+        found = "; ".join(f"{_cell(o)} open, expected denied ({o.pair.why})" for o in breaches[:SHOWN])
+        more = [f"and {len(breaches) - SHOWN} more denied pairs open"] if len(breaches) > SHOWN else []
+        return Verdict(Status.FAIL, expected_text, "; ".join([found, *more, *notes]))
     tally = (f"{len(measured)} pairs measured from {len(zones)} zones ({', '.join(zones) or 'none'}): "
              f"{sum(o.found == 'open' for o in measured)} allowed open, "
              f"{sum(not o.pair.allowed for o in measured)} denied closed or filtered")

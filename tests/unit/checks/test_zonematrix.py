@@ -155,3 +155,14 @@ def test_the_check_is_registered_in_the_network_layer_and_judges_the_row():
     assert c.func([]).status is Status.NOT_APPLICABLE
     row = [Observation(pair("dc-dmz", "db2", 5432), "open", "mail1")]
     assert c.func(row).status is Status.FAIL
+
+
+def test_a_wide_open_host_names_the_first_breaches_and_counts_the_rest():
+    wide = {zone: Sweep(s.vantage, {k: "open" for k in s.states}, s.error) for zone, s in clean_sweeps().items()}
+    verdict = zonematrix.judge(zonematrix.observe(PAIRS, wide)["db2"])
+    assert verdict.status is Status.FAIL
+    assert verdict.found.count("expected denied") == 8 and "more denied pairs open" not in verdict.found
+    many = [Observation(zonematrix.Pair("dc-dmz", "x", "10.99.30.12", port, "p", False, "why"), "open", "mail1")
+            for port in range(1000, 1020)]
+    found = zonematrix.judge(many).found
+    assert found.count("expected denied") == zonematrix.SHOWN and "and 8 more denied pairs open" in found
