@@ -10,7 +10,7 @@ from __future__ import annotations
 import shlex
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any
@@ -124,19 +124,25 @@ def _sweep_zone(inv: Inventory, candidates: list, targets: list[tuple[str, int]]
     return zonematrix.Sweep(None, error="; ".join(errors))
 
 
-def gather_zone_reach(inv: Inventory, targets: list[model.Server], timeout: float) -> dict[str, list[zonematrix.Observation]]:
-    """The zone matrix rows of `targets`: every zone swept from inside, all zones in parallel.
-    Every address a sweep connects to, and every vantage host, passes the scope guard first."""
+def zone_sweep_plan(inv: Inventory, targets: list[model.Server]) -> tuple[list[zonematrix.Pair], dict[str, tuple[list, list]]]:
+    """The zone matrix pairs of `targets` and, per zone with something to sweep, its vantage
+    hosts and connects. Every address a sweep connects to and every vantage host passes the
+    scope guard here, before any packet."""
     pairs = zonematrix.expected(inv, targets)
     hosts = zonematrix.vantages(inv)
-    plan = {zone: zonematrix.probes(pairs, zone) for zone in hosts}
-    plan = {zone: targets_ for zone, targets_ in plan.items() if targets_}
-    check_scope(inv, sorted({a for targets_ in plan.values() for a, _ in targets_}
-                            | {str(h.address) for zone in plan for h in hosts[zone][:2]}))
+    plan = {zone: (hosts[zone], probes) for zone in hosts if (probes := zonematrix.probes(pairs, zone))}
+    check_scope(inv, sorted({a for _, probes in plan.values() for a, _ in probes}
+                            | {str(h.address) for candidates, _ in plan.values() for h in candidates[:2]}))
+    return pairs, plan
+
+
+def sweep_zones(inv: Inventory, pairs: list[zonematrix.Pair], plan: dict[str, tuple[list, list]],
+                timeout: float) -> dict[str, list[zonematrix.Observation]]:
+    """Every zone of the plan swept from inside, all zones in parallel: each target's row."""
     if not plan:
         return {}
     with ThreadPoolExecutor(max_workers=min(8, len(plan))) as pool:
-        futures = {zone: pool.submit(_sweep_zone, inv, hosts[zone], targets_, timeout) for zone, targets_ in plan.items()}
+        futures = {zone: pool.submit(_sweep_zone, inv, candidates, probes, timeout) for zone, (candidates, probes) in plan.items()}
         sweeps = {zone: fut.result() for zone, fut in futures.items()}
     return zonematrix.observe(pairs, sweeps)
 
@@ -231,12 +237,14 @@ def _audited_hosts(inv: Inventory, opts: Options) -> list[tuple[model.Server, st
 
 def _host_findings(inv: Inventory, checks: list[Check], opts: Options, progress: Callable[[str], None],
                    gathered_out: dict[str, dict], scan: dict[str, Any],
-                   reach: dict[str, list] | None = None) -> tuple[list[Finding], bool]:
+                   reach_job: Future | None = None) -> tuple[list[Finding], bool]:
+    """`reach_job`, when the zone matrix is audited, is its sweep, running meanwhile."""
     hosts = [(h, scope) for h, scope in _audited_hosts(inv, opts) if any(c.scope == scope for c in checks)]
     if not hosts:
         return [], False
     with ThreadPoolExecutor(max_workers=min(32, len(hosts))) as pool:
         gathered = dict(zip([h.id for h, _ in hosts], pool.map(lambda h: gather(inv, h[0], opts.timeout), hosts)))
+    reach = reach_job.result() if reach_job is not None else None
     gathered_out.update({sid: hf.facts for sid, hf in gathered.items() if hf.error is None})
     findings, partial = [], False
     everything = list(inv.doc.systems)
@@ -359,21 +367,19 @@ def run_audit(inv: Inventory, opts: Options = Options(), registry: CheckRegistry
     host_checks = [c for c in selected if c.scope in ("host", "device")]
     host_facts: dict[str, dict] = {}
     network_view: dict[str, Any] | None = None
-    reach: dict[str, list] | None = None
     with ThreadPoolExecutor(max_workers=1) as pool:
-        # the sweeps from inside each zone run while nmap scans from here
+        # the sweeps from inside each zone run while nmap scans from here and the facts are gathered
         reach_job = None
         if any("zone_reach" in c.facts for c in host_checks):
             progress("zone matrix: sweeping from inside each zone")
-            targets = [sv for sv, scope in _audited_hosts(inv, opts) if scope == "host"]
-            reach_job = pool.submit(gather_zone_reach, inv, targets, opts.timeout)
+            pairs, plan = zone_sweep_plan(inv, [sv for sv, scope in _audited_hosts(inv, opts) if scope == "host"])
+            reach_job = pool.submit(sweep_zones, inv, pairs, plan, opts.timeout)
         if any("open_ports" in c.facts or "network" in c.facts for c in selected):
             servers = [sv for sv in inv.doc.servers if opts.hosts is None or sv.id in opts.hosts]
             progress("nmap: scanning the zones")
             network_view = network.gather_network(inv, servers, sweep=opts.hosts is None and opts.systems is None)
-        reach = reach_job.result() if reach_job is not None else None
-    findings, partial = _host_findings(inv, host_checks, opts, progress, host_facts, (network_view or {}).get("open", {}),
-                                       reach)
+        findings, partial = _host_findings(inv, host_checks, opts, progress, host_facts,
+                                           (network_view or {}).get("open", {}), reach_job)
     findings += _system_findings(inv, [c for c in selected if c.scope == "system"], opts, host_facts)
     if opts.hosts is None and opts.systems is None:
         findings += _inventory_findings(inv, [c for c in selected if c.scope == "inventory"], opts, network_view)

@@ -1,6 +1,7 @@
 """The zone matrix: for every pair (source zone, target service) what the inventory allows, and
 what answers when asked from inside the source zone. Pure and tested offline; the sweep itself
-(one SSH round trip to a managed host of each zone) is `engine.gather_zone_reach`.
+(one SSH round trip to a managed host of each zone) is `engine.zone_sweep_plan` (the scope
+guard) then `engine.sweep_zones`.
 
 Expected: a target server's TCP service admits a source zone when the zone's network lies
 inside what the firewall role opens for that port (`nftables.declared`: the service's `from:`

@@ -7,10 +7,13 @@ import ipaddress
 import socket
 import subprocess
 
+import pytest
+
 from provdc.checks import zonematrix
-from provdc.checks.engine import DEFAULT
+from provdc.checks.engine import DEFAULT, zone_sweep_plan
 from provdc.checks.results import Status
 from provdc.checks.zonematrix import Observation, Sweep
+from provdc.errors import ScopeError
 from provdc.inventory import load_inventory
 from tests.conftest import EXAMPLES
 
@@ -166,3 +169,13 @@ def test_a_wide_open_host_names_the_first_breaches_and_counts_the_rest():
             for port in range(1000, 1020)]
     found = zonematrix.judge(many).found
     assert found.count("expected denied") == zonematrix.SHOWN and "and 8 more denied pairs open" in found
+
+
+def test_the_scope_guard_refuses_a_sweep_towards_an_address_outside_the_declared_zones():
+    pairs, plan = zone_sweep_plan(LAB, LAB.doc.servers)
+    assert pairs == PAIRS and "dc-devmgmt" in plan and plan["dc-devmgmt"][0] == []
+    stray = LAB.__class__(doc=LAB.doc.model_copy(update={"servers": [
+        s.model_copy(update={"address": ipaddress.IPv4Address("192.0.2.7")}) if s.id == "db2" else s
+        for s in LAB.doc.servers]}), base=LAB.base)
+    with pytest.raises(ScopeError, match="192.0.2.7"):
+        zone_sweep_plan(stray, stray.doc.servers)          # refused before any packet: nothing is swept
