@@ -13,6 +13,7 @@ from provdc.checks.engine import DEFAULT, Options, run_audit
 from provdc.checks.registry import CheckRegistry
 from provdc.checks.results import Status
 from provdc.inventory.exports import server_hostvars, to_ansible_dict
+from provdc.lab import faults
 from provdc.lab.hosts import role_template
 
 pytestmark = pytest.mark.lab
@@ -84,6 +85,14 @@ def test_the_zone_matrix_from_inside_each_zone(lab):
         assert opened["db2"].status is Status.FAIL, opened["db2"].found
         assert DMZ_TO_DB2 in opened["db2"].found, opened["db2"].found
         assert opened["db1"].status is Status.PASS, opened["db1"].found   # db1 declares 5432 from the DMZ
+
+        # a vantage host that does not answer gives way to the next managed host of its zone
+        faults.stop_host(lab, "mail1")
+        try:
+            f = matrix(inv, hosts={"db2"}, timeout=6)["db2"]
+        finally:
+            faults.start_host(lab, "mail1")
+        assert f.status is Status.FAIL and DMZ_TO_DB2.replace("via mail1", "via portal-web1") in f.found, f.found
 
     # ... and so it is where no host firewall blocks it (the lab as built, before provisioning)
     bare = matrix(inv, hosts={"db2"})["db2"]
