@@ -124,7 +124,8 @@ def _sweep_zone(inv: Inventory, candidates: list, targets: list[tuple[str, int]]
     return zonematrix.Sweep(None, error="; ".join(errors))
 
 
-def zone_sweep_plan(inv: Inventory, targets: list[model.Server]) -> tuple[list[zonematrix.Pair], dict[str, tuple[list, list]]]:
+def zone_sweep_plan(inv: Inventory,
+                    targets: list[model.Server]) -> tuple[list[zonematrix.Pair], dict[str, tuple[list, list]]]:
     """The zone matrix pairs of `targets` and, per zone with something to sweep, its vantage
     hosts and connects. Every address a sweep connects to and every vantage host passes the
     scope guard here, before any packet."""
@@ -142,7 +143,8 @@ def sweep_zones(inv: Inventory, pairs: list[zonematrix.Pair], plan: dict[str, tu
     if not plan:
         return {}
     with ThreadPoolExecutor(max_workers=min(8, len(plan))) as pool:
-        futures = {zone: pool.submit(_sweep_zone, inv, candidates, probes, timeout) for zone, (candidates, probes) in plan.items()}
+        futures = {zone: pool.submit(_sweep_zone, inv, candidates, probes, timeout)
+                   for zone, (candidates, probes) in plan.items()}
         sweeps = {zone: fut.result() for zone, fut in futures.items()}
     return zonematrix.observe(pairs, sweeps)
 
@@ -273,7 +275,8 @@ def _host_findings(inv: Inventory, checks: list[Check], opts: Options, progress:
             else:
                 verdict, bar = _judge_with_bar(c, values, host_bar)
             partial |= verdict.status is Status.ERROR
-            evidence = ZONE_SWEEP if "zone_reach" in c.facts else f"ssh {s.ssh.user}@{s.address}: fact script ({', '.join(c.facts)})"
+            evidence = ZONE_SWEEP if "zone_reach" in c.facts else \
+                f"ssh {s.ssh.user}@{s.address}: fact script ({', '.join(c.facts)})"
             findings.append(_finding(c, verdict, s.id, None, time.perf_counter() - t + hf.seconds / max(1, len(mine)),
                                      evidence, frameworks, bar))
     return findings, partial
