@@ -114,7 +114,7 @@ def _sweep_zone(inv: Inventory, candidates: list, targets: list[tuple[str, int]]
     connect = max(1, min(5, int(timeout / 2)))
     budget = min(timeout, connect + zonematrix.sweep_seconds(len(targets)) + 2)
     errors = []
-    for host in candidates[:2]:
+    for host in candidates[:zonematrix.VANTAGE_TRIES]:
         out, error = _round_trip(Connection.of(inv, host).ssh_argv("bash", "-s", connect_timeout=connect),
                                  zonematrix.sweep_script(targets), budget)
         if error is None or out:
@@ -133,7 +133,7 @@ def zone_sweep_plan(inv: Inventory,
     hosts = zonematrix.vantages(inv)
     plan = {zone: (hosts[zone], probes) for zone in hosts if (probes := zonematrix.probes(pairs, zone))}
     check_scope(inv, sorted({a for _, probes in plan.values() for a, _ in probes}
-                            | {str(h.address) for candidates, _ in plan.values() for h in candidates[:2]}))
+                            | {str(h.address) for candidates, _ in plan.values() for h in candidates[:zonematrix.VANTAGE_TRIES]}))
     return pairs, plan
 
 

@@ -31,6 +31,7 @@ STATES = ("open", "closed", "filtered")
 CONCURRENCY = 32          # connects in flight at once on the vantage host
 CONNECT_TIMEOUT = 1       # seconds per connect
 DONE = "provdc-sweep-done"
+VANTAGE_TRIES = 2         # managed hosts of a zone tried in turn when one does not answer over SSH
 SHOWN = 12                # denied pairs named in one finding; the rest are counted
 
 
