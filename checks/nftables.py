@@ -130,7 +130,8 @@ def _networks(source: str) -> list[ipaddress.IPv4Network] | None:
         return None
 
 
-def _covered(source: str, allowed: set[str]) -> bool:
+def covered(source: str, allowed: set[str]) -> bool:
+    """Whether every address of `source` lies inside one of the `allowed` networks."""
     nets = _networks(source)
     wanted = [n for a in allowed for n in (_networks(a) or [])]
     return nets is not None and all(any(n.subnet_of(w) for w in wanted) for n in nets)
@@ -151,7 +152,7 @@ def compare(rs: Ruleset, wanted: dict[tuple[str, int], set[str]], names: dict[st
         if allowed is None:
             problems.append(f"{port}/{proto} accepted from {', '.join(label(x) for x in sorted(sources))} but not declared")
             continue
-        extra = sorted(s for s in sources if not _covered(s, allowed))
+        extra = sorted(s for s in sources if not covered(s, allowed))
         if extra:
             problems.append(f"{port}/{proto} accepted from {', '.join(label(x) for x in extra)}; "
                             f"declared {', '.join(label(x) for x in sorted(allowed))}")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from provdc.checks.engine import DEFAULT, _judge
-from provdc.checks import facts
+from provdc.checks import facts, zonematrix
 from provdc.checks.effective import PamRule
 from provdc.checks.facts import FactError, parse_facts
 from provdc.checks.results import Status
@@ -109,9 +109,15 @@ WITH_COLLECTOR = LAB.__class__(doc=LAB.doc.model_copy(update={"servers": [
     s.model_copy(update={"services": [*s.services, s.services[0].model_copy(update={"name": "syslog", "port": 514, "kind": "syslog"})]})
     if s.id == "mon1" else s for s in LAB.doc.servers]}), base=LAB.base)
 STARTED_LATE = LAB.systems["portal"].model_copy(update={"started": date(2026, 8, 1)})
+# db2's row of the zone matrix: denied pairs filtered (PASS); the DMZ reaching its 5432 (FAIL)
+DB2_PAIRS = zonematrix.expected(LAB, [LAB.servers["db2"]])
+DB2_ROW = [zonematrix.Observation(p, "open" if p.allowed else "filtered", "v") for p in DB2_PAIRS]
+DB2_DMZ_OPEN = [zonematrix.Observation(o.pair, "open", "v") if (o.pair.source, o.pair.port) == ("dc-dmz", 5432) else o
+                for o in DB2_ROW]
 CASES = {  # check id -> (facts that pass, facts that fail); judged with BAR_ND85 unless a case brings its own
     "open_ports_match_declared": ({"open_ports": {22, 5432}, "server": SERVER}, {"open_ports": {22, 5432, 3306}, "server": SERVER}),
     "no_plaintext_management": ({"open_ports": {22}}, {"open_ports": {22, 23}}),
+    "zone_matrix_enforced": ({"zone_reach": DB2_ROW}, {"zone_reach": DB2_DMZ_OPEN}),
     "admin_services_not_exposed": ({"server": SERVER}, {"server": EXPOSED}),
     "unknown_hosts_in_zones": ({"network": {"alive": {"db": []}, "known": set()}},
                                {"network": {"alive": {"db": ["10.99.30.99"]}, "known": set()}}),
