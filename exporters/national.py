@@ -86,9 +86,14 @@ def system_sli_expr(system_id: str, window: str) -> str:
 
 
 def system_coverage_expr(system_id: str, window: str, expected_probes: int) -> str:
-    """Recorded probes / expected probes of all the system's targets in one window (a silent
-    target lowers it)."""
-    return f"clamp_max(sum(count_over_time({_system_probes(system_id)}[{window}])) / {expected_probes}, 1)"
+    """How much of one window is measured: recorded probes / expected probes of all the
+    system's targets (a silent target lowers it), except that a window in which a target was
+    measured down is measured whole: an outage often silences some probes (a timeout past the
+    scrape), and their silence must not shrink the downtime the others recorded."""
+    probes = _system_probes(system_id)
+    least = f"min(avg_over_time({probes}[{window}]))"
+    return (f"(clamp_max(sum(count_over_time({probes}[{window}])) / {expected_probes}, 1) and on() ({least} >= 1))"
+            f" or (vector(1) and on() ({least} < 1))")
 
 
 def province_rules(inv: Inventory, settings) -> dict[str, Any]:

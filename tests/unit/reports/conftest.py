@@ -55,8 +55,8 @@ def system_series(q: str, params: dict, shares: dict, counts: dict) -> dict:
     """What Prometheus answers to the report's system SLI subqueries (exporters/national.py
     system_sli_expr and system_coverage_expr, see reports/collect.py system_sli_buckets), worked
     out from the per-bucket target data: the SLI is the least share among the system's recorded
-    targets; coverage the recorded share of the expected probes, summed over the windows of a
-    bucket (step / window of them)."""
+    targets; coverage the recorded share of the expected probes (whole where a failure was
+    seen), summed over the windows of a bucket (step / window of them)."""
     sid, window_ms = SLI.search(q).group(1), int(SLI.search(q).group(2))
     per_bucket = float(params["step"][0]) * 1000 / window_ms        # SLI windows in a bucket
     count_of = {json.dumps(labels, sort_keys=True): dict(values) for labels, values in counts["result"]}
@@ -65,7 +65,9 @@ def system_series(q: str, params: dict, shares: dict, counts: dict) -> dict:
     out = []
     for t in sorted({t for values, _ in mine for t in values}):
         present = [(float(values[t]), float(counted.get(t, 0))) for values, counted in mine if t in values]
-        if q.startswith("sum_over_time"):
+        if q.startswith("sum_over_time") and min(v for v, _ in present) < 1:
+            out.append([t, str(per_bucket)])          # a failure seen: the windows are measured whole
+        elif q.startswith("sum_over_time"):
             per_window = sum(c for _, c in present) / per_bucket
             out.append([t, str(per_bucket * min(1.0, per_window / int(DIVISOR.search(q).group(1))))])
         else:
