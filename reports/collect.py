@@ -322,7 +322,8 @@ def system_result(buckets: list[Bucket], step: float, source: SliSource, period:
                   maintenance: list[tuple[float, float, str]]) -> Availability:
     """A system's availability over the period from its SLI buckets: the one computation the
     provincial report, the console and the national roll-up all read."""
-    return availability(buckets, step, step / source.window, period.seconds, [(s, e) for s, e, _ in maintenance])
+    return availability(buckets, step, step / source.window, period.seconds, [(s, e) for s, e, _ in maintenance],
+                        capped=False)
 
 
 def uptime(inv: Inventory, url: str, period: Period, step: float,

@@ -122,8 +122,12 @@ def _overlaps(start: float, end: float, windows: list[tuple[float, float]]) -> b
 
 
 def availability(buckets: list[Bucket], step: float, expected: float, period_seconds: float,
-                 maintenance: list[tuple[float, float]] = ()) -> Availability:
-    """Apply the accounting rule to one target's buckets (see the module docstring)."""
+                 maintenance: list[tuple[float, float]] = (), capped: bool = True) -> Availability:
+    """Apply the accounting rule to one target's buckets (see the module docstring). `capped`:
+    a bucket is at most its length measured (probe counts in a closed range can overrun it);
+    uncapped, for SLI buckets whose windows each belong to exactly one bucket, a bucket holding
+    one window more than `expected` counts it (a step that is not a whole number of windows
+    alternates between one more and one fewer)."""
     up = measured = maintenance_time = 0.0
     incidents: list[Incident] = []
     current: Incident | None = None
@@ -133,7 +137,7 @@ def availability(buckets: list[Bucket], step: float, expected: float, period_sec
             maintenance_time += step
             current = _close(current, incidents)
             continue
-        share = min(1.0, b.count / expected) if expected > 0 else 0.0
+        share = (min(1.0, b.count / expected) if capped else b.count / expected) if expected > 0 else 0.0
         if b.success is None or share == 0:
             current = _close(current, incidents)
             continue

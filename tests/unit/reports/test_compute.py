@@ -114,3 +114,11 @@ def test_periods_from_the_command_line_options():
                           ((None, "2026-11-02", "2026-11-01"), "--to must be after")):
         with pytest.raises(ValueError, match=message):
             Period.parse(*args)
+
+
+def test_sli_buckets_of_a_step_that_is_no_whole_number_of_windows_are_measured_in_full():
+    # 10 s buckets of 4 s SLI windows hold 2 or 3 of them (2.5 expected): capping each bucket
+    # at its length would lose a tenth of a fully measured period
+    buckets = [Bucket(T0 + 10 * (i + 1), 1.0, 2 if i % 2 else 3) for i in range(6)]
+    assert availability(buckets, 10, 2.5, 60, capped=False).coverage == pytest.approx(1.0)
+    assert availability(buckets, 10, 2.5, 60).coverage == pytest.approx(0.9)
