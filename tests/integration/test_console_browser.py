@@ -49,13 +49,13 @@ def test_the_lab_twin_with_a_stopped_host_and_a_saturated_link(lab, monitoring, 
         assert driver.find_element(By.CSS_SELECTOR, "#system-portal .state").get_attribute("data-state") == "up"
         now = float(driver.find_elements(By.CSS_SELECTOR, "#link-wan-xa-dong-son-a_to_b td")[2].text.rstrip(" %"))
         assert now > 90, now                                       # above its 90 % line
+        driver.get(console.url + "/links")                         # while the flood lasts
+        assert driver.find_element(By.CSS_SELECTOR, "#link-wan-xa-dong-son .state").get_attribute("data-state") == "warn"
+        assert driver.find_element(By.CSS_SELECTOR, "#link-wan-ubnd-tinh .state").get_attribute("data-state") == "up"
         problems = visit_all(driver, console.url, ARTEFACTS / "lab", [p for p in PAGES if p != "/activity"])
         assert problems == {page: [] for page in problems}
         driver.get(console.url + "/activity")                      # the log is the admin's, not the officer's
         assert "403" in str(driver.get_log("browser"))
-        driver.get(console.url + "/links")
-        assert driver.find_element(By.CSS_SELECTOR, "#link-wan-xa-dong-son .state").get_attribute("data-state") == "warn"
-        assert driver.find_element(By.CSS_SELECTOR, "#link-wan-ubnd-tinh .state").get_attribute("data-state") == "up"
         driver.get(console.url + "/links/wan-xa-dong-son")
         hour = driver.find_element(By.CSS_SELECTOR, "#chart-hour polyline[data-direction='a_to_b']").get_attribute("points")
         peak = max(160 - float(p.split(",")[1]) for p in hour.split())    # pixels above the chart's floor
