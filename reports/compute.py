@@ -29,8 +29,9 @@ whole period and marked so.
 from __future__ import annotations
 
 import calendar
-import re
 import math
+import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
@@ -222,10 +223,13 @@ def _worst_window(samples: list[tuple[float, float]], period: Period) -> tuple[f
     if period.seconds < window:
         return percentile([v for _, v in samples], 0.95), period.start.timestamp(), True
     worst: tuple[float | None, float | None] = (None, None)
+    ordered = sorted(samples, key=lambda s: s[0])
+    times = [t for t, _ in ordered]
     day = period.start
     while day + timedelta(seconds=window) <= period.end:
         lo, hi = day.timestamp(), day.timestamp() + window
-        p95 = percentile([v for t, v in samples if lo < t <= hi], 0.95)
+        # the samples with lo < t <= hi: one slice of the time-ordered samples
+        p95 = percentile([v for _, v in ordered[bisect_right(times, lo):bisect_right(times, hi)]], 0.95)
         if p95 is not None and (worst[0] is None or p95 > worst[0]):
             worst = (p95, lo)
         day += timedelta(days=1)
