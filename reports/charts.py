@@ -42,6 +42,31 @@ def timeline(buckets: list[Bucket], step: float, start: float, end: float,
             f'<rect width="{width}" height="{height}" fill="{COLOURS["gap"]}"/>{body}</svg>')
 
 
+def thin(points: list[tuple[float, float]], start: float, per_second: float) -> list[tuple[float, float]]:
+    """The points a polyline needs at this scale: in each pixel column, the first, lowest,
+    highest and last point in time order (a month of 5-minute samples is 14 per pixel of a
+    640-pixel chart; the line drawn, its peaks and troughs, are the same)."""
+    out: list[tuple[float, float]] = []
+    group: list[tuple[float, float]] = []
+    current = None
+    for p in points:
+        col = int((p[0] - start) * per_second)
+        if col != current and group:
+            out += _keep(group)
+            group = []
+        current = col
+        group.append(p)
+    return out + _keep(group)
+
+
+def _keep(group: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    if len(group) <= 4:
+        return group
+    low = min(range(len(group)), key=lambda i: group[i][1])
+    high = max(range(len(group)), key=lambda i: group[i][1])
+    return [group[i] for i in sorted({0, low, high, len(group) - 1})]
+
+
 def utilisation(series: dict[str, list[tuple[float, float]]], start: float, end: float, label: str,
                 names: dict[str, str], width: int = 640, height: int = 160, limit: float = 0.9) -> str:
     """Utilisation against contract per direction, with the 90 % line of Circular 06/2026."""
@@ -53,8 +78,10 @@ def utilisation(series: dict[str, list[tuple[float, float]]], start: float, end:
         return f"{pad + (t - start) / span * (width - pad):.1f},{height - v / top * (height - 10):.1f}"
 
     colours = {"a_to_b": "#1f6fb2", "b_to_a": "#e08a1e"}
+    column = (width - pad) / span                     # pixels per second
     lines = "".join(
-        f'<polyline fill="none" stroke="{colours.get(d, "#555")}" stroke-width="1.5" points="{" ".join(xy(t, v) for t, v in pts)}" '
+        f'<polyline fill="none" stroke="{colours.get(d, "#555")}" stroke-width="1.5" '
+        f'points="{" ".join(xy(t, v) for t, v in thin(pts, start, column))}" '
         f'data-direction="{escape(d)}"/>' for d, pts in series.items() if pts)
     y90 = height - limit / top * (height - 10)
     y100 = height - 1.0 / top * (height - 10)
