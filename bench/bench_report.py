@@ -148,19 +148,28 @@ def wait_ready(url: str) -> None:
 
 
 def queries_alone(url: str, period: Period) -> float:
-    """The report's Prometheus queries, as collect issues them, with nothing done to the answers."""
+    """The report's Prometheus queries, issued as collect issues them (the same expressions,
+    side by side where collect runs them side by side), with nothing done to the answers."""
     step = collect.pick_step(period)
+    parts = collect.chunks(period) if period.seconds > 31 * 86400 else [period]
+
+    def ranges(exprs):
+        def run():
+            for part in parts:
+                start_ms, step_ms, grid = collect._grid(part, step)
+                for expr in exprs(step_ms, max(step_ms, int(3 * 15.0 * 1000))):
+                    promapi.query_range(url, expr, start_ms / 1000, grid[-1] / 1000, step_ms / 1000)
+        return run
+
     t = time.perf_counter()
-    interval = 15.0
-    for _ in range(3):                                  # settle_seconds, uptime and bandwidth each read the targets
-        promapi.targets(url)
-    for part in (collect.chunks(period) if period.seconds > 31 * 86400 else [period]):
-        start_ms, step_ms, grid = collect._grid(part, step)
-        window_ms = max(step_ms, int(3 * interval * 1000))
-        for expr in (f"avg_over_time({collect.PROBES}[{step_ms}ms])", f"count_over_time({collect.PROBES}[{step_ms}ms])",
-                     f"rate({LINK_OCTETS}[{window_ms}ms])"):
-            promapi.query_range(url, expr, start_ms / 1000, grid[-1] / 1000, step_ms / 1000)
-    promapi.query(url, f"avg_over_time({collect.PROBES}[{int(period.seconds)}s] @ {period.end.timestamp():.0f})")
+    promapi.targets(url)                                # settle_seconds
+    collect._parallel(
+        lambda: collect._parallel(
+            lambda: (promapi.targets(url), collect._parallel(
+                ranges(lambda s, w: [f"count_over_time({collect.PROBES}[{s}ms])"]),
+                ranges(lambda s, w: [f"avg_over_time({collect.PROBES}[{s}ms]) < 1"]))),
+            lambda: promapi.query(url, f"avg_over_time({collect.PROBES}[{int(period.seconds)}s] @ {period.end.timestamp():.0f})")),
+        lambda: (promapi.targets(url), ranges(lambda s, w: [f"rate({LINK_OCTETS}[{w}ms])"])()))
     return time.perf_counter() - t
 
 

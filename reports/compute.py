@@ -132,9 +132,10 @@ def availability(buckets: list[Bucket], step: float, expected: float, period_sec
     up = measured = maintenance_time = 0.0
     incidents: list[Incident] = []
     current: Incident | None = None
+    windows = list(maintenance)
     for b in sorted(buckets, key=lambda b: b.end):
         start = b.end - step
-        if _overlaps(start, b.end, list(maintenance)):
+        if windows and _overlaps(start, b.end, windows):
             maintenance_time += step
             current = _close(current, incidents)
             continue
