@@ -46,25 +46,21 @@ def thin(points: list[tuple[float, float]], start: float, per_second: float) -> 
     """The points a polyline needs at this scale: in each pixel column, the first, lowest,
     highest and last point in time order (a month of 5-minute samples is 14 per pixel of a
     640-pixel chart; the line drawn, its peaks and troughs, are the same)."""
+    cols = [int((t - start) * per_second) for t, _ in points]
+    edges = [0] + [i for i in range(1, len(cols)) if cols[i] != cols[i - 1]] + [len(cols)]
     out: list[tuple[float, float]] = []
-    group: list[tuple[float, float]] = []
-    current = None
-    for p in points:
-        col = int((p[0] - start) * per_second)
-        if col != current and group:
-            out += _keep(group)
-            group = []
-        current = col
-        group.append(p)
-    return out + _keep(group)
+    for a, b in zip(edges, edges[1:]):
+        if b - a <= 4:
+            out += points[a:b]
+            continue
+        group = points[a:b]
+        low, high = min(group, key=_value), max(group, key=_value)     # the first lowest, the first highest
+        out += sorted({group[0], low, high, group[-1]})
+    return out
 
 
-def _keep(group: list[tuple[float, float]]) -> list[tuple[float, float]]:
-    if len(group) <= 4:
-        return group
-    low = min(range(len(group)), key=lambda i: group[i][1])
-    high = max(range(len(group)), key=lambda i: group[i][1])
-    return [group[i] for i in sorted({0, low, high, len(group) - 1})]
+def _value(p: tuple[float, float]) -> float:
+    return p[1]
 
 
 def utilisation(series: dict[str, list[tuple[float, float]]], start: float, end: float, label: str,
