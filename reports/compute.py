@@ -34,6 +34,7 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from typing import NamedTuple
 
 VN = timezone(timedelta(hours=7))
 CONTRACT_LIMIT = 0.9            # Circular 06/2026: p95 <= 90 % of capacity
@@ -86,9 +87,10 @@ def _moment(text: str, option: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=VN)
 
 
-@dataclass(frozen=True)
-class Bucket:
-    """One step of the period for one target: its end time, success share and probe count."""
+class Bucket(NamedTuple):
+    """One step of the period for one target: its end time, success share and probe count.
+    Immutable; a tuple, because a month holds millions (300 targets x 8,928 buckets) and a
+    tuple is made three times faster than a frozen dataclass."""
 
     end: float            # Unix time
     success: float | None  # share of successful probes, None if no probe recorded
