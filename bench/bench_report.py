@@ -33,7 +33,6 @@ from pathlib import Path
 import yaml
 
 from provdc.exporters import promapi
-from provdc.exporters.monitoring import LINK_OCTETS
 from provdc.inventory import load_inventory
 from provdc.proc import spawn_detached, stop
 from provdc.reports import collect, render
@@ -147,30 +146,23 @@ def wait_ready(url: str) -> None:
     raise RuntimeError("Prometheus did not become ready")
 
 
-def queries_alone(url: str, period: Period) -> float:
-    """The report's Prometheus queries, issued as collect issues them (the same expressions,
-    side by side where collect runs them side by side), with nothing done to the answers."""
-    step = collect.pick_step(period)
-    parts = collect.chunks(period) if period.seconds > 31 * 86400 else [period]
+def queries_alone(inv, url: str, period: Period) -> float:
+    """The report's own Prometheus calls, issued by collect itself (the same expressions, side
+    by side where it runs them side by side) and decoded, but every query answered to collect as
+    empty: the HTTP and Prometheus part of the report, with none of its Python arithmetic."""
+    real = promapi.api
 
-    def ranges(exprs):
-        def run():
-            for part in parts:
-                start_ms, step_ms, grid = collect._grid(part, step)
-                for expr in exprs(step_ms, max(step_ms, int(3 * 15.0 * 1000))):
-                    promapi.query_range(url, expr, start_ms / 1000, grid[-1] / 1000, step_ms / 1000)
-        return run
+    def api(base_url, path, params=None, timeout=30):
+        data = real(base_url, path, params, timeout)
+        return {"resultType": data.get("resultType"), "result": []} if path.startswith("/api/v1/query") else data
 
-    t = time.perf_counter()
-    promapi.targets(url)                                # settle_seconds
-    collect._parallel(
-        lambda: collect._parallel(
-            lambda: (promapi.targets(url), collect._parallel(
-                ranges(lambda s, w: [f"count_over_time({collect.PROBES}[{s}ms])"]),
-                ranges(lambda s, w: [f"avg_over_time({collect.PROBES}[{s}ms]) < 1"]))),
-            lambda: promapi.query(url, f"avg_over_time({collect.PROBES}[{int(period.seconds)}s] @ {period.end.timestamp():.0f})")),
-        lambda: (promapi.targets(url), ranges(lambda s, w: [f"rate({LINK_OCTETS}[{w}ms])"])()))
-    return time.perf_counter() - t
+    promapi.api = api
+    try:
+        t = time.perf_counter()
+        collect.collect(inv, url, period)
+        return time.perf_counter() - t
+    finally:
+        promapi.api = real
 
 
 def peak_rss_reset(pid: int | str = "self") -> None:
@@ -208,7 +200,7 @@ def time_report(inv, url: str, period: Period, out: Path, repeat: int = 3, prom_
             profiler.disable()
             profiler.dump_stats(profile)
         del data
-        peers.append(queries_alone(url, period))
+        peers.append(queries_alone(inv, url, period))
     return {"total": statistics.median(totals), "render": statistics.median(renders), "peer": statistics.median(peers),
             "all": totals, "rss": peak_rss_mb(), "prom_rss": peak_rss_mb(prom_pid) if prom_pid else 0.0}
 
