@@ -205,6 +205,9 @@ def _buckets_by_target(url: str, period: Period, step: float) -> dict[tuple[str,
     return out
 
 
+SIDE_BY_SIDE = 4     # queries at once for a list of like queries (per system)
+
+
 def _parallel(*calls):
     """The calls' results, in order, the calls run at once: Prometheus evaluates each query on
     one core, so independent queries finish sooner side by side than one after another."""
@@ -325,11 +328,13 @@ def system_sli_buckets(url: str, period: Period, step: float, source: SliSource,
         window = f"{int(round(source.window * 1000))}ms"
         expected = max(1, int(source.window / probe_interval + 1e-9))
         shares, counts = {}, {}
-        for sid, n in (targets or {}).items():
-            shares.update({sid: v for v in by_system(f"avg_over_time(({system_sli_expr(sid, window)})[{span}:{window}])").values()})
-            if n:
-                coverage = system_coverage_expr(sid, window, n * expected)
-                counts.update({sid: v for v in by_system(f"sum_over_time(({coverage})[{span}:{window}])").values()})
+        jobs = [(shares, sid, f"avg_over_time(({system_sli_expr(sid, window)})[{span}:{window}])") for sid in (targets or {})]
+        jobs += [(counts, sid, f"sum_over_time(({system_coverage_expr(sid, window, n * expected)})[{span}:{window}])")
+                 for sid, n in (targets or {}).items() if n]
+        # two subqueries per system, independent: a few at a time (Prometheus runs each on one core)
+        with ThreadPoolExecutor(max_workers=SIDE_BY_SIDE) as pool:
+            for (into, sid, _), rows in zip(jobs, pool.map(lambda job: by_system(job[2]), jobs)):
+                into.update({sid: v for v in rows.values()})
     return {sid: [Bucket(t / 1000, shares.get(sid, {}).get(k), counts.get(sid, {}).get(k, 0.0)) for k, t in enumerate(grid)]
             for sid in set(shares) | set(counts)}
 
