@@ -205,7 +205,7 @@ def _buckets_by_target(url: str, period: Period, step: float) -> dict[tuple[str,
     return out
 
 
-SIDE_BY_SIDE = 4     # queries at once for a list of like queries (per system)
+SIDE_BY_SIDE = 2     # queries at once for a list of like queries (per system)
 
 
 def _parallel(*calls):
@@ -221,7 +221,8 @@ def _parallel(*calls):
 def _sample_ratios(url: str, period: Period) -> dict[tuple[str, str], float]:
     """Prometheus' sample-based availability of each target over the period, via `@`."""
     expr = f"avg_over_time({PROBES}[{int(period.seconds)}s] @ {period.end.timestamp():.0f})"
-    return {(r["metric"]["job"], r["metric"]["instance"]): float(r["value"][1]) for r in promapi.query(url, expr)}
+    return {(r["metric"]["job"], r["metric"]["instance"]): float(r["value"][1])
+            for r in promapi.query(url, expr, timeout=promapi.QUERY_TIMEOUT)}
 
 
 def _expected(step: float, interval: float) -> float:
