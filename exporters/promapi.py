@@ -32,15 +32,22 @@ def api(base_url: str, path: str, params: dict[str, Any] | None = None, timeout:
     return body["data"]
 
 
-def query(base_url: str, expr: str, at: float | None = None) -> list[dict[str, Any]]:
-    """Instant vector: [{"metric": {...}, "value": [ts, "v"]}, ...]."""
+# A report's query may take as long as Prometheus lets it (its --query.timeout defaults to 2
+# minutes): a month of 300 targets is seconds of work per query, longer side by side on a busy server.
+QUERY_TIMEOUT = 120.0
+
+
+def query(base_url: str, expr: str, at: float | None = None, timeout: float = 30) -> list[dict[str, Any]]:
+    """Instant vector: [{"metric": {...}, "value": [ts, "v"]}, ...]. A live view keeps the short
+    default; a report's query over a whole period passes QUERY_TIMEOUT."""
     params = {"query": expr, **({"time": at} if at is not None else {})}
-    return api(base_url, "/api/v1/query", params)["result"]
+    return api(base_url, "/api/v1/query", params, timeout)["result"]
 
 
 def query_range(base_url: str, expr: str, start: float, end: float, step: float) -> list[dict[str, Any]]:
     """Range matrix: [{"metric": {...}, "values": [[ts, "v"], ...]}, ...]."""
-    return api(base_url, "/api/v1/query_range", {"query": expr, "start": start, "end": end, "step": step})["result"]
+    return api(base_url, "/api/v1/query_range", {"query": expr, "start": start, "end": end, "step": step},
+               QUERY_TIMEOUT)["result"]
 
 
 def scalar_by(results: list[dict[str, Any]], label: str) -> dict[str, float]:

@@ -42,6 +42,27 @@ def timeline(buckets: list[Bucket], step: float, start: float, end: float,
             f'<rect width="{width}" height="{height}" fill="{COLOURS["gap"]}"/>{body}</svg>')
 
 
+def thin(points: list[tuple[float, float]], start: float, per_second: float) -> list[tuple[float, float]]:
+    """The points a polyline needs at this scale: in each pixel column, the first, lowest,
+    highest and last point in time order (a month of 5-minute samples is 14 per pixel of a
+    640-pixel chart; the line drawn, its peaks and troughs, are the same)."""
+    cols = [int((t - start) * per_second) for t, _ in points]
+    edges = [0] + [i for i in range(1, len(cols)) if cols[i] != cols[i - 1]] + [len(cols)]
+    out: list[tuple[float, float]] = []
+    for a, b in zip(edges, edges[1:]):
+        if b - a <= 4:
+            out += points[a:b]
+            continue
+        group = points[a:b]
+        low, high = min(group, key=_value), max(group, key=_value)     # the first lowest, the first highest
+        out += sorted({group[0], low, high, group[-1]})
+    return out
+
+
+def _value(p: tuple[float, float]) -> float:
+    return p[1]
+
+
 def utilisation(series: dict[str, list[tuple[float, float]]], start: float, end: float, label: str,
                 names: dict[str, str], width: int = 640, height: int = 160, limit: float = 0.9) -> str:
     """Utilisation against contract per direction, with the 90 % line of Circular 06/2026."""
@@ -53,8 +74,10 @@ def utilisation(series: dict[str, list[tuple[float, float]]], start: float, end:
         return f"{pad + (t - start) / span * (width - pad):.1f},{height - v / top * (height - 10):.1f}"
 
     colours = {"a_to_b": "#1f6fb2", "b_to_a": "#e08a1e"}
+    column = (width - pad) / span                     # pixels per second
     lines = "".join(
-        f'<polyline fill="none" stroke="{colours.get(d, "#555")}" stroke-width="1.5" points="{" ".join(xy(t, v) for t, v in pts)}" '
+        f'<polyline fill="none" stroke="{colours.get(d, "#555")}" stroke-width="1.5" '
+        f'points="{" ".join(xy(t, v) for t, v in thin(pts, start, column))}" '
         f'data-direction="{escape(d)}"/>' for d, pts in series.items() if pts)
     y90 = height - limit / top * (height - 10)
     y100 = height - 1.0 / top * (height - 10)

@@ -1,12 +1,14 @@
 """Gather a province's report data: Prometheus (uptime, bandwidth), the audit run, the inventory.
 
-Queries are few and wide: one range query for success shares and one for probe counts of every
-target, one for every link's rate, one instant query with the `@` modifier for the sample-based
-check of each target's period availability. All arithmetic happens in `compute.py`.
+Queries are few and wide, and independent ones run side by side: one range query for probe
+counts of every target and one for success shares where they are below 1, one for every link's
+rate, one instant query with the `@` modifier for the sample-based check of each target's period
+availability. All arithmetic happens in `compute.py`.
 """
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -181,28 +183,46 @@ def _by_index(values: list, start_ms: int, step_ms: int) -> dict[int, float]:
 
 
 def _buckets_by_target(url: str, period: Period, step: float) -> dict[tuple[str, str], dict]:
+    """Per target, its buckets: probe counts from one query (every bucket with a probe), and
+    the success share only where it is below 1 (a second query, filtered in Prometheus: a
+    month of 300 targets is 2.7 million buckets, of which a few thousand failed; a measured
+    bucket it does not return had every probe successful, a share of exactly 1)."""
     start_ms, step_ms, grid = _grid(period, step)
     start, end, step_s = start_ms / 1000, grid[-1] / 1000 if grid else start_ms / 1000, step_ms / 1000
     window = f"{step_ms}ms"
-    shares = promapi.query_range(url, f"avg_over_time({PROBES}[{window}])", start, end, step_s)
-    counts = promapi.query_range(url, f"count_over_time({PROBES}[{window}])", start, end, step_s)
-    count_of = {(r["metric"]["job"], r["metric"]["instance"]): _by_index(r["values"], start_ms, step_ms) for r in counts}
+    counts, failed = _parallel(
+        lambda: promapi.query_range(url, f"count_over_time({PROBES}[{window}])", start, end, step_s),
+        lambda: promapi.query_range(url, f"avg_over_time({PROBES}[{window}]) < 1", start, end, step_s))
+    failed_of = {(r["metric"]["job"], r["metric"]["instance"]): _by_index(r["values"], start_ms, step_ms) for r in failed}
     out = {}
-    for r in shares:
+    for r in counts:
         key = (r["metric"]["job"], r["metric"]["instance"])
-        share = _by_index(r["values"], start_ms, step_ms)
-        counted = count_of.get(key, {})
-        buckets = [Bucket(t / 1000, share.get(k), counted.get(k, 0.0)) for k, t in enumerate(grid)]
+        counted = _by_index(r["values"], start_ms, step_ms)
+        shares = failed_of.get(key, {})
+        buckets = [Bucket(t / 1000, shares.get(k, 1.0), counted[k]) if k in counted else Bucket(t / 1000, None, 0.0)
+                   for k, t in enumerate(grid)]
         out[key] = {"labels": r["metric"], "buckets": buckets}
-    for key in count_of:  # a target with counts but no shares: all gaps
-        out.setdefault(key, {"labels": {"job": key[0], "instance": key[1]}, "buckets": [Bucket(t / 1000, None, 0) for t in grid]})
     return out
+
+
+SIDE_BY_SIDE = 2     # queries at once for a list of like queries (per system)
+
+
+def _parallel(*calls):
+    """The calls' results, in order, the calls run at once: Prometheus evaluates each query on
+    one core, so independent queries finish sooner side by side than one after another."""
+    if len(calls) == 1:
+        return [calls[0]()]
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        futures = [pool.submit(c) for c in calls]
+        return [f.result() for f in futures]
 
 
 def _sample_ratios(url: str, period: Period) -> dict[tuple[str, str], float]:
     """Prometheus' sample-based availability of each target over the period, via `@`."""
     expr = f"avg_over_time({PROBES}[{int(period.seconds)}s] @ {period.end.timestamp():.0f})"
-    return {(r["metric"]["job"], r["metric"]["instance"]): float(r["value"][1]) for r in promapi.query(url, expr)}
+    return {(r["metric"]["job"], r["metric"]["instance"]): float(r["value"][1])
+            for r in promapi.query(url, expr, timeout=promapi.QUERY_TIMEOUT)}
 
 
 def _expected(step: float, interval: float) -> float:
@@ -309,11 +329,13 @@ def system_sli_buckets(url: str, period: Period, step: float, source: SliSource,
         window = f"{int(round(source.window * 1000))}ms"
         expected = max(1, int(source.window / probe_interval + 1e-9))
         shares, counts = {}, {}
-        for sid, n in (targets or {}).items():
-            shares.update({sid: v for v in by_system(f"avg_over_time(({system_sli_expr(sid, window)})[{span}:{window}])").values()})
-            if n:
-                coverage = system_coverage_expr(sid, window, n * expected)
-                counts.update({sid: v for v in by_system(f"sum_over_time(({coverage})[{span}:{window}])").values()})
+        jobs = [(shares, sid, f"avg_over_time(({system_sli_expr(sid, window)})[{span}:{window}])") for sid in (targets or {})]
+        jobs += [(counts, sid, f"sum_over_time(({system_coverage_expr(sid, window, n * expected)})[{span}:{window}])")
+                 for sid, n in (targets or {}).items() if n]
+        # two subqueries per system, independent: a few at a time (Prometheus runs each on one core)
+        with ThreadPoolExecutor(max_workers=SIDE_BY_SIDE) as pool:
+            for (into, sid, _), rows in zip(jobs, pool.map(lambda job: by_system(job[2]), jobs)):
+                into.update({sid: v for v in rows.values()})
     return {sid: [Bucket(t / 1000, shares.get(sid, {}).get(k), counts.get(sid, {}).get(k, 0.0)) for k, t in enumerate(grid)]
             for sid in set(shares) | set(counts)}
 
@@ -333,10 +355,10 @@ def uptime(inv: Inventory, url: str, period: Period, step: float,
     from provdc.exporters.national import targets_per_system
 
     intervals = _interval_seconds(url)
-    by_target = _buckets_over(url, period, step)
-    ratios = _sample_ratios(url, period)
     source = source or sli_source(url, period)
-    sli = _sli_over(url, period, step, source, targets_per_system(inv), _probe_interval(intervals))
+    by_target, ratios, sli = _parallel(
+        lambda: _buckets_over(url, period, step), lambda: _sample_ratios(url, period),
+        lambda: _sli_over(url, period, step, source, targets_per_system(inv), _probe_interval(intervals)))
     systems = []
     for system in inv.doc.systems:
         mine = {k: v for k, v in by_target.items() if f",{system.id}," in v["labels"].get("systems", "")}
@@ -439,8 +461,8 @@ def collect(inv: Inventory, url: str, period: Period, audit: Path | None = None,
     step = pick_step(period, step)
     if step < source.window:   # a bucket holds at least one SLI window
         step = pick_step(period, source.window)
-    systems, agencies = uptime(inv, url, period, step, source)
-    links = bandwidth(inv, url, period, step)
+    (systems, agencies), links = _parallel(lambda: uptime(inv, url, period, step, source),
+                                           lambda: bandwidth(inv, url, period, step))
     sec = read_security(audit, now.date(), audit_before) if audit is not None else None
     lab = getattr(inv.doc, "lab", None)
     return ProvinceReport(inv.province.id, inv.province.name, period, step, now, systems, links, agencies,

@@ -29,10 +29,12 @@ whole period and marked so.
 from __future__ import annotations
 
 import calendar
-import re
 import math
+import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from typing import NamedTuple
 
 VN = timezone(timedelta(hours=7))
 CONTRACT_LIMIT = 0.9            # Circular 06/2026: p95 <= 90 % of capacity
@@ -85,9 +87,10 @@ def _moment(text: str, option: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=VN)
 
 
-@dataclass(frozen=True)
-class Bucket:
-    """One step of the period for one target: its end time, success share and probe count."""
+class Bucket(NamedTuple):
+    """One step of the period for one target: its end time, success share and probe count.
+    Immutable; a tuple, because a month holds millions (300 targets x 8,928 buckets) and a
+    tuple is made three times faster than a frozen dataclass."""
 
     end: float            # Unix time
     success: float | None  # share of successful probes, None if no probe recorded
@@ -131,9 +134,10 @@ def availability(buckets: list[Bucket], step: float, expected: float, period_sec
     up = measured = maintenance_time = 0.0
     incidents: list[Incident] = []
     current: Incident | None = None
+    windows = list(maintenance)
     for b in sorted(buckets, key=lambda b: b.end):
         start = b.end - step
-        if _overlaps(start, b.end, list(maintenance)):
+        if windows and _overlaps(start, b.end, windows):
             maintenance_time += step
             current = _close(current, incidents)
             continue
@@ -222,10 +226,13 @@ def _worst_window(samples: list[tuple[float, float]], period: Period) -> tuple[f
     if period.seconds < window:
         return percentile([v for _, v in samples], 0.95), period.start.timestamp(), True
     worst: tuple[float | None, float | None] = (None, None)
+    ordered = sorted(samples, key=lambda s: s[0])
+    times = [t for t, _ in ordered]
     day = period.start
     while day + timedelta(seconds=window) <= period.end:
         lo, hi = day.timestamp(), day.timestamp() + window
-        p95 = percentile([v for t, v in samples if lo < t <= hi], 0.95)
+        # the samples with lo < t <= hi: one slice of the time-ordered samples
+        p95 = percentile([v for _, v in ordered[bisect_right(times, lo):bisect_right(times, hi)]], 0.95)
         if p95 is not None and (worst[0] is None or p95 > worst[0]):
             worst = (p95, lo)
         day += timedelta(days=1)

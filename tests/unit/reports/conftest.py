@@ -90,7 +90,11 @@ def answer(path: str, q: str, params: dict, recorded: dict) -> dict:
         return recorded["@"]
     if "min(avg_over_time(" in q or "clamp_max(sum(count_over_time(" in q:
         return system_series(q, params, _pairs(recorded["avg_over_time"]), _pairs(recorded["count_over_time"]))
-    return recorded["count_over_time" if q.startswith("count_over_time") else "avg_over_time"]
+    data = recorded["count_over_time" if q.startswith("count_over_time") else "avg_over_time"]
+    if q.endswith(" < 1"):   # as Prometheus filters: only the points below 1, only series left with one
+        rows = [{**r, "values": [p for p in r["values"] if float(p[1]) < 1]} for r in data["result"]]
+        data = {**data, "result": [r for r in rows if r["values"]]}
+    return data
 
 
 def _pairs(data: dict) -> dict:

@@ -122,3 +122,25 @@ def test_sli_buckets_of_a_step_that_is_no_whole_number_of_windows_are_measured_i
     buckets = [Bucket(T0 + 10 * (i + 1), 1.0, 2 if i % 2 else 3) for i in range(6)]
     assert availability(buckets, 10, 2.5, 60, capped=False).coverage == pytest.approx(1.0)
     assert availability(buckets, 10, 2.5, 60).coverage == pytest.approx(0.9)
+
+
+def test_seven_day_windows_take_exactly_the_samples_after_lo_up_to_hi():
+    """The windows are slices of the time-ordered samples: unordered input, samples exactly on a
+    window's edges (lo excluded, hi included) and irregular times give what the definition gives."""
+    import random
+
+    from provdc.reports.compute import _worst_window
+
+    period = Period(datetime(2026, 10, 1, tzinfo=VN), datetime(2026, 11, 1, tzinfo=VN))
+    start = period.start.timestamp()
+    rng = random.Random(17)
+    samples = [(start + 86400 * d + off, rng.uniform(0, 1e7)) for d in range(31) for off in (0, 1, 43200, 86399)]
+    samples += [(start + rng.uniform(0, 31 * 86400), rng.uniform(0, 2e7)) for _ in range(3000)]
+    rng.shuffle(samples)
+    worst, worst_start = None, None
+    for day in range(31 - 7 + 1):
+        lo, hi = start + 86400 * day, start + 86400 * (day + 7)
+        p95 = percentile([v for t, v in samples if lo < t <= hi], 0.95)
+        if worst is None or p95 > worst:
+            worst, worst_start = p95, lo
+    assert _worst_window(samples, period) == (worst, worst_start, False)

@@ -187,3 +187,25 @@ def test_provdc_report_and_the_console_share_reports_publish(hostile_inventory, 
     assert len(seen) == 1 and seen[0][0][0][1] == prometheus
     written = [p.name for p in (tmp_path / "out").iterdir()]
     assert len(written) == 1 and written[0].endswith("-en.html")
+
+
+def test_utilisation_chart_keeps_each_pixel_columns_extremes():
+    """A month of 5-minute samples on a 640-pixel chart: at most four points per pixel column
+    (first, lowest, highest, last, in time order), so the peak and the trough are still drawn."""
+    from provdc.reports import charts
+
+    start = 1_790_787_600.0
+    pts = [(start + 300 * (i + 1), 0.5 + 0.01 * (i % 7)) for i in range(8928)]
+    pts[4000] = (pts[4000][0], 1.2)                                 # one burst
+    pts[6000] = (pts[6000][0], 0.01)                                # one trough
+    per_second = 610 / (8928 * 300)
+    kept = charts.thin(pts, start, per_second)
+    assert kept[0] == pts[0] and kept[-1] == pts[-1] and pts[4000] in kept and pts[6000] in kept
+    assert kept == sorted(kept) and len(kept) <= 4 * 611
+    for col in {int((t - start) * per_second) for t, _ in pts}:
+        mine = [p for p in pts if int((p[0] - start) * per_second) == col]
+        shown = [p for p in kept if int((p[0] - start) * per_second) == col]
+        assert min(v for _, v in shown) == min(v for _, v in mine) and max(v for _, v in shown) == max(v for _, v in mine)
+    svg = charts.utilisation({"a_to_b": pts}, start, start + 8928 * 300, "l1", {})
+    assert svg.count(",") - 0 <= 4 * 611 + 10                      # the polyline's points, not 8,928
+    assert charts.thin(pts[:3], start, per_second) == pts[:3]
