@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any
 
-from provdc.checks import application, data, design, devices, governance, hardening, host, network  # noqa: F401 - registers the checks
+from provdc.checks import appliance, application, data, design, devices, governance, hardening, host, network  # noqa: F401 - registers the checks
 from provdc.checks.facts import FACT_SCRIPT, FactError, parse_facts
 from provdc.checks.probes import probe_service
 from provdc.checks.registry import DEFAULT, Check, CheckRegistry, Verdict
@@ -222,6 +222,61 @@ def _host_findings(inv: Inventory, checks: list[Check], opts: Options, progress:
     return findings, partial
 
 
+def appliance_config(inv: Inventory, device: model.Device) -> dict | FactError | None:
+    """A vendor appliance's configuration backup (`config_backup`, relative to the inventory),
+    read here and parsed by the pure `appliance.parse_config`: None when the inventory names
+    none, a FactError naming the file when it cannot be read or is not a configuration."""
+    if device.config_backup is None:
+        return None
+    name = device.config_backup
+    try:
+        text = (inv.base / name).read_bytes().decode("utf-8-sig")
+    except OSError as exc:
+        return FactError(f"configuration backup {name} unreadable ({exc.strerror or exc})")
+    except UnicodeDecodeError as exc:
+        return FactError(f"configuration backup {name} is not UTF-8 text (byte {exc.start})")
+    try:
+        return appliance.parse_config(text.splitlines())
+    except FactError as exc:
+        return FactError(f"configuration backup {name}: {exc}")
+    except Exception as exc:  # noqa: BLE001 - a parser crash is ERROR on the appliance's findings, never a PASS
+        return FactError(f"configuration backup {name} could not be parsed: {type(exc).__name__}: {exc}")
+
+
+def _appliance_findings(inv: Inventory, checks: list[Check], opts: Options,
+                        progress: Callable[[str], None]) -> tuple[list[Finding], bool]:
+    """The appliance checks on each device provdc cannot log in to, from its configuration
+    backup; one without a backup is NOT_ASSESSED (never PASS), an unreadable one ERROR. Like
+    the devices reached over SSH, an appliance is held to the strictest system."""
+    appliances = [d for d in inv.doc.devices if d.ssh is None and opts.systems is None
+                  and (opts.hosts is None or d.id in opts.hosts)]
+    if not appliances or not checks:
+        return [], False
+    everything = list(inv.doc.systems)
+    level = max((x.level for x in everything), default=1)
+    province_bar, frameworks = bar_for(everything), {x.framework.value for x in everything} or {"nd85_tcvn11930"}
+    findings, partial = [], False
+    for d in appliances:
+        start = time.perf_counter()
+        config = appliance_config(inv, d)
+        seconds = time.perf_counter() - start
+        progress(f"{d.id}: " + ("no configuration backup" if config is None else f"configuration backup in {seconds:.2f} s"))
+        evidence = f"configuration backup {d.config_backup}" if d.config_backup else "no config_backup in the inventory"
+        for c in checks:
+            t = time.perf_counter()
+            bar = province_bar.fresh()
+            if c.level > level:
+                verdict = Verdict.not_applicable(f"applies from level {c.level}; the highest level here is {level}")
+            elif config is None:
+                verdict = Verdict.not_assessed(f"no configuration backup: set config_backup for {d.id} in the inventory")
+            else:
+                verdict, bar = _judge_with_bar(c, {"config": config, "inv": inv, "device": d}, province_bar)
+            partial |= verdict.status is Status.ERROR
+            findings.append(_finding(c, verdict, d.id, None, time.perf_counter() - t + seconds / len(checks),
+                                     evidence, frameworks, bar))
+    return findings, partial
+
+
 def _system_findings(inv: Inventory, checks: list[Check], opts: Options, host_facts: dict[str, dict]) -> list[Finding]:
     out = []
     for system in inv.doc.systems:
@@ -315,6 +370,8 @@ def run_audit(inv: Inventory, opts: Options = Options(), registry: CheckRegistry
         progress("nmap: scanning the zones")
         network_view = network.gather_network(inv, servers, sweep=opts.hosts is None and opts.systems is None)
     findings, partial = _host_findings(inv, host_checks, opts, progress, host_facts, (network_view or {}).get("open", {}))
+    more, broken = _appliance_findings(inv, [c for c in selected if c.scope == "appliance"], opts, progress)
+    findings, partial = findings + more, partial or broken
     findings += _system_findings(inv, [c for c in selected if c.scope == "system"], opts, host_facts)
     if opts.hosts is None and opts.systems is None:
         findings += _inventory_findings(inv, [c for c in selected if c.scope == "inventory"], opts, network_view)

@@ -229,6 +229,16 @@ DEVICE_OF = {"device_ssh_password_auth_disabled": "ssh_password_auth_disabled", 
              "device_security_updates": "security_updates_automatic"}
 CASES.update({device: CASES[host] for device, host in DEVICE_OF.items()})
 
+# an appliance check judges a configuration backup written for the tests (configs/, see test_appliance.py)
+from provdc.checks.appliance import parse_config  # noqa: E402
+
+CLEAN_BACKUP, WEAK_BACKUP = (parse_config((HERE / "configs" / name).read_text().splitlines()) for name in ("clean-ios.cfg", "weak-ios.cfg"))
+COLLECTED = LAB.__class__(doc=LAB.doc.model_copy(update={"servers": [
+    s.model_copy(update={"services": [*s.services, s.services[0].model_copy(update={"name": "syslog", "port": 514, "kind": "syslog"})]})
+    if s.id == "mon1" else s for s in LAB.doc.servers]}), base=LAB.base)   # mon1 also collects logs
+CASES.update({c.id: ({"config": CLEAN_BACKUP, "inv": COLLECTED}, {"config": WEAK_BACKUP, "inv": COLLECTED})
+              for c in DEFAULT if c.scope == "appliance"})
+
 
 def test_every_registered_check_has_a_pass_and_a_fail_case():
     assert sorted(CASES) == sorted(c.id for c in DEFAULT)
