@@ -145,10 +145,11 @@ def _refs(check_id: str, frameworks: set[str]) -> list[RequirementRef]:
 
 
 def _finding(c: Check, verdict: Verdict, host_id: str | None, system_id: str | None, seconds: float, evidence: str,
-             frameworks: set[str], bar: Bar) -> Finding:
+             frameworks: set[str], bar: Bar, provisioned: bool = True) -> Finding:
+    """`provisioned` False: the baseline roles do not run there (a device), so no tag is offered."""
     return Finding(check=c.id, layer=c.layer, severity=c.severity, status=verdict.status, host=host_id, system=system_id,
                    title=c.title, expected=verdict.expected, found=verdict.found, evidence=evidence, seconds=round(seconds, 4),
-                   remediation=c.remediation + (f" (provdc provision --tags {','.join(c.tags)})" if c.tags else ""),
+                   remediation=c.remediation + (f" (provdc provision --tags {','.join(c.tags)})" if c.tags and provisioned else ""),
                    requirements=_refs(c.id, frameworks), bar=bar.describe_used())
 
 
@@ -178,15 +179,25 @@ def _audited_hosts(inv: Inventory, opts: Options) -> list[tuple[model.Server, st
     servers = [(s, "host") for s in inv.doc.servers
                if (opts.hosts is None or s.id in opts.hosts)
                and (opts.systems is None or any(x.id in opts.systems for x in inv.systems_by_server[s.id]))]
-    devices = [(device_host(inv, d), "device") for d in inv.doc.devices
+    routers = [(device_host(inv, d), "device") for d in inv.doc.devices
                if d.ssh is not None and d.address is not None and opts.systems is None
                and (opts.hosts is None or d.id in opts.hosts)]
-    return servers + devices
+    return servers + routers
+
+
+def checks_for(scope: str, checks: list[Check]) -> list[Check]:
+    """The checks a host of this scope runs: a server its host-scope checks; a device (a Linux
+    router or firewall) its device checks and every host-layer check a device check does not
+    stand for, like a server (devices.STANDS_FOR)."""
+    if scope == "host":
+        return [c for c in checks if c.scope == "host"]
+    return [c for c in checks if c.scope == "device"
+            or (c.scope == "host" and c.layer == "host" and c.id not in devices.STANDS_FOR)]
 
 
 def _host_findings(inv: Inventory, checks: list[Check], opts: Options, progress: Callable[[str], None],
                    gathered_out: dict[str, dict], scan: dict[str, Any]) -> tuple[list[Finding], bool]:
-    hosts = [(h, scope) for h, scope in _audited_hosts(inv, opts) if any(c.scope == scope for c in checks)]
+    hosts = [(h, scope) for h, scope in _audited_hosts(inv, opts) if checks_for(scope, checks)]
     if not hosts:
         return [], False
     with ThreadPoolExecutor(max_workers=min(32, len(hosts))) as pool:
@@ -206,19 +217,22 @@ def _host_findings(inv: Inventory, checks: list[Check], opts: Options, progress:
         values = {**hf.facts, "server": s, "level": level, "inv": inv, "now": datetime.now(timezone.utc)}
         if s.id in scan:
             values["open_ports"] = scan[s.id]
-        mine = [c for c in checks if c.scope == scope]
+        mine = checks_for(scope, checks)
         for c in mine:
             t = time.perf_counter()
             bar = host_bar.fresh()
             if c.level > level:
                 verdict = Verdict.not_applicable(f"applies from level {c.level}; {s.id} serves level {level}")
+            elif scope == "device" and c.id in devices.NOT_ON_ROUTERS:
+                verdict = Verdict.not_applicable(devices.NOT_ON_ROUTERS[c.id])
             elif hf.error:
                 verdict = Verdict.error(hf.error)
             else:
                 verdict, bar = _judge_with_bar(c, values, host_bar)
             partial |= verdict.status is Status.ERROR
             findings.append(_finding(c, verdict, s.id, None, time.perf_counter() - t + hf.seconds / max(1, len(mine)),
-                                     f"ssh {s.ssh.user}@{s.address}: fact script ({', '.join(c.facts)})", frameworks, bar))
+                                     f"ssh {s.ssh.user}@{s.address}: fact script ({', '.join(c.facts)})", frameworks, bar,
+                                     provisioned=scope == "host"))
     return findings, partial
 
 

@@ -229,6 +229,14 @@ DEVICE_OF = {"device_ssh_password_auth_disabled": "ssh_password_auth_disabled", 
              "device_security_updates": "security_updates_automatic"}
 CASES.update({device: CASES[host] for device, host in DEVICE_OF.items()})
 
+# a router's forward hook against the lab's declared zone matrix (db2 declares 5432 from dc-srv only)
+FORWARD_OK = ("table inet f {\n chain forward {\n  type filter hook forward priority 0; policy drop;\n"
+              "  ct state established,related accept\n  ip saddr 10.99.20.0/24 ip daddr 10.99.30.12 tcp dport 5432 accept\n }\n}")
+FORWARD_DMZ = FORWARD_OK.replace("ip saddr 10.99.20.0/24", "ip saddr { 10.99.20.0/24, 10.99.10.0/24 }")
+CASES["device_forwarding_restricted"] = (
+    {"nft": {"installed": True, "input_policy": None, "text": FORWARD_OK}, "sysctl": {"net.ipv4.ip_forward": 1}, "inv": LAB},
+    {"nft": {"installed": True, "input_policy": None, "text": FORWARD_DMZ}, "sysctl": {"net.ipv4.ip_forward": 1}, "inv": LAB})
+
 # an appliance check judges a configuration backup written for the tests (configs/, see test_appliance.py)
 from provdc.checks.appliance import parse_config  # noqa: E402
 
