@@ -16,6 +16,7 @@ import re
 from typing import Any
 
 from provdc.checks.facts import FactError
+from provdc.checks.hardening import log_collectors
 from provdc.checks.registry import Verdict, check
 
 DEFAULT_COMMUNITIES = ("public", "private")
@@ -174,15 +175,10 @@ def appliance_aaa_configured(config: dict) -> Verdict:
        remediation="Add 'logging host ADDRESS' for the inventory's log collector (a server with a syslog service).",
        facts=("config", "inv"), scope="appliance")
 def appliance_logging_host_set(config: dict, inv) -> Verdict:
-    collectors = sorted(str(s.address) for s in inv.doc.servers if any(svc.kind == "syslog" for svc in s.services))
-    hosts = config["logging_hosts"]
-    found = f"logging hosts {', '.join(hosts) or 'none'}" + ("; 'no logging on'" if config["logging_off"] else "")
+    found = f"logging hosts {', '.join(config['logging_hosts']) or 'none'}" + ("; 'no logging on'" if config["logging_off"] else "")
     if config["logging_off"]:
         return Verdict.failed("logging on, with a logging host", found)
-    if collectors:
-        return Verdict.passed(found) if set(collectors) & set(hosts) else \
-            Verdict.failed(f"logging host {' or '.join(collectors)} (the inventory's log collector)", found)
-    return Verdict.passed(found) if hosts else Verdict.failed("a logging host", found)
+    return _one_of(sorted(log_collectors(inv)), config["logging_hosts"], "logging host", "the inventory's log collector", found)
 
 
 @check(layer="network", level=3, severity="medium", title="appliances take their time from the NTP server",
@@ -190,10 +186,13 @@ def appliance_logging_host_set(config: dict, inv) -> Verdict:
        remediation="Add 'ntp server ADDRESS' for the inventory's NTP servers (province.ntp).",
        facts=("config", "inv"), scope="appliance")
 def appliance_ntp_server_set(config: dict, inv) -> Verdict:
-    wanted = sorted(inv.province.ntp)
     servers = config["ntp_servers"]
-    found = f"ntp servers {', '.join(servers) or 'none'}"
-    if wanted:
-        return Verdict.passed(found) if set(wanted) & set(servers) else \
-            Verdict.failed(f"ntp server {' or '.join(wanted)} (province.ntp)", found)
-    return Verdict.passed(found) if servers else Verdict.failed("an ntp server", found)
+    return _one_of(sorted(inv.province.ntp), servers, "ntp server", "province.ntp", f"ntp servers {', '.join(servers) or 'none'}")
+
+
+def _one_of(declared: list[str], configured: list[str], what: str, source: str, found: str) -> Verdict:
+    """One of the inventory's addresses configured when it declares some, else any address."""
+    if declared:
+        return Verdict.passed(found) if set(declared) & set(configured) else \
+            Verdict.failed(f"{what} {' or '.join(declared)} ({source})", found)
+    return Verdict.passed(found) if configured else Verdict.failed(f"a {what}", found)

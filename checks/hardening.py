@@ -186,13 +186,18 @@ def ssh_admin_mfa(sshd: dict, sshd_pam: list, bar) -> Verdict:
         Verdict.failed(f"every AuthenticationMethods list needs two factors ({bar.why('admin_mfa_required')})", found)
 
 
+def log_collectors(inv) -> dict[str, object]:
+    """The inventory's log collectors by address: the servers that declare a syslog service."""
+    return {str(s.address): s for s in inv.doc.servers if any(svc.kind == "syslog" for svc in s.services)}
+
+
 @check(layer="host", level=3, severity="medium", title="logs are forwarded to the inventory's log collector",
        rationale="Server logs must be managed and stored centrally (TCVN 11930 7.2.2.3 #4; SIEM feed TT 12/2022).",
        remediation="Forward with rsyslog ('*.* @@COLLECTOR:PORT' or omfwd) or systemd-journal-upload to a server that declares "
                    "a syslog service in the inventory, and keep the daemon running.",
        facts=("forwarding", "inv", "server"))
 def logs_forwarded_to_collector(forwarding: dict, inv, server) -> Verdict:
-    collectors = {str(s.address): s for s in inv.doc.servers if any(svc.kind == "syslog" for svc in s.services)}
+    collectors = log_collectors(inv)
     if not collectors:
         return Verdict.failed("a log collector declared in the inventory (a server with a syslog service)", "none declared")
     if str(server.address) in collectors:
