@@ -120,12 +120,27 @@ def cookies_secure_httponly(web: list[dict]) -> Verdict:
 
 @check(layer="application", level=3, severity="low", title="HTTPS applications publish a vulnerability-reporting contact (security.txt)",
        rationale="A reporting channel lets finders tell the province before they tell anyone else (RFC 9116; TCVN 14423).",
-       remediation="Publish /.well-known/security.txt with Contact and Expires on every HTTPS application.",
-       facts=("web",))
-def security_txt_published(web: list[dict]) -> Verdict:
+       remediation="Publish /.well-known/security.txt (text/plain) with Contact and a future Expires on every HTTPS application.",
+       facts=("web", "now"))
+def security_txt_published(web: list[dict], now: datetime) -> Verdict:
     https = [w for w in web if w["tls"]]
     if not https:
         return Verdict.not_applicable("no HTTPS service declared")
-    missing = [f"{w['target']} -> {w.get('security_txt')}" for w in https if w.get("security_txt") != 200]
-    return Verdict.failed("/.well-known/security.txt answers 200", "; ".join(missing)) if missing else \
-        Verdict.passed(f"{len(https)} services publish it")
+    missing = []
+    for w in https:
+        txt = w.get("security_txt") or {}
+        if txt.get("status") != 200:
+            missing.append(f"{w['target']} -> {txt.get('status')}")
+        elif not txt.get("plain_text") or not txt.get("contact"):
+            missing.append(f"{w['target']} answers 200 without a Contact field in text/plain")
+        elif not _future(txt.get("expires"), now):
+            missing.append(f"{w['target']} Expires {txt.get('expires') or 'missing'}")
+    return Verdict.failed("/.well-known/security.txt: 200, text/plain, Contact and a future Expires", "; ".join(missing)) \
+        if missing else Verdict.passed(f"{len(https)} services publish it")
+
+
+def _future(expires: str | None, now: datetime) -> bool:
+    try:
+        return expires is not None and datetime.fromisoformat(expires.replace("Z", "+00:00")) > now
+    except ValueError:
+        return False

@@ -109,19 +109,27 @@ def backup_restore_tested(system, host_facts: dict, now: datetime, bar) -> Verdi
 
 
 @check(layer="data", level=2, severity="high", title="MariaDB/MySQL requires authentication and listens only where declared",
-       rationale="Database servers are reachable only from the application zone and never without authentication (7.2.4.2).",
+       rationale="Database servers are reachable only from the application zone and never without authentication (7.2.4.2); "
+                 "judged on the options the server reads and on the sockets it holds open (a command-line option "
+                 "overrides every file).",
        remediation="Set bind-address to the server's address (not 0.0.0.0 or ::) and remove skip-grant-tables in /etc/mysql/.",
-       tags=(), facts=("mysql", "server"))
-def mysql_exposure_and_auth(mysql: dict, server) -> Verdict:
+       tags=(), facts=("mysql", "listening", "server"))
+def mysql_exposure_and_auth(mysql: dict, listening: list, server) -> Verdict:
     if not mysql["installed"]:
         return Verdict.not_applicable("no MariaDB or MySQL server on this host")
     opts = mysql["options"]
+    on = lambda name: name in opts and opts[name].strip().lower() not in ("0", "off", "false")  # noqa: E731
     problems = []
-    if "skip-grant-tables" in opts:
+    if on("skip-grant-tables"):
         problems.append("skip-grant-tables")
-    bind = opts.get("bind-address", "*" if "skip-networking" not in opts else "none")
-    if "skip-networking" not in opts and bind in ("*", "0.0.0.0", "::", ""):
+    bind = opts.get("bind-address", "*" if not on("skip-networking") else "none")
+    if not on("skip-networking") and any(b.strip() in ("*", "0.0.0.0", "::", "") for b in bind.split(",")):
         problems.append(f"bind-address {bind}")
-    found = f"bind-address {bind}" + (", skip-networking" if "skip-networking" in opts else "")
+    port = int(opts["port"]) if opts.get("port", "").isdigit() else 3306
+    wildcard = sorted({f"{addr or '*'}:{p}" for proto, addr, p in listening
+                       if proto == "tcp" and p == port and addr in ("0.0.0.0", "::", "*", "")})
+    if wildcard:
+        problems.append(f"listening on {', '.join(wildcard)}")
+    found = f"bind-address {bind}" + (", skip-networking" if on("skip-networking") else "")
     return Verdict.failed(f"bind-address {server.address} or 127.0.0.1, grant tables on", "; ".join(problems)) if problems \
         else Verdict.passed(found)

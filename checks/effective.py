@@ -207,3 +207,100 @@ def sudoers_files(files: dict[str, list[str]]) -> list[str]:
                         visit(p, depth + 1)
     visit("/etc/sudoers", 0)
     return order
+
+
+# --------------------------------------------------------------------------------- nginx
+
+def nginx_statements(text: str) -> list[list[str]]:
+    """The statements of an nginx configuration file as nginx tokenises it: words separated by
+    blanks, quoted strings kept whole, `#` comments dropped, each statement ended by `;`, `{`
+    or `}` (so several directives on one line, or one spread over lines, are each found)."""
+    statements: list[list[str]] = []
+    words: list[str] = []
+    word: str | None = None  # None: between words; "" is an empty quoted word
+    quote = ""
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if quote:
+            if ch == "\\" and i + 1 < len(text):
+                i += 1
+                word = (word or "") + text[i]
+            elif ch == quote:
+                quote = ""
+            else:
+                word = (word or "") + ch
+        elif ch in "'\"" and word is None:
+            quote, word = ch, ""
+        elif ch == "#" and word is None:
+            while i < len(text) and text[i] != "\n":
+                i += 1
+            continue
+        elif ch.isspace() or ch in ";{}":
+            if word is not None:
+                words.append(word)
+                word = None
+            if ch in ";{}" and words:
+                statements.append(words)
+                words = []
+        else:
+            word = (word or "") + ch
+        i += 1
+    if word is not None:
+        words.append(word)
+    if words:
+        statements.append(words)
+    return statements
+
+
+def nginx_directives(files: dict[str, list[str]], name: str) -> list[tuple[str, list[str]]]:
+    """(file, arguments) of every `name` directive in the files `nginx -T` printed."""
+    return [(path, words[1:]) for path, lines in files.items()
+            for words in nginx_statements("\n".join(lines)) if words[0] == name]
+
+
+# ----------------------------------------------------------------------------- MariaDB / MySQL
+
+MYSQL_ROOTS = ("/etc/my.cnf", "/etc/mysql/my.cnf")       # read in this order (~/.my.cnf is a client's)
+MYSQL_SERVER_GROUPS = ("mysqld", "server", "mariadb", "mariadbd", "mysqld_safe")
+
+
+def mysql_options(files: dict[str, list[str]]) -> dict[str, tuple[str, str]]:
+    """The server's options from its option files as the server reads them when no
+    my_print_defaults is there to ask: /etc/my.cnf then /etc/mysql/my.cnf, each `!include`
+    file and every .cnf of an `!includedir` in name order, where they stand; only the server's
+    groups; a later value wins. Names are normalised (`_` is `-`, a `loose-` prefix dropped)."""
+    out: dict[str, tuple[str, str]] = {}
+    seen: set[str] = set()
+
+    def read(path: str, depth: int) -> None:
+        if path not in files or path in seen or depth > 8:
+            return
+        seen.add(path)
+        group = None
+        for raw in files[path]:
+            line = raw.strip()
+            if not line or line[0] in "#;":
+                continue
+            m = re.match(r"^!include(dir)?\s+(\S+)", line)
+            if m:
+                if m.group(1):
+                    d = m.group(2).rstrip("/") + "/"
+                    for p in sorted(p for p in files if p.startswith(d) and "/" not in p[len(d):] and p.endswith(".cnf")):
+                        read(p, depth + 1)
+                else:
+                    read(m.group(2), depth + 1)
+                continue
+            if line.startswith("[") and line.endswith("]"):
+                group = line[1:-1].strip().lower()
+                continue
+            if group not in MYSQL_SERVER_GROUPS:
+                continue
+            key, eq, value = line.partition("=")
+            name = key.strip().lower().replace("_", "-")
+            name = name[len("loose-"):] if name.startswith("loose-") else name
+            out[name] = (value.split("#", 1)[0].strip().strip("'\"") if eq else "", path)
+
+    for root in MYSQL_ROOTS:
+        read(root, 0)
+    return out

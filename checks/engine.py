@@ -10,16 +10,18 @@ from __future__ import annotations
 import shlex
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any
 
 from provdc.checks import appliance, application, data, design, devices, governance, hardening, host, network  # noqa: F401 - registers the checks
+from provdc.checks import zonematrix
 from provdc.checks.facts import FACT_SCRIPT, FactError, parse_facts
 from provdc.checks.probes import probe_service
 from provdc.checks.registry import DEFAULT, Check, CheckRegistry, Verdict
 from provdc.checks.results import AppliedWaiver, AuditRun, Finding, RequirementRef, Status, WaiverRecord, summarise
+from provdc.exporters.monitoring import check_scope
 from provdc.inventory import Inventory, model
 from provdc.inventory.catalogue import Bar, bar_for, load_catalogue
 from provdc.inventory.connection import Connection
@@ -27,6 +29,8 @@ from provdc.lab.guard import require_lab_routed
 from provdc.proc import run_command
 
 CONTEXT_FACTS = {"server", "level", "inv", "system", "today", "bar"}
+ZONE_SWEEP = (f"ssh to a managed host of each zone: bash /dev/tcp connect sweep of the other zones' servers "
+              f"({zonematrix.CONNECT_TIMEOUT} s per connect, {zonematrix.CONCURRENCY} at once)")
 
 
 @dataclass
@@ -83,17 +87,66 @@ def gather(inv: Inventory, server: model.Server, timeout: float) -> HostFacts:
     return facts
 
 
+def _round_trip(argv: list[str], script: str, timeout: float) -> tuple[str, str | None]:
+    """One SSH round trip: a script on standard input, its output back; or why the host did not
+    answer (not reached, not in time, no ssh client)."""
+    r = run_command(argv, input=script, timeout=timeout)
+    if r.timed_out:
+        return r.stdout, f"no answer within {timeout:.0f} s"
+    if r.missing:
+        return "", r.describe()
+    if r.returncode == 255:  # ssh's own failure: the host was not reached
+        return "", f"unreachable over SSH: {r.stderr.strip().splitlines()[-1] if r.stderr.strip() else 'no reason given'}"
+    return r.stdout, None
+
+
 def _ssh_facts(inv: Inventory, server: model.Server, timeout: float) -> HostFacts:
     start = time.monotonic()
-    r = run_command(ssh_argv(inv, server, timeout), input=fact_script(inv, server), timeout=timeout)
+    out, error = _round_trip(ssh_argv(inv, server, timeout), fact_script(inv, server), timeout)
     seconds = time.monotonic() - start
-    if r.timed_out:
-        return HostFacts({}, seconds, f"no answer within {timeout:.0f} s")
-    if r.missing:
-        return HostFacts({}, seconds, r.describe())
-    if r.returncode == 255:  # ssh's own failure: the host was not reached
-        return HostFacts({}, seconds, f"unreachable over SSH: {r.stderr.strip().splitlines()[-1] if r.stderr.strip() else 'no reason given'}")
-    return HostFacts(parse_facts(r.stdout), seconds)
+    return HostFacts({}, seconds, error) if error else HostFacts(parse_facts(out), seconds)
+
+
+def _sweep_zone(inv: Inventory, candidates: list, targets: list[tuple[str, int]], timeout: float) -> zonematrix.Sweep:
+    """One zone's connect sweep from the first of its managed hosts that answers over SSH."""
+    if not candidates:
+        return zonematrix.Sweep(None, error="no managed host in the zone")
+    connect = max(1, min(5, int(timeout / 2)))
+    budget = min(timeout, connect + zonematrix.sweep_seconds(len(targets)) + 2)
+    errors = []
+    for host in candidates[:zonematrix.VANTAGE_TRIES]:
+        out, error = _round_trip(Connection.of(inv, host).ssh_argv("bash", "-s", connect_timeout=connect),
+                                 zonematrix.sweep_script(targets), budget)
+        if error is None or out:
+            sweep = zonematrix.parse_sweep(out, host.id)
+            return sweep if error is None else zonematrix.Sweep(host.id, sweep.states, error)
+        errors.append(f"{host.id}: {error}")
+    return zonematrix.Sweep(None, error="; ".join(errors))
+
+
+def zone_sweep_plan(inv: Inventory,
+                    targets: list[model.Server]) -> tuple[list[zonematrix.Pair], dict[str, tuple[list, list]]]:
+    """The zone matrix pairs of `targets` and, per zone with something to sweep, its vantage
+    hosts and connects. Every address a sweep connects to and every vantage host passes the
+    scope guard here, before any packet."""
+    pairs = zonematrix.expected(inv, targets)
+    hosts = zonematrix.vantages(inv)
+    plan = {zone: (hosts[zone], probes) for zone in hosts if (probes := zonematrix.probes(pairs, zone))}
+    check_scope(inv, sorted({a for _, probes in plan.values() for a, _ in probes}
+                            | {str(h.address) for candidates, _ in plan.values() for h in candidates[:zonematrix.VANTAGE_TRIES]}))
+    return pairs, plan
+
+
+def sweep_zones(inv: Inventory, pairs: list[zonematrix.Pair], plan: dict[str, tuple[list, list]],
+                timeout: float) -> dict[str, list[zonematrix.Observation]]:
+    """Every zone of the plan swept from inside, all zones in parallel: each target's row."""
+    if not plan:
+        return {}
+    with ThreadPoolExecutor(max_workers=min(8, len(plan))) as pool:
+        futures = {zone: pool.submit(_sweep_zone, inv, candidates, probes, timeout)
+                   for zone, (candidates, probes) in plan.items()}
+        sweeps = {zone: fut.result() for zone, fut in futures.items()}
+    return zonematrix.observe(pairs, sweeps)
 
 
 def _web_facts(server: model.Server, timeout: float) -> list[dict] | FactError:
@@ -196,12 +249,15 @@ def checks_for(scope: str, checks: list[Check]) -> list[Check]:
 
 
 def _host_findings(inv: Inventory, checks: list[Check], opts: Options, progress: Callable[[str], None],
-                   gathered_out: dict[str, dict], scan: dict[str, Any]) -> tuple[list[Finding], bool]:
+                   gathered_out: dict[str, dict], scan: dict[str, Any],
+                   reach_job: Future | None = None) -> tuple[list[Finding], bool]:
+    """`reach_job`, when the zone matrix is audited, is its sweep, running meanwhile."""
     hosts = [(h, scope) for h, scope in _audited_hosts(inv, opts) if checks_for(scope, checks)]
     if not hosts:
         return [], False
     with ThreadPoolExecutor(max_workers=min(32, len(hosts))) as pool:
         gathered = dict(zip([h.id for h, _ in hosts], pool.map(lambda h: gather(inv, h[0], opts.timeout), hosts)))
+    reach = reach_job.result() if reach_job is not None else None
     gathered_out.update({sid: hf.facts for sid, hf in gathered.items() if hf.error is None})
     findings, partial = [], False
     everything = list(inv.doc.systems)
@@ -217,6 +273,8 @@ def _host_findings(inv: Inventory, checks: list[Check], opts: Options, progress:
         values = {**hf.facts, "server": s, "level": level, "inv": inv, "now": datetime.now(timezone.utc)}
         if s.id in scan:
             values["open_ports"] = scan[s.id]
+        if reach is not None and scope == "host":
+            values["zone_reach"] = reach.get(s.id, [])
         mine = checks_for(scope, checks)
         for c in mine:
             t = time.perf_counter()
@@ -230,8 +288,10 @@ def _host_findings(inv: Inventory, checks: list[Check], opts: Options, progress:
             else:
                 verdict, bar = _judge_with_bar(c, values, host_bar)
             partial |= verdict.status is Status.ERROR
+            evidence = ZONE_SWEEP if "zone_reach" in c.facts else \
+                f"ssh {s.ssh.user}@{s.address}: fact script ({', '.join(c.facts)})"
             findings.append(_finding(c, verdict, s.id, None, time.perf_counter() - t + hf.seconds / max(1, len(mine)),
-                                     f"ssh {s.ssh.user}@{s.address}: fact script ({', '.join(c.facts)})", frameworks, bar,
+                                     evidence, frameworks, bar,
                                      provisioned=scope == "host"))
     return findings, partial
 
@@ -379,11 +439,19 @@ def run_audit(inv: Inventory, opts: Options = Options(), registry: CheckRegistry
     host_checks = [c for c in selected if c.scope in ("host", "device")]
     host_facts: dict[str, dict] = {}
     network_view: dict[str, Any] | None = None
-    if any("open_ports" in c.facts or "network" in c.facts for c in selected):
-        servers = [sv for sv in inv.doc.servers if opts.hosts is None or sv.id in opts.hosts]
-        progress("nmap: scanning the zones")
-        network_view = network.gather_network(inv, servers, sweep=opts.hosts is None and opts.systems is None)
-    findings, partial = _host_findings(inv, host_checks, opts, progress, host_facts, (network_view or {}).get("open", {}))
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # the sweeps from inside each zone run while nmap scans from here and the facts are gathered
+        reach_job = None
+        if any("zone_reach" in c.facts for c in host_checks):
+            progress("zone matrix: sweeping from inside each zone")
+            pairs, plan = zone_sweep_plan(inv, [sv for sv, scope in _audited_hosts(inv, opts) if scope == "host"])
+            reach_job = pool.submit(sweep_zones, inv, pairs, plan, opts.timeout)
+        if any("open_ports" in c.facts or "network" in c.facts for c in selected):
+            servers = [sv for sv in inv.doc.servers if opts.hosts is None or sv.id in opts.hosts]
+            progress("nmap: scanning the zones")
+            network_view = network.gather_network(inv, servers, sweep=opts.hosts is None and opts.systems is None)
+        findings, partial = _host_findings(inv, host_checks, opts, progress, host_facts,
+                                           (network_view or {}).get("open", {}), reach_job)
     more, broken = _appliance_findings(inv, [c for c in selected if c.scope == "appliance"], opts, progress)
     findings, partial = findings + more, partial or broken
     findings += _system_findings(inv, [c for c in selected if c.scope == "system"], opts, host_facts)

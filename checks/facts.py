@@ -24,6 +24,9 @@ t() { timeout 10 "$@"; }  # per-fact timeout: a hung command costs one fact (ERR
 dump() { for f in "$@"; do [ -f "$f" ] && { echo "--- $f"; grep -Ev '^[[:space:]]*(#|$)' "$f"; }; done; true; }  # files, each after its path
 dumpall() { for f in "$@"; do [ -f "$f" ] && { echo "--- $f"; grep -Ev '^[[:space:]]*$' "$f"; }; done; true; }  # comments kept (sudoers' #include)
 running() { me=$(readlink /proc/self/ns/net); for p in $(pidof "$1"); do [ "$(readlink /proc/$p/ns/net)" = "$me" ] && return 0; done; return 1; }
+# the value after FLAG on the command line of this host's running NAME (nginx rewrites its
+# argv into one title: split on blanks): the configuration the daemon was started with
+flag() { me=$(readlink /proc/self/ns/net); for p in $(pidof "$1"); do [ "$(readlink /proc/$p/ns/net)" = "$me" ] && tr '\0' ' ' < /proc/$p/cmdline | awk -v f="$2" '{ for (i = 1; i < NF; i++) if ($i == f) { print $(i + 1); exit } }'; done | head -1; }
 s sshd;        t sshd -T 2>&1
 s passwd;      cat /etc/passwd
 s shadow;      awk -F: '{ st = ($2 == "") ? "EMPTY" : (($2 ~ /^[!*]/) ? "LOCKED" : "SET"); print $1 ":" st }' /etc/shadow
@@ -44,13 +47,13 @@ s audit_state; t auditctl -s 2>/dev/null | grep -E '^enabled '; grep -hE '^-e[[:
 s clamav;      for c in clamscan clamdscan freshclam; do command -v $c >/dev/null && echo "installed $c"; done; { running freshclam && echo "running freshclam"; running clamd && echo "running clamd"; }; for f in /var/lib/clamav/*.cvd /var/lib/clamav/*.cld; do [ -f "$f" ] && stat -c 'sig %n %Y' "$f"; done; echo "now $(date +%s)"
 s aide;        for f in /var/lib/aide/aide.db /var/lib/aide/aide.db.gz; do [ -f "$f" ] && stat -c 'db %n %Y %s' "$f"; done; for f in /etc/cron.daily/aide /etc/cron.daily/dailyaidecheck /etc/cron.d/aide; do [ -f "$f" ] && [ -x "$f" -o "${f#/etc/cron.d/}" != "$f" ] && echo "cron $f"; done; for f in /etc/systemd/system/timers.target.wants/dailyaidecheck.timer /etc/systemd/system/timers.target.wants/aidecheck.timer; do [ -e "$f" ] && echo "timer $f"; done; command -v aide >/dev/null && echo INSTALLED; echo "now $(date +%s)"
 s sudoers;     command -v sudo >/dev/null && echo SUDO-INSTALLED; dumpall /etc/sudoers /etc/sudoers.d/* $(grep -hE '^[[:space:]]*[#@]include[[:space:]]' /etc/sudoers /etc/sudoers.d/* 2>/dev/null | awk '{ print $2 }'); for d in $(grep -hE '^[[:space:]]*[#@]includedir[[:space:]]' /etc/sudoers 2>/dev/null | awk '{ print $2 }'); do [ "$d" = /etc/sudoers.d ] || dumpall "$d"/*; done
-s rsyslog;     dump /etc/rsyslog.conf /etc/rsyslog.d/*.conf /etc/systemd/journal-upload.conf /etc/systemd/journal-upload.conf.d/*.conf; { running rsyslogd && echo "+++ running rsyslogd"; running systemd-journal-upload && echo "+++ running systemd-journal-upload"; }; true
-s mysql;       for c in mariadbd mysqld; do command -v $c >/dev/null && echo "installed $c"; done; t my_print_defaults mysqld mariadbd server mariadb 2>/dev/null | sed 's/^/opt /'; true
+s rsyslog;     c=$(flag rsyslogd -f); command -v rsyslogd >/dev/null && t rsyslogd -N1 -f "${c:-/etc/rsyslog.conf}" -o /dev/stdout 2>/dev/null | sed -e 's/^##### BEGIN CONFIG: \([^ ]*\).*/--- \1/' -e '/^[[:space:]]*#/d' -e '/^[[:space:]]*$/d'; dump /etc/systemd/journal-upload.conf /etc/systemd/journal-upload.conf.d/*.conf; { running rsyslogd && echo "+++ running rsyslogd"; running systemd-journal-upload && echo "+++ running systemd-journal-upload"; }; true
+s mysql;       for c in mariadbd mysqld; do command -v $c >/dev/null && echo "installed $c"; done; if command -v my_print_defaults >/dev/null; then echo READER; t my_print_defaults mysqld mariadbd server mariadb 2>/dev/null | sed 's/^/opt /'; else dump /etc/my.cnf $(find /etc/mysql -name '*.cnf' 2>/dev/null | sort); fi; true
 s log_storage; df -P /var/log 2>/dev/null | awk 'NR == 2 { sub("%", "", $5); print "used " $5 " " $6 }'
 s agent;       { running prometheus-node-exporter || running node_exporter; } && echo "node_exporter running"; true
-s nginx;       command -v nginx >/dev/null && { echo INSTALLED; t nginx -T 2>/dev/null | grep -E '^[[:space:]]*(access_log|error_log)[[:space:]]'; }; true
+s nginx;       command -v nginx >/dev/null && { echo INSTALLED; c=$(flag nginx -c); t nginx -T -c "${c:-/etc/nginx/nginx.conf}" 2>/dev/null | sed -e 's/^# configuration file \(.*\):$/--- \1/' -e '/^[[:space:]]*#/d' -e '/^[[:space:]]*$/d'; }; true
 s prometheus;  me=$(readlink /proc/self/ns/net); for p in $(pidof prometheus); do [ "$(readlink /proc/$p/ns/net)" = "$me" ] && { printf 'cmdline '; tr '\0' ' ' < /proc/$p/cmdline; echo; }; done; true
-s lastlog;     for u in $(awk -F: '$3 >= 1000 && $3 < 65534 && $7 !~ /(nologin|false|sync)$/ { print $1 }' /etc/passwd | head -50); do echo "user $u $(lastlog -u "$u" 2>/dev/null | tail -1)"; done; echo "now $(date +%s)"
+s lastlog;     for u in $(awk -F: '$3 >= 1000 && $3 < 65534 && $7 !~ /(nologin|false|sync)$/ { print $1 }' /etc/passwd | head -50); do echo "user $u $(lastlog -u "$u" 2>/dev/null | tail -1)"; done; awk -F: '$8 ~ /^[0-9]+$/ { print "expires " $1 " " $8 }' /etc/shadow; echo "now $(date +%s)"
 s listening;   t ss -Htlnu 2>&1
 s nft;         if command -v nft >/dev/null; then t nft list ruleset 2>&1; else echo "NFT-MISSING"; fi
 s ntp;         grep -hE '^[[:space:]]*(server|pool)[[:space:]]' /etc/chrony/chrony.conf /etc/chrony/sources.d/*.sources 2>/dev/null; grep -hE '^NTP=' /etc/systemd/timesyncd.conf /etc/systemd/timesyncd.conf.d/*.conf 2>/dev/null; { running chronyd || running systemd-timesyncd; } && echo "DAEMON-RUNNING"
@@ -461,13 +464,18 @@ def parse_forwarding(lines: list[str]) -> dict[str, Any]:
 
 
 def parse_mysql(lines: list[str]) -> dict[str, Any]:
-    """MariaDB/MySQL server options as the server reads them (`my_print_defaults`: every
-    included file and directory, later options winning)."""
+    """MariaDB/MySQL server options as the server reads them: `my_print_defaults` where the
+    server's tools are installed (every included file and directory, later options winning),
+    else its option files resolved by the same rules (effective.mysql_options)."""
     options: dict[str, str] = {}
-    for line in lines:
-        if line.startswith("opt --"):
-            key, _, value = line[6:].partition("=")
-            options[key.replace("_", "-")] = value
+    if "READER" in lines:
+        for line in lines:
+            if line.startswith("opt --"):
+                key, _, value = line[6:].partition("=")
+                key = key.replace("_", "-")
+                options[key[len("loose-"):] if key.startswith("loose-") else key] = value
+    else:
+        options = {k: v for k, (v, _) in effective.mysql_options(effective.split_files(lines)).items()}
     return {"installed": any(line.startswith("installed ") for line in lines), "options": options}
 
 
@@ -479,7 +487,8 @@ def parse_log_storage(lines: list[str]) -> dict[str, Any]:
 
 
 def parse_lastlog(lines: list[str]) -> dict[str, Any]:
-    """Login users (uid >= 1000 with a shell) and when each last logged in (Unix time, None: never)."""
+    """Login users (uid >= 1000 with a shell) and when each last logged in (Unix time, None: never),
+    and the day (since 1970) each account with an expiry date in /etc/shadow expires on."""
     from datetime import datetime
 
     users: dict[str, float | None] = {}
@@ -490,7 +499,20 @@ def parse_lastlog(lines: list[str]) -> dict[str, Any]:
         text = rest[0] if rest else ""
         m = re.search(r"(\w{3} \w{3} +\d+ \d\d:\d\d:\d\d [+-]\d{4} \d{4})", text)
         users[name] = datetime.strptime(re.sub(" +", " ", m.group(1)), "%a %b %d %H:%M:%S %z %Y").timestamp() if m else None
-    return {"users": users, "now": _now(lines)}
+    expires = {p[1]: int(p[2]) for line in lines for p in [line.split()] if p[:1] == ["expires"] and len(p) == 3 and p[2].isdigit()}
+    return {"users": users, "expires": expires, "now": _now(lines)}
+
+
+def parse_nginx(lines: list[str]) -> dict[str, Any]:
+    """The access_log directives of the configuration the running nginx was started with (its
+    -c file, else the default), every included file as `nginx -T` prints it: (file, arguments)."""
+    if "INSTALLED" not in lines[:1]:
+        return {"installed": False, "access_log": []}
+    files = effective.split_files(lines)
+    if not files:
+        raise FactError("nginx -T printed no configuration (an invalid configuration?)")
+    return {"installed": True,
+            "access_log": [(path, " ".join(args)) for path, args in effective.nginx_directives(files, "access_log")]}
 
 
 def parse_prometheus(lines: list[str]) -> dict[str, Any]:
@@ -515,7 +537,7 @@ PARSERS: dict[str, Callable[[dict[str, list[str]]], Any]] = {
     "pwquality": lambda s: parse_pwquality(s["pwquality"], s["pam"]),
     "lockout": lambda s: parse_lockout(s["faillock"], s["pam"], s["sshd"]),
     "aging": lambda s: parse_aging(s["aging"]),
-    "sshd_pam": lambda s: [r.module for r in effective.pam_stack(effective.split_files(s["pam"]), "sshd", "auth") or []],
+    "sshd_pam": lambda s: effective.pam_stack(effective.split_files(s["pam"]), "sshd", "auth") or [],
     "sshd_contexts": lambda s: parse_sshd_contexts(s["sshd_ctx"]),
     "mounts": lambda s: parse_mounts(s["mounts"]),
     "modules": lambda s: parse_modules(s["modules"]),
@@ -531,7 +553,7 @@ PARSERS: dict[str, Callable[[dict[str, list[str]]], Any]] = {
     "log_storage": lambda s: parse_log_storage(s["log_storage"]),
     "node_agent": lambda s: "node_exporter running" in s["agent"],
     "lastlog": lambda s: parse_lastlog(s["lastlog"]),
-    "nginx": lambda s: {"installed": "INSTALLED" in s["nginx"], "directives": [x.strip() for x in s["nginx"] if x.strip() != "INSTALLED"]},
+    "nginx": lambda s: parse_nginx(s["nginx"]),
     "prometheus": lambda s: parse_prometheus(s["prometheus"]),
     "tmout": lambda s: parse_tmout(s["tmout"]),
     "listening": lambda s: parse_listening(s["listening"]),

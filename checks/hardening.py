@@ -126,7 +126,9 @@ def antimalware_signatures_fresh(clamav: dict, bar) -> Verdict:
        remediation="Install aide, run 'aideinit' to create /var/lib/aide/aide.db and keep the daily check (dailyaidecheck timer or cron).",
        facts=("aide",))
 def file_integrity_monitored(aide: dict) -> Verdict:
-    found = (f"aide {'installed' if aide['installed'] else 'missing'}, database {'present' if aide['databases'] else 'missing'}, "
+    database = ("missing" if not aide["databases"] else
+                "present" if any(size > 0 for _, size in aide["databases"].values()) else "empty")
+    found = (f"aide {'installed' if aide['installed'] else 'missing'}, database {database}, "
              f"schedule {', '.join(aide['schedule']) or 'none'}")
     ok = aide["installed"] and any(size > 0 for _, size in aide["databases"].values()) and aide["schedule"]
     return Verdict.passed(found) if ok else Verdict.failed("aide installed, its database initialised, a scheduled check", found)
@@ -157,14 +159,22 @@ def sudoers_safe(sudoers: dict) -> Verdict:
 def accounts_inactive_disabled(lastlog: dict, aging: dict, bar) -> Verdict:
     days = bar["inactive_account_days"]
     idle = []
+    today = lastlog["now"] // 86400
+    # an expired account (usermod -e 1) is refused by PAM's account stack whatever the login
+    # method; a locked password (usermod -L) alone still lets an SSH key in, so it counts
+    expired = {u for u, day in lastlog.get("expires", {}).items() if day <= today}
     for user, last in sorted(lastlog["users"].items()):
+        if user in expired:
+            continue
         if last is None or (lastlog["now"] - last) / 86400 > days:
             idle.append(f"{user} never logged in" if last is None else f"{user} idle {(lastlog['now'] - last) / 86400:.0f} d")
     default = aging.get("default_inactive")
     if default is None or default < 0 or default > days:
         idle.append(f"useradd INACTIVE {default}")
     return Verdict.failed(f"no login account idle > {days:g} days, INACTIVE <= {days:g} ({bar.why('inactive_account_days')})",
-                          "; ".join(idle)) if idle else Verdict.passed(f"{len(lastlog['users'])} login accounts in use")
+                          "; ".join(idle)) if idle else \
+        Verdict.passed(f"{len(lastlog['users']) - len(expired & set(lastlog['users']))} login accounts in use"
+                       + (f", {len(expired & set(lastlog['users']))} expired" if expired & set(lastlog["users"]) else ""))
 
 
 @check(layer="host", level=3, severity="high", title="administrators log in over SSH with a second factor where the level requires it",
@@ -173,22 +183,41 @@ def accounts_inactive_disabled(lastlog: dict, aging: dict, bar) -> Verdict:
                    "pam_oath) in /etc/pam.d/sshd, or admit SSH only from a bastion that enforces MFA.",
        facts=("sshd", "sshd_pam", "bar"))
 def ssh_admin_mfa(sshd: dict, sshd_pam: list, bar) -> Verdict:
+    # judged on the global configuration and, by the engine, again on each Match context
     if not bar.get("admin_mfa_required"):
         return Verdict.not_applicable(f"not required ({bar.why('admin_mfa_required')})")
+    second = [r.module for r in sshd_pam if r.module in SECOND_FACTOR_MODULES and _mandatory(r)]
+    weak = [f"{r.module} {r.control}{' nullok' if r.arg('nullok') is not None else ''}" for r in sshd_pam
+            if r.module in SECOND_FACTOR_MODULES and not _mandatory(r)]
     methods = sshd.get("authenticationmethods", "any")
-    lists = [m.split(",") for m in methods.split()] if methods != "any" else [["any"]]
-    second = [m for m in sshd_pam if m in SECOND_FACTOR_MODULES]
-    two_factor = all(len(set(x.split(":")[0] for x in lst)) >= 2 for lst in lists) and methods != "any"
-    otp_ok = all("keyboard-interactive" not in lst and "keyboard-interactive:pam" not in lst for lst in lists) or \
-        (sshd.get("usepam", "yes") == "yes" and bool(second))
-    found = f"authenticationmethods {methods}; sshd PAM second factor {', '.join(second) or 'none'}"
-    return Verdict.passed(found) if two_factor and otp_ok else \
+    found = (f"authenticationmethods {methods}; sshd PAM second factor {', '.join(second) or 'none'}"
+             + (f" (not enforced: {', '.join(weak)})" if weak else ""))
+    return Verdict.passed(found) if _two_factors(sshd, bool(second)) else \
         Verdict.failed(f"every AuthenticationMethods list needs two factors ({bar.why('admin_mfa_required')})", found)
 
 
 def log_collectors(inv) -> dict[str, object]:
     """The inventory's log collectors by address: the servers that declare a syslog service."""
     return {str(s.address): s for s in inv.doc.servers if any(svc.kind == "syslog" for svc in s.services)}
+
+
+def _mandatory(rule) -> bool:
+    """A PAM rule whose failure fails the stack, for every user (nullok lets a user without a
+    secret through)."""
+    control = rule.control.replace(" ", "")
+    can_fail = control in ("required", "requisite") or (control.startswith("[") and
+                                                         re.search(r"default=(die|bad)", control) is not None)
+    return can_fail and rule.arg("nullok") is None
+
+
+def _two_factors(values: dict, pam_second_factor: bool) -> bool:
+    methods = values.get("authenticationmethods", "any")
+    if methods == "any":
+        return False
+    lists = [m.split(",") for m in methods.split()]
+    two = all(len(set(x.split(":")[0] for x in lst)) >= 2 for lst in lists)
+    kbd = any(x.split(":")[0] == "keyboard-interactive" for lst in lists for x in lst)
+    return two and (not kbd or (values.get("usepam", "yes") == "yes" and pam_second_factor))
 
 
 @check(layer="host", level=3, severity="medium", title="logs are forwarded to the inventory's log collector",
@@ -224,12 +253,19 @@ def log_storage_headroom(log_storage: dict, bar) -> Verdict:
 
 @check(layer="host", level=1, severity="medium", title="the monitoring agent runs",
        rationale="Every IT component must be monitored centrally (TT 12/2022 §II.1.b.xi; TT 31/2017).",
-       remediation="Provision node_exporter (role node_exporter) and keep it running.",
-       tags=("node_exporter",), facts=("node_agent", "server"))
-def monitoring_agent_running(node_agent: bool, server) -> Verdict:
-    if not any(svc.kind == "node_exporter" for svc in server.services):
+       remediation="Provision node_exporter (role node_exporter) and keep it running on its declared port.",
+       tags=("node_exporter",), facts=("node_agent", "listening", "server"))
+def monitoring_agent_running(node_agent: bool, listening: list, server) -> Verdict:
+    ports = sorted({svc.port for svc in server.services if svc.kind == "node_exporter"})
+    if not ports:
         return Verdict.not_applicable("no node_exporter service declared for this host in the inventory")
-    return Verdict.passed("node_exporter running") if node_agent else Verdict.failed("node_exporter running", "not running")
+    expected = f"node_exporter running and listening on port {', '.join(map(str, ports))} (where the monitoring scrapes it)"
+    if not node_agent:
+        return Verdict.failed(expected, "not running")
+    tcp = sorted({port for proto, _, port in listening if proto == "tcp"})
+    missing = [p for p in ports if p not in tcp]
+    return Verdict.failed(expected, f"running, but nothing listens on {', '.join(map(str, missing))}") if missing else \
+        Verdict.passed(f"node_exporter running, listening on {', '.join(map(str, ports))}")
 
 
 @check(layer="host", level=3, severity="high", title="the host firewall admits each service only from its declared sources",
@@ -269,12 +305,13 @@ def monitoring_retention_sufficient(prometheus: dict, bar) -> Verdict:
 
 @check(layer="application", level=2, severity="medium", title="the web server logs every access",
        rationale="Application logs record access, administration and errors (TCVN 11930 7.2.3); judged on the "
-                 "configuration nginx itself loads (nginx -T: every included file).",
-       remediation="Remove 'access_log off' from the nginx configuration (and every file it includes) and reload nginx.",
+                 "configuration the running nginx was started with (nginx -T -c: every included file, every statement).",
+       remediation="Remove 'access_log off' (and access_log /dev/null) from the nginx configuration and every file it "
+                   "includes, and reload nginx.",
        facts=("nginx",))
 def web_access_logged(nginx: dict) -> Verdict:
     if not nginx["installed"]:
         return Verdict.not_applicable("no nginx on this host")
-    off = [d for d in nginx["directives"] if d.split()[:2] == ["access_log", "off;"] or d.startswith("access_log off")]
-    return Verdict.failed("no 'access_log off'", "; ".join(off)) if off else \
-        Verdict.passed(f"{sum(d.startswith('access_log') for d in nginx['directives'])} access_log directives, none off")
+    off = [f"{path}: access_log {args}" for path, args in nginx["access_log"] if args.split()[:1] in (["off"], ["/dev/null"])]
+    return Verdict.failed("no 'access_log off' or /dev/null", "; ".join(off)) if off else \
+        Verdict.passed(f"{len(nginx['access_log'])} access_log directives, none off")

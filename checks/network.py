@@ -1,5 +1,6 @@
 """Network-layer view (TCVN 11930 x.2.1): what answers on the wire, seen by nmap from this
-machine, and what the inventory declares towards the WAN.
+machine and, for the zone matrix, from inside every zone (checks/zonematrix.py), and what the
+inventory declares towards the WAN.
 
 nmap runs once per zone, not per check: a TCP connect scan of the zone's audited servers and a
 ping sweep of its CIDR (for hosts the inventory does not know). Zones are scanned in parallel.
@@ -13,6 +14,7 @@ import socket
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from provdc.checks import zonematrix
 from provdc.checks.facts import FactError
 from provdc.checks.registry import Verdict, check
 from provdc.exporters.monitoring import check_scope
@@ -124,3 +126,14 @@ def unknown_hosts_in_zones(network: dict) -> Verdict:
                      key=lambda a: socket.inet_aton(a))
     swept = len(network["alive"])
     return Verdict.failed("only inventory hosts", ", ".join(unknown)) if unknown else Verdict.passed(f"{swept} zones swept, all known")
+
+
+@check(layer="network", level=2, severity="high", title="from each zone only the services the inventory admits answer",
+       rationale="Access between zones is controlled per zone pair and service (TCVN 11930 7.2.1.3); measured from a "
+                 "managed host inside each source zone, since the management zone the controller sits in is admitted "
+                 "everywhere and cannot see what the DMZ reaches.",
+       remediation="Close the pair on the host firewall (provision the firewall role: each service only from its declared "
+                   "sources) or on the zone firewall; or declare the source zone in the service's from: list.",
+       tags=("firewall",), facts=("zone_reach",))
+def zone_matrix_enforced(zone_reach: list) -> Verdict:
+    return zonematrix.judge(zone_reach)

@@ -146,7 +146,8 @@ def _networks(source: str) -> list[ipaddress.IPv4Network] | None:
         return None
 
 
-def _covered(source: str, allowed: set[str]) -> bool:
+def covered(source: str, allowed: set[str]) -> bool:
+    """Whether every address of `source` lies inside one of the `allowed` networks."""
     nets = _networks(source)
     wanted = [n for a in allowed for n in (_networks(a) or [])]
     return nets is not None and all(any(n.subnet_of(w) for w in wanted) for n in nets)
@@ -167,7 +168,7 @@ def compare(rs: Ruleset, wanted: dict[tuple[str, int], set[str]], names: dict[st
         if allowed is None:
             problems.append(f"{port}/{proto} accepted from {', '.join(label(x) for x in sorted(sources))} but not declared")
             continue
-        extra = sorted(s for s in sources if not _covered(s, allowed))
+        extra = sorted(s for s in sources if not covered(s, allowed))
         if extra:
             problems.append(f"{port}/{proto} accepted from {', '.join(label(x) for x in extra)}; "
                             f"declared {', '.join(label(x) for x in sorted(allowed))}")
@@ -204,18 +205,18 @@ def compare_forward(rs: Ruleset, matrix: dict[tuple[str, int, str], tuple[str, s
     problems += [f"rule not understood, forwards more than declared: {r}" for r in unknown]
     for proto, port, sources, targets in rules:
         inside = [(addr, sid, allowed) for (p, n, addr), (sid, allowed) in sorted(matrix.items())
-                  if (p, n) == (proto, port) and any(_covered(addr, {t}) for t in targets)]
+                  if (p, n) == (proto, port) and any(covered(addr, {t}) for t in targets)]
         if not inside:
             problems.append(f"{port}/{proto} forwarded to {', '.join(label(t) for t in sorted(targets))} "
                             f"from {', '.join(label(x) for x in sorted(sources))}: no server there declares it")
             continue
         for addr, sid, allowed in inside:
-            extra = sorted(x for x in sources if not _covered(x, allowed))
+            extra = sorted(x for x in sources if not covered(x, allowed))
             if extra:
                 problems.append(f"{port}/{proto} forwarded to {sid} from {', '.join(label(x) for x in extra)}; "
                                 f"declared {', '.join(label(x) for x in sorted(allowed))}")
         undeclared = sorted({sid for (p, n, addr), (sid, _) in matrix.items() if (p, n) != (proto, port)
-                             and any(_covered(addr, {t}) for t in targets)} - {sid for _, sid, _ in inside})
+                             and any(covered(addr, {t}) for t in targets)} - {sid for _, sid, _ in inside})
         if undeclared:
             problems.append(f"{port}/{proto} forwarded to {', '.join(label(t) for t in sorted(targets))}, "
                             f"which also reaches {', '.join(undeclared)}: they do not declare it")

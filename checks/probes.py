@@ -46,17 +46,32 @@ def certificate(address: str, port: int, timeout: float) -> dict[str, Any]:
             "negotiated": version}
 
 
-def http_get(address: str, port: int, tls: bool, path: str, timeout: float) -> dict[str, Any]:
+def http_get(address: str, port: int, tls: bool, path: str, timeout: float, body: bool = False) -> dict[str, Any]:
     conn = (http.client.HTTPSConnection(address, port, timeout=timeout, context=_context()) if tls
             else http.client.HTTPConnection(address, port, timeout=timeout))
     try:
         conn.request("GET", path, headers={"Host": address, "User-Agent": "provdc-audit"})
         r = conn.getresponse()
-        r.read(4096)
-        return {"status": r.status, "headers": {k.lower(): v for k, v in r.getheaders()},
-                "cookies": list(r.msg.get_all("set-cookie") or [])}  # every Set-Cookie, not only the last
+        data = r.read(4096)
+        out = {"status": r.status, "headers": {k.lower(): v for k, v in r.getheaders()},
+               "cookies": list(r.msg.get_all("set-cookie") or [])}  # every Set-Cookie, not only the last
+        return {**out, "body": data.decode("utf-8", "replace")} if body else out
     finally:
         conn.close()
+
+
+def security_txt(answer: dict[str, Any]) -> dict[str, Any]:
+    """What /.well-known/security.txt says (RFC 9116): its status, whether it is plain text, its
+    Contact fields and Expires. An application that answers every path with its home page
+    answers 200 here too, with no Contact: that is no security.txt."""
+    fields: dict[str, list[str]] = {}
+    plain = answer["headers"].get("content-type", "").split(";")[0].strip().lower() == "text/plain"
+    for line in answer.get("body", "").splitlines() if plain else []:
+        key, sep, value = line.partition(":")
+        if sep and not line.startswith("#") and key.strip():
+            fields.setdefault(key.strip().lower(), []).append(value.strip())
+    return {"status": answer["status"], "plain_text": plain, "contact": fields.get("contact", []),
+            "expires": (fields.get("expires") or [None])[0]}
 
 
 def probe_service(address: str, port: int, tls: bool, path: str, timeout: float = 5.0) -> dict[str, Any]:
@@ -67,6 +82,6 @@ def probe_service(address: str, port: int, tls: bool, path: str, timeout: float 
         out["certificate"] = certificate(address, port, timeout)
     out["home"] = http_get(address, port, tls, path, timeout)
     out["default_pages"] = {p: http_get(address, port, tls, p, timeout)["status"] for p in DEFAULT_PAGES}
-    out["security_txt"] = http_get(address, port, tls, "/.well-known/security.txt", timeout)["status"] if tls else None
+    out["security_txt"] = security_txt(http_get(address, port, tls, "/.well-known/security.txt", timeout, body=True)) if tls else None
     out["probed_at"] = datetime.now(timezone.utc).isoformat()
     return out

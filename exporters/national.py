@@ -37,6 +37,7 @@ from provdc.errors import InventoryError, ProvdcError
 from provdc.inventory import Inventory
 
 PROVINCE_RULES = "rules/province-aggregates.yml"
+AVAILABILITY_GROUP = "province-availability"   # its interval is the SLI window
 AGGREGATE_MATCH = '{__name__=~"province:.+"}'
 FEDERATE_JOB = "federate_"           # + province id: one job per province, `up` per province
 ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -56,7 +57,7 @@ def external_labels(inv: Inventory, site: str | None = None) -> dict[str, str]:
     return labels
 
 
-def _targets_per_system(inv: Inventory) -> dict[str, int]:
+def targets_per_system(inv: Inventory) -> dict[str, int]:
     """How many blackbox targets each system has: the denominator of its coverage."""
     from provdc.exporters.monitoring import probe_targets
 
@@ -69,6 +70,30 @@ def _targets_per_system(inv: Inventory) -> dict[str, int]:
                 if sid in counts:
                     counts[sid] += len(g["targets"])
     return counts
+
+
+def _system_probes(system_id: str) -> str:
+    from provdc.exporters.monitoring import _system_regex
+
+    return 'probe_success{job=~"blackbox_.*",systems=~"%s"}' % _system_regex(system_id)
+
+
+def system_sli_expr(system_id: str, window: str) -> str:
+    """The system availability SLI over one window: its least available target's share of
+    successful probes. The one definition: the rule records it, and a report over history the
+    rule never saw evaluates this same expression (reports/sli.py)."""
+    return f"min(avg_over_time({_system_probes(system_id)}[{window}]))"
+
+
+def system_coverage_expr(system_id: str, window: str, expected_probes: int) -> str:
+    """How much of one window is measured: recorded probes / expected probes of all the
+    system's targets (a silent target lowers it), except that a window in which a target was
+    measured down is measured whole: an outage often silences some probes (a timeout past the
+    scrape), and their silence must not shrink the downtime the others recorded."""
+    probes = _system_probes(system_id)
+    least = f"min(avg_over_time({probes}[{window}]))"
+    return (f"(clamp_max(sum(count_over_time({probes}[{window}])) / {expected_probes}, 1) and on() ({least} >= 1))"
+            f" or (vector(1) and on() ({least} < 1))")
 
 
 def province_rules(inv: Inventory, settings) -> dict[str, Any]:
@@ -85,20 +110,17 @@ def province_rules(inv: Inventory, settings) -> dict[str, Any]:
     contracted rates, audit scores per layer and per level (with and without waivers), the last
     audit run, targets up per job, and province:reporting:up (1 while rules run).
     """
-    from provdc.exporters.monitoring import _seconds, _system_regex
+    from provdc.exporters.monitoring import _seconds
 
     window, interval = settings.sli_window, settings.scrape_interval
     expected = max(1, int(_seconds(window) / _seconds(interval)))
-    probes = 'probe_success{job=~"blackbox_.*",systems=~"%s"}'
     availability = []
-    for sid, targets in _targets_per_system(inv).items():
-        sel = probes % _system_regex(sid)
-        availability.append({"record": "province:system_availability:sli",
-                             "expr": f"min(avg_over_time({sel}[{window}]))", "labels": {"system": sid}})
+    for sid, targets in targets_per_system(inv).items():
+        availability.append({"record": "province:system_availability:sli", "expr": system_sli_expr(sid, window),
+                             "labels": {"system": sid}})
         if targets:
             availability.append({"record": "province:system_coverage:ratio",
-                                 "expr": f"clamp_max(sum(count_over_time({sel}[{window}])) / {targets * expected}, 1)",
-                                 "labels": {"system": sid}})
+                                 "expr": system_coverage_expr(sid, window, targets * expected), "labels": {"system": sid}})
     availability += [
         # the rolling 30 days the national "below target" alert judges, computed where the samples are
         {"record": "province:system_availability:avg30d", "expr": "avg_over_time(province:system_availability:sli[30d])"},
@@ -121,7 +143,7 @@ def province_rules(inv: Inventory, settings) -> dict[str, Any]:
         {"record": "province:link_utilisation:p95_7d", "expr": "quantile_over_time(0.95, province:link_utilisation:ratio[7d])"},
     ]
     return {"groups": [
-        {"name": "province-availability", "interval": window, "rules": availability},
+        {"name": AVAILABILITY_GROUP, "interval": window, "rules": availability},
         {"name": "province-links", "interval": settings.rate_window, "rules": links},
     ]}
 

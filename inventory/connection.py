@@ -24,6 +24,9 @@ class Connection:
     key: SecretRef | None            # a key file (file:) or a variable naming one (env:)
     base: Path                       # the inventory directory, for relative key paths
     known_hosts: str | None
+    # discovery meets hosts nobody has recorded yet: their keys are learnt into known_hosts
+    # (accept-new) instead of refused; a key that changes later is still refused
+    first_use: bool = False
 
     @classmethod
     def of(cls, inv: Inventory, host: model.Server | model.Device) -> "Connection":
@@ -46,15 +49,18 @@ class Connection:
         """Options every connection carries: only the key given, host keys checked."""
         options = ["-o", "IdentitiesOnly=yes"]
         if self.known_hosts:
-            options += ["-o", f"UserKnownHostsFile={self.known_hosts}", "-o", "StrictHostKeyChecking=yes"]
+            strict = "accept-new" if self.first_use else "yes"
+            options += ["-o", f"UserKnownHostsFile={self.known_hosts}", "-o", f"StrictHostKeyChecking={strict}"]
         return options
 
-    def ssh_argv(self, *command: str, connect_timeout: int = 5) -> list[str]:
-        """An OpenSSH command line that never prompts (BatchMode) and gives up connecting after
-        `connect_timeout` seconds."""
+    def ssh_argv(self, *command: str, connect_timeout: int = 5, keepalive: int | None = None) -> list[str]:
+        """An OpenSSH command line that never prompts (BatchMode), gives up connecting after
+        `connect_timeout` seconds and, with `keepalive`, notices a dead peer of a long session."""
         key = self.key_path()
-        return ["ssh", "-o", "BatchMode=yes", "-o", f"ConnectTimeout={max(1, connect_timeout)}", *self.ssh_options(),
-                *(["-i", key] if key else []), "-p", str(self.port), f"{self.user}@{self.address}", *command]
+        alive = ["-o", f"ServerAliveInterval={keepalive}"] if keepalive else []
+        return ["ssh", "-o", "BatchMode=yes", "-o", f"ConnectTimeout={max(1, connect_timeout)}", *alive,
+                *self.ssh_options(), *(["-i", key] if key else []), "-p", str(self.port),
+                f"{self.user}@{self.address}", *command]
 
     def ansible_vars(self) -> dict[str, Any]:
         out: dict[str, Any] = {"ansible_host": self.address, "ansible_port": self.port, "ansible_user": self.user}

@@ -44,13 +44,12 @@ class RunnerHost:
     bin_dir: str = ""                 # directory of ansible-runner and provdc on the runner
 
     def ssh_argv(self, base: Path) -> list[str]:
-        argv = ["ssh", "-p", str(self.port), "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes",
-                "-o", "ConnectTimeout=5", "-o", "ServerAliveInterval=10"]
-        if self.known_hosts:
-            argv += ["-o", f"UserKnownHostsFile={self.known_hosts}"]
-        if self.key:
-            argv += ["-i", str(SecretRef.parse(self.key).path(base))]
-        return argv + [f"{self.user}@{self.host}"]
+        """The runner's SSH command line, built by the one connector model (a long job: keepalive)."""
+        from provdc.inventory.connection import Connection
+
+        conn = Connection(self.host, self.user, self.host, self.port, SecretRef.parse(self.key) if self.key else None,
+                          base, str(self.known_hosts) if self.known_hosts else None)
+        return conn.ssh_argv(keepalive=10)
 
 
 @dataclass

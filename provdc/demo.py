@@ -70,6 +70,14 @@ def _wait(condition: Callable[[], bool], timeout: float, step: float = 0.5) -> b
     return False
 
 
+def _indicators_complete(url: str) -> bool:
+    """Every system's recorded coverage sample is whole (the rules have seen full windows)."""
+    from provdc.exporters import promapi
+
+    rows = promapi.query(url, "province:system_coverage:ratio")
+    return bool(rows) and min(float(r["value"][1]) for r in rows) >= 1 - 1e-9
+
+
 MONITOR_DIR = Path("/run/provdc/demo/monitor")  # the demo's own stack, apart from a user's
 
 
@@ -154,7 +162,7 @@ def run_demo(inventory_path: Path, console: Console, *, keep: bool = False, out_
         from provdc.exporters import stack
         from provdc.exporters.monitoring import Settings
 
-        settings = Settings(scrape_interval="2s", sli_window="20s", rate_window="20s")
+        settings = Settings(scrape_interval="2s", sli_window="4s", rate_window="20s")
         running = stack.up(inventory_path, MONITOR_DIR, settings)
         holder["stack"] = running
         if not keep:
@@ -163,8 +171,10 @@ def run_demo(inventory_path: Path, console: Console, *, keep: bool = False, out_
         expected = len(stack.target_health(running)) if _wait(lambda: len(stack.target_health(running)) > 0, 20) else 0
         _wait(lambda: sum(t["health"] == "up" for t in stack.target_health(running)) == expected, 30)
         up = sum(t["health"] == "up" for t in stack.target_health(running))
-        # the report's period starts once every target has been scraped: before that nothing
-        # could be measured, and the whole report would open with a coverage gap
+        # the report's period starts once every system's availability indicator has a whole
+        # window of probes behind it: before that nothing could be measured in full, and the
+        # whole report would open with a coverage gap
+        _wait(lambda: _indicators_complete(running.prometheus_url), 30)
         holder["monitor_start"] = datetime.now(timezone.utc)
         return f"Prometheus at {running.prometheus_url}: {up}/{expected} targets up"
 

@@ -20,7 +20,7 @@ from provdc.exporters.monitoring import LINK_OCTETS
 from provdc.inventory import Inventory
 from provdc.inventory.stats import Stats, compute_stats
 from provdc.reports.compute import VN as VN_TZ
-from provdc.reports.compute import (Availability, Bucket, DirectionLoad, Period, availability, combine_min,
+from provdc.reports.compute import (Availability, Bucket, DirectionLoad, Period, availability,
                                     direction_load)
 
 PROBES = 'probe_success{job=~"blackbox_.*"}'
@@ -107,6 +107,7 @@ class ProvinceReport:
     vantage: str = ""                   # where the audit's probes and SSH sessions start (the controller)
     template: Path | None = None        # the Word template (the province's or the shipped one)
     previous: "ProvinceReport | None" = None   # the previous calendar month, by the same functions
+    sli: "SliSource | None" = None      # where the systems' availability indicator came from
 
     @property
     def d14(self) -> list[D14Layers]:
@@ -210,7 +211,7 @@ def _expected(step: float, interval: float) -> float:
     return max(1.0, float(int(step / interval + 1e-9)))
 
 
-def _maintenance_of(inv: Inventory, kind: str, ident: str) -> list[tuple[float, float, str]]:
+def maintenance_of(inv: Inventory, kind: str, ident: str) -> list[tuple[float, float, str]]:
     out = []
     for mw in inv.doc.maintenance:
         if ident in getattr(mw.targets, kind):
@@ -243,25 +244,113 @@ def _buckets_over(url: str, period: Period, step: float) -> dict[tuple[str, str]
     return merged
 
 
-def uptime(inv: Inventory, url: str, period: Period, step: float) -> tuple[list[SystemAvailability], list[AgencyReach]]:
+@dataclass(frozen=True)
+class SliSource:
+    """Where a period's system SLI samples come from, and their spacing in seconds."""
+
+    recorded: bool       # the province's rules recorded them; else the same expressions evaluated now
+    window: float
+
+
+def recorded_window(url: str, period: Period, province: str | None = None) -> float | None:
+    """The spacing of the recorded aggregates in the period (the rules record it), or None."""
+    sel = f'{{province="{province}"}}' if province else ""
+    rows = promapi.query(url, f"max_over_time(province:aggregate_window:seconds{sel}[{int(period.seconds * 1000)}ms])",
+                         period.end.timestamp())
+    return float(rows[0]["value"][1]) if rows else None
+
+
+def _rules_window(url: str) -> float | None:
+    from provdc.exporters.national import AVAILABILITY_GROUP
+
+    groups = promapi.api(url, "/api/v1/rules", {"type": "record"}).get("groups", [])
+    return next((float(g["interval"]) for g in groups if g.get("name") == AVAILABILITY_GROUP and g.get("interval")), None)
+
+
+def sli_source(url: str, period: Period) -> SliSource:
+    """The recorded SLI where the rules ran in the period; else the SLI window the rules would
+    use (the loaded rules', or the generated configuration's default)."""
+    from provdc.exporters.monitoring import Settings
+
+    recorded = recorded_window(url, period)
+    if recorded is not None:
+        return SliSource(True, recorded)
+    window = _rules_window(url) or parse_duration(Settings().sli_window, "prometheus")
+    return SliSource(False, max(window, _probe_interval(_interval_seconds(url))))   # a window holds a probe
+
+
+def _probe_interval(intervals: dict[str, float]) -> float:
+    """The blackbox jobs' scrape interval (the shortest), 15 s if none is known."""
+    return min((v for j, v in intervals.items() if j.startswith("blackbox_")), default=15.0)
+
+
+def system_sli_buckets(url: str, period: Period, step: float, source: SliSource, *, province: str | None = None,
+                       targets: dict[str, int] | None = None, probe_interval: float = 15.0) -> dict[str, list[Bucket]]:
+    """Per system, its buckets from the SLI (exporters/national.py system_sli_expr): the mean of
+    the SLI samples ending in the bucket, and the sum of their coverage ratios as its count (a
+    complete bucket holds step / window of them). Recorded series are read as recorded (by the
+    province, or federated with `province`); otherwise `targets` (per system) is needed and
+    the rules' own expressions are evaluated as subqueries at the SLI window."""
+    from provdc.exporters.national import system_coverage_expr, system_sli_expr
+
+    start_ms, step_ms, grid = _grid(period, step)
+    end = grid[-1] / 1000 if grid else start_ms / 1000
+    span = f"{step_ms - 1}ms"   # (end - step, end]: a sample on a bucket's edge belongs to the bucket it ends
+
+    def by_system(expr: str) -> dict[str, dict[int, float]]:
+        rows = promapi.query_range(url, expr, start_ms / 1000, end, step_ms / 1000)
+        return {r["metric"].get("system", ""): _by_index(r["values"], start_ms, step_ms) for r in rows}
+
+    if source.recorded:
+        sel = f'{{province="{province}"}}' if province else ""
+        shares = by_system(f"avg_over_time(province:system_availability:sli{sel}[{span}])")
+        counts = by_system(f"sum_over_time(province:system_coverage:ratio{sel}[{span}])")
+    else:
+        window = f"{int(round(source.window * 1000))}ms"
+        expected = max(1, int(source.window / probe_interval + 1e-9))
+        shares, counts = {}, {}
+        for sid, n in (targets or {}).items():
+            shares.update({sid: v for v in by_system(f"avg_over_time(({system_sli_expr(sid, window)})[{span}:{window}])").values()})
+            if n:
+                coverage = system_coverage_expr(sid, window, n * expected)
+                counts.update({sid: v for v in by_system(f"sum_over_time(({coverage})[{span}:{window}])").values()})
+    return {sid: [Bucket(t / 1000, shares.get(sid, {}).get(k), counts.get(sid, {}).get(k, 0.0)) for k, t in enumerate(grid)]
+            for sid in set(shares) | set(counts)}
+
+
+def system_result(buckets: list[Bucket], step: float, source: SliSource, period: Period,
+                  maintenance: list[tuple[float, float, str]]) -> Availability:
+    """A system's availability over the period from its SLI buckets: the one computation the
+    provincial report, the console and the national roll-up all read."""
+    return availability(buckets, step, step / source.window, period.seconds, [(s, e) for s, e, _ in maintenance],
+                        capped=False)
+
+
+def uptime(inv: Inventory, url: str, period: Period, step: float,
+           source: SliSource | None = None) -> tuple[list[SystemAvailability], list[AgencyReach]]:
+    """Each system from its SLI (see system_sli_buckets), with its targets' own availability
+    from their probes beside it; each agency's reach from its ICMP probe."""
+    from provdc.exporters.national import targets_per_system
+
     intervals = _interval_seconds(url)
     by_target = _buckets_over(url, period, step)
     ratios = _sample_ratios(url, period)
+    source = source or sli_source(url, period)
+    sli = _sli_over(url, period, step, source, targets_per_system(inv), _probe_interval(intervals))
     systems = []
     for system in inv.doc.systems:
         mine = {k: v for k, v in by_target.items() if f",{system.id}," in v["labels"].get("systems", "")}
-        windows = _maintenance_of(inv, "systems", system.id)
+        windows = maintenance_of(inv, "systems", system.id)
         targets = []
         for (job, instance), v in sorted(mine.items()):
             server = v["labels"].get("server", "")
-            mw = windows + _maintenance_of(inv, "servers", server)
+            mw = windows + maintenance_of(inv, "servers", server)
             expected = _expected(step, intervals.get(job, 15.0))
             targets.append(TargetAvailability(instance, job, server, v["labels"].get("service", "icmp"),
                                               availability(v["buckets"], step, expected, period.seconds, [(s, e) for s, e, _ in mw]),
                                               ratios.get((job, instance))))
-        buckets = combine_min([v["buckets"] for v in mine.values()]) if mine else []
-        expected = _expected(step, min((intervals.get(j, 15.0) for j, _ in mine), default=15.0))
-        result = availability(buckets, step, expected, period.seconds, [(s, e) for s, e, _ in windows])
+        buckets = sli.get(system.id, [])
+        result = system_result(buckets, step, source, period, windows)
         systems.append(SystemAvailability(system.id, system.name, system.level, system.sla_target, result, buckets, windows, targets))
     agencies = []
     for a in inv.doc.agencies:
@@ -270,6 +359,16 @@ def uptime(inv: Inventory, url: str, period: Period, step: float) -> tuple[list[
                   if mine else None)
         agencies.append(AgencyReach(a.id, a.name, a.tier.value, result))
     return systems, agencies
+
+
+def _sli_over(url: str, period: Period, step: float, source: SliSource, targets: dict[str, int],
+              probe_interval: float) -> dict[str, list[Bucket]]:
+    """system_sli_buckets over a long period, month by month (as the targets' buckets)."""
+    merged: dict[str, list[Bucket]] = {}
+    for part in (chunks(period) if period.seconds > 31 * 86400 else [period]):
+        for sid, buckets in system_sli_buckets(url, part, step, source, targets=targets, probe_interval=probe_interval).items():
+            merged.setdefault(sid, []).extend(buckets)
+    return merged
 
 
 def _link_samples(url: str, period: Period, step: float) -> dict[str, dict[str, list[tuple[float, float]]]]:
@@ -336,8 +435,11 @@ def collect(inv: Inventory, url: str, period: Period, audit: Path | None = None,
         before = collect(inv, url, Period.month(*previous_month(period.start)), audit, step, now,
                          audit_before=period.start)
     period = settled(period, now, settle_seconds(url))
+    source = sli_source(url, period)
     step = pick_step(period, step)
-    systems, agencies = uptime(inv, url, period, step)
+    if step < source.window:   # a bucket holds at least one SLI window
+        step = pick_step(period, source.window)
+    systems, agencies = uptime(inv, url, period, step, source)
     links = bandwidth(inv, url, period, step)
     sec = read_security(audit, now.date(), audit_before) if audit is not None else None
     lab = getattr(inv.doc, "lab", None)
@@ -346,4 +448,4 @@ def collect(inv: Inventory, url: str, period: Period, audit: Path | None = None,
                           agency_members={a: sorted(m) for a, m in score_groups(inv)["agency"].items()},
                           agency_names={a.id: a.name for a in inv.doc.agencies}, source=url,
                           vantage=str(lab.controller) if lab is not None and lab.controller else "",
-                          template=template_path(inv), previous=before)
+                          template=template_path(inv), previous=before, sli=source)

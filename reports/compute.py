@@ -11,10 +11,12 @@ Accounting rule (printed in every report):
   downtime = measured time x share of failed probes.
 * An incident is a run of consecutive buckets with failed probes; it starts at the first such
   bucket's start and ends at the last one's end.
-* A system is as available as its least available target in each bucket: one target measured
-  down makes the system down in that bucket even if another target was not measured then (an
-  outage often silences some probes); the system's bucket is a gap only when no target was seen
-  down and some target was not measured.
+* A system's buckets come from its availability SLI (the rule exporters/national.py defines:
+  per SLI window, the share of successful probes of its least available recorded target, and
+  the recorded share of the probes all its declared targets should have sent). A bucket's
+  share is the mean of the SLI samples in it and its count the sum of their coverage, so a
+  target measured down makes the system down there, and a silent target lowers the system's
+  measured time instead of hiding a failure.
 * A period ending now ends at the last complete scrape round instead (scrapes still in flight
   would otherwise look like a gap).
 
@@ -120,8 +122,12 @@ def _overlaps(start: float, end: float, windows: list[tuple[float, float]]) -> b
 
 
 def availability(buckets: list[Bucket], step: float, expected: float, period_seconds: float,
-                 maintenance: list[tuple[float, float]] = ()) -> Availability:
-    """Apply the accounting rule to one target's buckets (see the module docstring)."""
+                 maintenance: list[tuple[float, float]] = (), capped: bool = True) -> Availability:
+    """Apply the accounting rule to one target's buckets (see the module docstring). `capped`:
+    a bucket is at most its length measured (probe counts in a closed range can overrun it);
+    uncapped, for SLI buckets whose windows each belong to exactly one bucket, a bucket holding
+    one window more than `expected` counts it (a step that is not a whole number of windows
+    alternates between one more and one fewer)."""
     up = measured = maintenance_time = 0.0
     incidents: list[Incident] = []
     current: Incident | None = None
@@ -131,7 +137,7 @@ def availability(buckets: list[Bucket], step: float, expected: float, period_sec
             maintenance_time += step
             current = _close(current, incidents)
             continue
-        share = min(1.0, b.count / expected) if expected > 0 else 0.0
+        share = (min(1.0, b.count / expected) if capped else b.count / expected) if expected > 0 else 0.0
         if b.success is None or share == 0:
             current = _close(current, incidents)
             continue
@@ -158,30 +164,6 @@ def _close(current: Incident | None, incidents: list[Incident]) -> None:
     if current is not None:
         incidents.append(current)
     return None
-
-
-def combine_min(series: list[list[Bucket]]) -> list[Bucket]:
-    """A system's buckets: per bucket, the least successful of its targets. A target measured
-    down there decides the bucket (with that target's probe count), whatever the others show;
-    with no failure seen, the system is measured only where every target is (the smallest
-    count), else the bucket is a gap."""
-    by_end: dict[float, list[Bucket]] = {}
-    for buckets in series:
-        for b in buckets:
-            by_end.setdefault(b.end, []).append(b)
-    out = []
-    for end in sorted(by_end):
-        group = by_end[end]
-        measured = [b for b in group if b.success is not None and b.count > 0]
-        failing = [b for b in measured if b.success < 1 - 1e-9]
-        if failing:
-            worst = min(failing, key=lambda b: (b.success, -b.count))
-            out.append(Bucket(end, worst.success, worst.count))
-        elif len(measured) == len(series) and len(group) == len(series):
-            out.append(Bucket(end, 1.0, min(b.count for b in measured)))
-        else:
-            out.append(Bucket(end, None, 0))
-    return out
 
 
 # ------------------------------------------------------------------------------- bandwidth

@@ -1,13 +1,12 @@
 """The national roll-up: one page per province plus a summary, from the `province:...`
 aggregates (federated at the centre, or read on the provincial Prometheus itself).
 
-The arithmetic is the provincial report's (`compute.availability`, `compute.direction_load`,
-the audit scores the exporter computed with `checks.results`); only the input differs. A
-province's systems are bucketed from its 1-window aggregates instead of per-target probes:
-a bucket's share is the mean of the system's SLI samples in it, its recorded count the sum of
-the coverage samples, and a fully measured bucket holds `step / window` of them. The same
-function reads the provincial Prometheus (selector "") and the national one (selector
-`province="ID"`), so the two figures are equal exactly when federation delivered every sample.
+A system's availability is read exactly as the provincial report reads it
+(`collect.system_sli_buckets` and `collect.system_result` on the system SLI the province's rules
+record), links and audit scores as the exporter and `compute.direction_load` give them. The
+same functions read the provincial Prometheus (no selector) and the national one (selector
+`province="ID"`), so a province's report and the centre's roll-up of it are equal exactly when
+federation delivered every sample.
 """
 
 from __future__ import annotations
@@ -20,7 +19,7 @@ from typing import Any
 
 from provdc.errors import ProvdcError
 from provdc.exporters import promapi
-from provdc.reports.compute import Availability, Bucket, DirectionLoad, Period, availability, direction_load
+from provdc.reports.compute import Availability, DirectionLoad, Period, direction_load
 
 LAYERS = ("network", "host", "application", "data", "governance")
 
@@ -74,20 +73,6 @@ def _sel(province: str | None, extra: str = "") -> str:
     return "{" + ",".join(parts) + "}"
 
 
-def _grid(period: Period, step: float) -> list[float]:
-    count = max(1, round(period.seconds / step))
-    return [period.start.timestamp() + step * (k + 1) for k in range(count)]
-
-
-def _buckets(url: str, expr: str, period: Period, step: float) -> dict[str, dict[int, float]]:
-    """{system: {bucket index: value}} from a range query on the period's bucket ends."""
-    grid = _grid(period, step)
-    out: dict[str, dict[int, float]] = {}
-    for r in promapi.query_range(url, expr, grid[0], grid[-1], step):
-        out[r["metric"].get("system", "")] = {round((float(t) - grid[0]) / step): float(v) for t, v in r["values"]}
-    return out
-
-
 def _pairs(results: list[dict[str, Any]], key: str) -> dict[str, tuple[float | None, float | None]]:
     out: dict[str, list[float | None]] = {}
     for r in results:
@@ -107,26 +92,27 @@ def province_figures(url: str, province: str, name: str, period: Period, step: f
     # federated samples carry their own timestamps, so they are never marked stale: a silent
     # province's last sample would still answer an instant query for 5 minutes. Reporting means
     # its newest heartbeat is at most two aggregate windows old.
-    window_rows = promapi.query(url, f"max_over_time(province:aggregate_window:seconds{_sel(sel)}[{int(period.seconds * 1000)}ms])", end)
-    window = float(window_rows[0]["value"][1]) if window_rows else None
+    from provdc.reports.collect import SliSource, maintenance_of, recorded_window, system_result, system_sli_buckets
+
+    window = recorded_window(url, period, sel)
     last = promapi.query(url, f"timestamp(province:reporting:up{_sel(sel)})", end)
     reporting = bool(last) and window is not None and end - float(last[0]["value"][1]) <= 2 * window
     fig = ProvinceFigures(province, name, reporting=reporting, window=window)
     if fig.window is None:
         return fig
-    shares = _buckets(url, f"avg_over_time(province:system_availability:sli{_sel(sel)}[{int(step * 1000)}ms])", period, step)
-    counts = _buckets(url, f"sum_over_time(province:system_coverage:ratio{_sel(sel)}[{int(step * 1000)}ms])", period, step)
+    source = SliSource(True, fig.window)
+    buckets = system_sli_buckets(url, period, step, source, province=sel)
     targets = promapi.scalar_by(promapi.query(url, f"province:system_sla_target:ratio{_sel(sel)}", end), "system")
     levels = promapi.scalar_by(promapi.query(url, f"province:system_security_level:value{_sel(sel)}", end), "system")
     names = {s.id: s.name for s in inventory.doc.systems} if inventory is not None else {}
-    grid = _grid(period, step)
-    expected = step / fig.window
-    for sid in sorted(set(shares) | set(counts) | set(targets)):
-        buckets = [Bucket(t, shares.get(sid, {}).get(k), counts.get(sid, {}).get(k, 0.0)) for k, t in enumerate(grid)]
+    for sid in sorted(set(buckets) | set(targets)):
         target = targets.get(sid)
+        # planned maintenance is known where the inventory is; a province given by URL only
+        # reports its maintenance time as measured time
+        windows = maintenance_of(inventory, "systems", sid) if inventory is not None else []
         fig.systems.append(SystemFigures(sid, names.get(sid, sid), int(levels[sid]) if sid in levels else None,
                                          None if target is None else round(target * 100, 6),
-                                         availability(buckets, step, expected, period.seconds)))
+                                         system_result(buckets.get(sid, []), step, source, period, windows)))
     fig.links = _links(url, sel, period)
     fig.layer_scores = _pairs(promapi.query(url, f"province:audit_score:ratio{_sel(sel)}", end), "layer")
     fig.level_scores = _pairs(promapi.query(url, f"province:audit_level_score:ratio{_sel(sel)}", end), "level")

@@ -423,7 +423,7 @@ def monthly(r, lang: str) -> Document:
         Table((loc.t("trend_figure"), loc.t("trend_subject"), loc.t("trend_current"), loc.t("trend_previous"), loc.t("trend_delta")),
               [(x["figure"], x["subject"], x["current"], x["previous"], x["delta"]) for x in m["trend"]], "trend")]))
     doc.sections.append(Section(loc.t("uptime"), [
-        Para(f"{loc.t('accounting_rule')}. {loc.t('rule_text', step=v['step'])}", "note"),
+        Para(f"{loc.t('accounting_rule')}. {loc.t('rule_text', step=v['step'], window=v['sli_window'])}", "note"),
         Table((loc.t("system"), loc.t("level"), loc.t("target"), loc.t("availability"), loc.t("coverage"), loc.t("downtime"),
                loc.t("incidents"), ""),
               [(x["name"], str(x["level"]), x["target"], x["availability"], x["coverage"], x["downtime"], str(x["incident_count"]),

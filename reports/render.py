@@ -93,6 +93,7 @@ def province_view(r: ProvinceReport, loc: Locale) -> dict[str, Any]:
     view = {"id": r.province, "name": r.name, "period": r.period.label if loc.lang == "en" else
             f"{loc.date(r.period.start)} – {loc.date(r.period.end.timestamp() - 1)}",
             "generated": loc.datetime(r.generated), "step": loc.duration(r.step),
+            "sli_window": loc.duration(r.sli.window) if r.sli else "—",
             "systems": systems, "links": links, "unmeasured": unmeasured, "connectivity": connectivity,
             "bandwidth_tiers": bandwidth_tiers, "reach": reach, "d14": d14,
             "summary": {"systems": loc.t("summary_systems", met=len(met), total=len(r.systems)),
@@ -136,6 +137,8 @@ def monthly_view(r: ProvinceReport, loc: Locale) -> dict[str, Any]:
     sec = r.security
     scope = [(loc.t("scope_period"), f"{loc.datetime(r.period.start)} – {loc.datetime(r.period.end)}"),
              (loc.t("scope_monitoring"), loc.t("scope_monitoring_text", url=r.source or "—", step=loc.duration(r.step))),
+             (loc.t("scope_sli"), loc.t("scope_sli_recorded" if r.sli is None or r.sli.recorded else "scope_sli_evaluated",
+                                        window=loc.duration(r.sli.window) if r.sli else "—")),
              (loc.t("scope_vantage"), loc.t("scope_vantage_text", address=r.vantage) if r.vantage else loc.t("scope_vantage_none")),
              (loc.t("scope_version"), f"provdc {__version__}"),
              (loc.t("scope_rules"), loc.t("scope_rules_text")),

@@ -333,15 +333,14 @@ def _over_ssh(hosts, key, user: str, known_hosts: Path | None, out_dir: Path) ->
     from provdc.inventory.connection import Connection
     from provdc.proc import run_command
 
-    options = ([] if known_hosts else ["-o", f"UserKnownHostsFile={out_dir / 'known_hosts'}",
-                                       "-o", "StrictHostKeyChecking=accept-new"])
+    # without --known-hosts, keys are learnt into OUT/known_hosts on first use
+    hosts_file = str(known_hosts) if known_hosts else str(out_dir / "known_hosts")
 
     def ask(host):
         if 22 not in host.ports:
             return host, False
-        conn = Connection(host.address, user, host.address, 22, key, Path.cwd(), str(known_hosts) if known_hosts else None)
+        conn = Connection(host.address, user, host.address, 22, key, Path.cwd(), hosts_file, first_use=not known_hosts)
         argv = conn.ssh_argv(discovery.SSH_SCRIPT)
-        argv[1:1] = options
         done = run_command(argv, timeout=20)
         return (discovery.with_ssh_facts(host, done.stdout), True) if done.returncode == 0 else (host, False)
 

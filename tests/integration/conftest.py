@@ -113,7 +113,7 @@ def _restore(path, state) -> None:
 
 
 INTERVAL = 2.0
-SETTINGS = Settings(scrape_interval="2s", sli_window="10s", rate_window="8s", prometheus_port=29090,
+SETTINGS = Settings(scrape_interval="2s", sli_window="4s", rate_window="8s", prometheus_port=29090,
                     blackbox_port=29115, snmp_port=29116, exporter_port=29300, alertmanager_port=29093)
 
 

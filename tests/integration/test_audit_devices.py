@@ -182,3 +182,28 @@ def test_router_firewall_rules_against_the_management_zones_and_the_zone_matrix(
     found = findings[("device_forwarding_restricted", BAD)].found
     assert "5432/tcp forwarded to db2 from 10.99.10.0/24 (dc-dmz)" in found, found
     assert both(findings, "firewall_default_deny") == (Status.PASS, Status.PASS)   # the host layer reads the same ruleset
+
+
+APPLIANCE_CHECKS = ("appliance_plaintext_management_off", "appliance_snmp_default_communities_refused",
+                    "appliance_aaa_configured", "appliance_logging_host_set", "appliance_ntp_server_set")
+# written for this test (no device exported it): telnet and HTTP on, default communities, no
+# AAA, no 'logging host' or 'ntp server' at all
+WEAK_BACKUP = ("! written for provdc's lab test, not a real device's export\nhostname core-fw\nip http server\n"
+               "snmp-server community public RO\nsnmp-server community private RW\n"
+               "line vty 0 4\n transport input telnet ssh\nend\n")
+
+
+def test_the_core_firewall_is_judged_on_its_configuration_backup(lab, tmp_path):
+    import shutil
+
+    clean, _ = audit(lab.inventory, {"core-fw"})
+    weak_dir = tmp_path / "lab"
+    shutil.copytree(lab.inventory.base, weak_dir)
+    (weak_dir / "configs" / "core-fw.cfg").write_text(WEAK_BACKUP)
+    weak, _ = audit(lab.inventory.__class__(doc=lab.inventory.doc, base=weak_dir), {"core-fw"})
+    none, _ = audit(_variant(lab.inventory, devices=[d.model_copy(update={"config_backup": None}) if d.id == "core-fw" else d
+                                                     for d in lab.inventory.doc.devices]), {"core-fw"})
+    for check in APPLIANCE_CHECKS:
+        assert (clean[(check, "core-fw")].status, weak[(check, "core-fw")].status) == (Status.PASS, Status.FAIL), check
+        assert none[(check, "core-fw")].status is Status.NOT_ASSESSED, check
+    assert "configs/core-fw.cfg" in clean[("appliance_aaa_configured", "core-fw")].evidence

@@ -24,6 +24,7 @@ from provdc.commands.paperwork import _yearly_uptime
 from provdc.inventory import load_inventory
 from provdc.inventory.catalogue import load_catalogue
 from provdc.exporters import promapi
+from provdc.exporters.national import targets_per_system
 from provdc.proc import spawn_detached, stop
 from provdc.reports import collect, documents, paperwork
 from provdc.reports.compute import VN
@@ -44,9 +45,12 @@ def _openmetrics(path: Path, end: int) -> None:
     times = range(START, end, STEP)
     with path.open("w") as f:
         f.write("# TYPE probe_success gauge\n")
-        for sid in ("portal", "mcdt", "qlvb", "email", "lgsp", "dc-infra"):
-            labels = f'job="blackbox_tcp",instance="{sid}:443",server="{sid}",systems=",{sid},"'
-            f.writelines(f"probe_success{{{labels}}} {0 if sid == 'qlvb' and k in DOWN else 1} {t}\n" for k, t in enumerate(times))
+        # every target each system declares (its coverage counts them all); all of qlvb's fail together
+        for sid, count in targets_per_system(load_inventory(LAB)).items():
+            for n in range(count):
+                labels = f'job="blackbox_tcp",instance="{sid}-{n}:443",server="{sid}",systems=",{sid},"'
+                f.writelines(f"probe_success{{{labels}}} {0 if sid == 'qlvb' and k in DOWN else 1} {t}\n"
+                             for k, t in enumerate(times))
         f.write("# TYPE provdc:link_octets:total gauge\n")
         for link, bps in LOAD.items():
             for direction, share in (("a_to_b", 1.0), ("b_to_a", 0.5)):

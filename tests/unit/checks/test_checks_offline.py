@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from provdc.checks.engine import DEFAULT, _judge
-from provdc.checks import facts
+from provdc.checks import facts, zonematrix
+from provdc.checks.effective import PamRule
 from provdc.checks.facts import FactError, parse_facts
 from provdc.checks.results import Status
 from provdc.inventory import load_inventory
@@ -75,6 +76,13 @@ NFT_OK = """table inet provdc {
 }"""
 
 
+def pam_rule(control: str, module: str, *args: str) -> PamRule:
+    return PamRule("auth", control, module, args, "/etc/pam.d/sshd")
+
+
+SECURITY_TXT = {"status": 200, "plain_text": True, "contact": ["mailto:csirt@lab.gov.vn"], "expires": "2027-06-30T00:00:00Z"}
+
+
 def cookie_web(cookie: str) -> dict:
     w = web()
     return {**w, "home": {**w["home"], "cookies": [cookie]}}
@@ -101,9 +109,15 @@ WITH_COLLECTOR = LAB.__class__(doc=LAB.doc.model_copy(update={"servers": [
     s.model_copy(update={"services": [*s.services, s.services[0].model_copy(update={"name": "syslog", "port": 514, "kind": "syslog"})]})
     if s.id == "mon1" else s for s in LAB.doc.servers]}), base=LAB.base)
 STARTED_LATE = LAB.systems["portal"].model_copy(update={"started": date(2026, 8, 1)})
+# db2's row of the zone matrix: denied pairs filtered (PASS); the DMZ reaching its 5432 (FAIL)
+DB2_PAIRS = zonematrix.expected(LAB, [LAB.servers["db2"]])
+DB2_ROW = [zonematrix.Observation(p, "open" if p.allowed else "filtered", "v") for p in DB2_PAIRS]
+DB2_DMZ_OPEN = [zonematrix.Observation(o.pair, "open", "v") if (o.pair.source, o.pair.port) == ("dc-dmz", 5432) else o
+                for o in DB2_ROW]
 CASES = {  # check id -> (facts that pass, facts that fail); judged with BAR_ND85 unless a case brings its own
     "open_ports_match_declared": ({"open_ports": {22, 5432}, "server": SERVER}, {"open_ports": {22, 5432, 3306}, "server": SERVER}),
     "no_plaintext_management": ({"open_ports": {22}}, {"open_ports": {22, 23}}),
+    "zone_matrix_enforced": ({"zone_reach": DB2_ROW}, {"zone_reach": DB2_DMZ_OPEN}),
     "admin_services_not_exposed": ({"server": SERVER}, {"server": EXPOSED}),
     "unknown_hosts_in_zones": ({"network": {"alive": {"db": []}, "known": set()}},
                                {"network": {"alive": {"db": ["10.99.30.99"]}, "known": set()}}),
@@ -122,8 +136,9 @@ CASES = {  # check id -> (facts that pass, facts that fail); judged with BAR_ND8
                      {"system": PORTAL, "host_facts": backups(3 * 86400), "now": NOW}),
     "backup_restore_tested": ({"system": PORTAL, "host_facts": backups(3600, restored=30 * 86400), "now": NOW},
                               {"system": PORTAL, "host_facts": backups(3600), "now": NOW}),
-    "mysql_exposure_and_auth": ({"mysql": {"installed": True, "options": {"bind-address": "10.99.30.11"}}, "server": SERVER},
-                                {"mysql": {"installed": True, "options": {"bind-address": "0.0.0.0"}}, "server": SERVER}),
+    "mysql_exposure_and_auth": ({"mysql": {"installed": True, "options": {"bind-address": "10.99.30.11"}}, "listening": [],
+                                 "server": SERVER},
+                                {"mysql": {"installed": True, "options": {"bind-address": "0.0.0.0"}}, "listening": [], "server": SERVER}),
     "temp_mounts_hardened": ({"mounts": {"mounts": {"/tmp": {"nodev", "nosuid"}, "/var/tmp": {"nodev", "nosuid"},
                                                     "/dev/shm": {"nodev", "nosuid", "noexec"}}, "vartmp_on": "/var/tmp"}},
                              {"mounts": {"mounts": {"/dev/shm": {"rw"}}, "vartmp_on": "/"}}),
@@ -149,26 +164,30 @@ CASES = {  # check id -> (facts that pass, facts that fail); judged with BAR_ND8
     "accounts_inactive_disabled": ({"lastlog": {"users": {"ops": NOW_TS - 86400}, "now": NOW_TS}, "aging": AGING_OK},
                                    {"lastlog": {"users": {"ops": None}, "now": NOW_TS}, "aging": AGING_OK}),
     "ssh_admin_mfa": ({**sshd(authenticationmethods="publickey,keyboard-interactive", usepam="yes"),
-                       "sshd_pam": ["pam_google_authenticator.so", "pam_unix.so"], "bar": BAR_ND331.fresh()},
-                      {**sshd(), "sshd_pam": ["pam_unix.so"], "bar": BAR_ND331.fresh()}),
+                       "sshd_pam": [pam_rule("required", "pam_google_authenticator.so"), pam_rule("required", "pam_unix.so")],
+                       "bar": BAR_ND331.fresh()},
+                      {**sshd(), "sshd_pam": [pam_rule("required", "pam_unix.so")], "bar": BAR_ND331.fresh()}),
     "logs_forwarded_to_collector": ({"forwarding": {"targets": [("rsyslog", "10.99.40.10:514", "/etc/rsyslog.d/90-provdc.conf")],
                                                     "running": ["rsyslogd"]}, "inv": WITH_COLLECTOR, "server": SERVER},
                                     {"forwarding": {"targets": [], "running": ["rsyslogd"]}, "inv": WITH_COLLECTOR, "server": SERVER}),
     "log_storage_headroom": ({"log_storage": {"used_percent": 40, "mount": "/var/log"}},
                              {"log_storage": {"used_percent": 97, "mount": "/var/log"}}),
-    "monitoring_agent_running": ({"node_agent": True, "server": SERVER}, {"node_agent": False, "server": SERVER}),
+    "monitoring_agent_running": ({"node_agent": True, "listening": [("tcp", "10.99.30.11", 9100)], "server": SERVER},
+                                 {"node_agent": False, "listening": [], "server": SERVER}),
     "firewall_sources_match_declared": ({"nft": {"installed": True, "input_policy": "drop", "text": NFT_OK}, "server": LAB.servers["db2"], "inv": LAB},
                                         {"nft": {"installed": True, "input_policy": "drop", "text": NFT_OK.replace(
                                             "10.99.20.0/24, 10.99.40.0/24 } tcp dport 5432", "10.99.10.0/24, 10.99.40.0/24 } tcp dport 5432")},
                                          "server": LAB.servers["db2"], "inv": LAB}),
     "cookies_secure_httponly": ({"web": [cookie_web("sid=1; Path=/; Secure; HttpOnly")]}, {"web": [cookie_web("sid=1; Path=/")]}),
-    "security_txt_published": ({"web": [{**web(), "security_txt": 200}]}, {"web": [{**web(), "security_txt": 404}]}),
+    "security_txt_published": ({"web": [{**web(), "security_txt": SECURITY_TXT}], "now": NOW},
+                               {"web": [{**web(), "security_txt": {**SECURITY_TXT, "status": 404}}], "now": NOW}),
     "links_on_separate_paths": ({"inv": LAB}, {"inv": LAB.__class__(doc=LAB.doc.model_copy(update={
         "links": [link.model_copy(update={"path_id": "one-duct"}) for link in LAB.doc.links]}), base=LAB.base)}),
     "monitoring_retention_sufficient": ({"prometheus": {"running": True, "days": 400.0, "flag": "--storage.tsdb.retention.time=400d"}},
                                         {"prometheus": {"running": True, "days": 15.0, "flag": None}}),
-    "web_access_logged": ({"nginx": {"installed": True, "directives": ["access_log /var/log/nginx/access.log;"]}},
-                          {"nginx": {"installed": True, "directives": ["access_log /var/log/nginx/access.log;", "access_log off;"]}}),
+    "web_access_logged": ({"nginx": {"installed": True, "access_log": [("/etc/nginx/nginx.conf", "/var/log/nginx/access.log")]}},
+                          {"nginx": {"installed": True, "access_log": [("/etc/nginx/nginx.conf", "/var/log/nginx/access.log"),
+                                                                       ("/etc/nginx/sites-enabled/portal", "off")]}}),
     "tls_protocols_modern": ({"web": [web()]}, {"web": [web(old=("TLSv1",))]}),
     "tls_certificate_not_expiring": ({"web": [web()], "now": NOW}, {"web": [web(not_after="2026-12-01T00:00:00+00:00")], "now": NOW}),
     "http_redirects_to_https": ({"web": [web(), web(tls=False, status=301, location="https://10.99.10.11/")]},

@@ -254,3 +254,158 @@ def test_forward_rules_are_judged_against_the_declared_zone_matrix():
     assert everything and "rule not understood" in everything[0]
     assert nftables.compare_forward(nftables.parse_ruleset(""), {}) == [
         "no forward hook: every packet between its interfaces is forwarded"]
+
+
+# nginx -T as the fact script sends it: the running master's own -c file and each include
+NGINX_T = ["INSTALLED", "--- /etc/provdc-lab/nginx.conf", "pid /run/nginx.pid;",
+           "http {", "  access_log /var/log/nginx/access.log;", "  include /etc/nginx/conf.d/*.conf;",
+           "  server { listen 10.99.10.11:443 ssl; server_name portal-web1; return 200 'a; access_log off;'; }", "}",
+           "--- /etc/nginx/conf.d/admin.conf",
+           "server { listen 10.99.10.11:8080; access_log off; location / { return 404; } }  # quiet admin vhost"]
+
+
+def test_access_log_off_after_another_directive_on_the_same_line_of_an_included_file_fails():
+    """The old reader took lines that begin with access_log; nginx reads statements."""
+    parsed = facts.parse_nginx(NGINX_T)
+    assert parsed["access_log"] == [("/etc/provdc-lab/nginx.conf", "/var/log/nginx/access.log"),
+                                    ("/etc/nginx/conf.d/admin.conf", "off")]  # the quoted string is no directive
+    verdict = _judge(DEFAULT["web_access_logged"], {"nginx": parsed})
+    assert verdict.status is Status.FAIL and "/etc/nginx/conf.d/admin.conf: access_log off" in verdict.found
+    to_null = [line.replace("access_log off;", "access_log /dev/null combined;") for line in NGINX_T]
+    assert _judge(DEFAULT["web_access_logged"], {"nginx": facts.parse_nginx(to_null)}).status is Status.FAIL
+    logged = [line.replace("access_log off;", "") for line in NGINX_T]
+    assert _judge(DEFAULT["web_access_logged"], {"nginx": facts.parse_nginx(logged)}).status is Status.PASS
+
+
+def test_nginx_installed_whose_configuration_cannot_be_read_is_an_error():
+    parsed = facts.parse_facts("==> nginx\nINSTALLED\n==> end\n")["nginx"]
+    assert isinstance(parsed, facts.FactError)
+    assert facts.parse_nginx([]) == {"installed": False, "access_log": []}
+
+
+def test_the_fact_script_asks_the_running_daemons_for_their_own_configuration():
+    """nginx -T and rsyslogd -N1 -o on the file each running daemon was started with: a
+    forwarding rule in an rsyslog.d file the main file does not include is read by nobody."""
+    assert 'nginx -T -c "${c:-/etc/nginx/nginx.conf}"' in facts.FACT_SCRIPT
+    assert 'rsyslogd -N1 -f "${c:-/etc/rsyslog.conf}" -o /dev/stdout' in facts.FACT_SCRIPT
+    assert "dump /etc/rsyslog.conf" not in facts.FACT_SCRIPT
+
+
+def test_rsyslogs_expanded_configuration_is_judged_not_the_files_beside_it():
+    # rsyslogd -N1 -o output (BEGIN CONFIG markers turned into file headers by the fact script)
+    included = ["--- /etc/rsyslog.conf", 'module(load="imuxsock" SysSock.Use="off")', "$IncludeConfig /etc/rsyslog.d/*.conf",
+                "--- /etc/rsyslog.d/90-forward.conf", "*.* @@10.99.40.10:514", "+++ running rsyslogd"]
+    alone = ["--- /etc/rsyslog.conf", 'module(load="imuxsock" SysSock.Use="off")', "*.* /var/log/syslog", "+++ running rsyslogd"]
+    inv = _with_collector()
+    judge = lambda lines: _judge(DEFAULT["logs_forwarded_to_collector"],  # noqa: E731
+                                 {"forwarding": facts.parse_forwarding(lines), "inv": inv, "server": LAB.servers["db1"]})
+    assert judge(included).status is Status.PASS
+    assert judge(alone).status is Status.FAIL
+
+
+def _with_collector():
+    syslog = LAB.servers["mon1"].services[0].model_copy(update={"name": "syslog", "port": 514, "kind": "syslog", "proto": "tcp"})
+    return LAB.__class__(doc=LAB.doc.model_copy(update={"servers": [
+        s.model_copy(update={"services": [*s.services, syslog]}) if s.id == "mon1" else s for s in LAB.doc.servers]}),
+        base=LAB.base)
+
+
+LASTLOG = ["user ops **Never logged in**", "user ana lastlog localhost Thu Dec  3 12:01:50 +0000 2026", "now 1796385600"]
+
+
+def test_an_expired_account_is_disabled_and_a_locked_password_is_not():
+    """usermod -e 1 makes PAM refuse the account whatever the method; usermod -L alone still
+    lets an SSH key in."""
+    aging = {"accounts": {}, "default_inactive": 30}
+    judge = lambda lines: _judge(DEFAULT["accounts_inactive_disabled"],  # noqa: E731
+                                 {"lastlog": facts.parse_lastlog(lines), "aging": aging, "bar": BAR.fresh()})
+    expired = judge(LASTLOG + ["expires ops 1"])
+    assert expired.status is Status.PASS and "1 expired" in expired.found
+    later = judge(LASTLOG + ["expires ops 99999"])                 # expires in 2243: still usable
+    assert later.status is Status.FAIL and "ops never logged in" in later.found
+    assert judge(LASTLOG).status is Status.FAIL
+
+
+def mfa(methods: str, pam: list[str], contexts: list[str] = ()):
+    rules = effective.pam_stack(effective.split_files(["--- /etc/pam.d/sshd", *pam]), "sshd", "auth")
+    return _judge(DEFAULT["ssh_admin_mfa"], {"sshd": {**SSHD_OK, "authenticationmethods": methods, "usepam": "yes"},
+                                             "sshd_contexts": facts.parse_sshd_contexts(list(contexts)), "sshd_pam": rules,
+                                             "bar": bar_for([LAB.systems["lgsp"]]).fresh()})
+
+
+def test_a_match_block_that_drops_the_second_factor_for_the_management_zone_fails():
+    """The engine judges ssh_admin_mfa again in every Match context, like every sshd check."""
+    otp = ["auth required pam_google_authenticator.so", "auth required pam_unix.so"]
+    assert mfa("publickey,keyboard-interactive", otp).status is Status.PASS
+    match = ["+++ user=root addr=10.99.40.254", "authenticationmethods publickey,keyboard-interactive",
+             "+++ user=root addr=10.99.40.1", "authenticationmethods publickey"]
+    verdict = mfa("publickey,keyboard-interactive", otp, match)
+    assert verdict.status is Status.FAIL and "for user=root addr=10.99.40.1 (Match)" in verdict.found
+    assert mfa("publickey,password", ["auth required pam_unix.so"]).status is Status.PASS  # key and password
+
+
+def test_a_second_factor_that_cannot_fail_the_stack_is_no_second_factor():
+    for rule in ("auth optional pam_google_authenticator.so", "auth required pam_google_authenticator.so nullok",
+                 "auth sufficient pam_oath.so usersfile=/etc/users.oath"):
+        verdict = mfa("publickey,keyboard-interactive", [rule, "auth required pam_permit.so"])
+        assert verdict.status is Status.FAIL and "not enforced" in verdict.found, rule
+    assert mfa("publickey,keyboard-interactive", ["auth [success=ok default=die] pam_oath.so usersfile=/etc/users.oath",
+                                                  "auth required pam_permit.so"]).status is Status.PASS
+
+
+def test_a_node_exporter_that_runs_but_does_not_listen_on_its_declared_port_fails():
+    server = LAB.servers["db1"]
+    judge = lambda listening: _judge(DEFAULT["monitoring_agent_running"],  # noqa: E731
+                                     {"node_agent": True, "listening": listening, "server": server})
+    assert judge([("tcp", "10.99.30.11", 9100)]).status is Status.PASS
+    moved = judge([("tcp", "127.0.0.1", 9101)])
+    assert moved.status is Status.FAIL and "nothing listens on 9100" in moved.found
+
+
+# MariaDB's Debian layout as the fact script dumps it where no my_print_defaults is installed
+MY_CNF = ["--- /etc/mysql/my.cnf", "[client-server]", "!includedir /etc/mysql/conf.d/", "!includedir /etc/mysql/mariadb.conf.d/",
+          "--- /etc/mysql/mariadb.conf.d/50-server.cnf", "[mysqld]", "bind-address            = 10.99.30.11",
+          "--- /etc/mysql/mariadb.conf.d/60-client.cnf", "[client]", "bind-address = 0.0.0.0"]
+
+
+def mysql_verdict(lines, listening=()):
+    return _judge(DEFAULT["mysql_exposure_and_auth"], {"mysql": facts.parse_mysql(["installed mariadbd", *lines]),
+                                                       "listening": list(listening), "server": LAB.servers["db1"]})
+
+
+def test_mysql_option_files_are_read_as_the_server_reads_them():
+    assert mysql_verdict(MY_CNF).status is Status.PASS                     # a client group binds nothing
+    later = MY_CNF + ["--- /etc/mysql/mariadb.conf.d/99-local.cnf", "[mariadb]", "loose_skip_grant_tables"]
+    verdict = mysql_verdict(later)
+    assert verdict.status is Status.FAIL and "skip-grant-tables" in verdict.found
+    hidden = MY_CNF + ["--- /etc/mysql/conf.d/zz.cnf", "[server]", "bind_address=0.0.0.0"]  # conf.d is read first
+    assert mysql_verdict(hidden).status is Status.PASS                      # mariadb.conf.d/50-server.cnf wins
+    unread = MY_CNF + ["--- /etc/mysql/mariadb.conf.d/99-local.conf", "[mysqld]", "skip-grant-tables"]  # not .cnf
+    assert mysql_verdict(unread).status is Status.PASS
+    off = MY_CNF + ["--- /etc/mysql/mariadb.conf.d/99-local.cnf", "[mysqld]", "skip-grant-tables = 0"]
+    assert mysql_verdict(off).status is Status.PASS
+
+
+def test_a_server_listening_on_every_address_fails_whatever_its_files_say():
+    """mariadbd --bind-address=0.0.0.0 on the command line overrides every option file."""
+    verdict = mysql_verdict(MY_CNF, [("tcp", "0.0.0.0", 3306)])
+    assert verdict.status is Status.FAIL and "listening on 0.0.0.0:3306" in verdict.found
+    assert mysql_verdict(MY_CNF, [("tcp", "10.99.30.11", 3306)]).status is Status.PASS
+
+
+def test_a_home_page_answering_every_path_is_no_security_txt():
+    """An application that answers 200 with its home page for any path passed the old check."""
+    from datetime import datetime, timezone
+
+    from provdc.checks.probes import security_txt
+
+    now = datetime(2026, 12, 3, tzinfo=timezone.utc)
+    page = {"status": 200, "headers": {"content-type": "text/html"}, "body": "<!doctype html><p>Contact: us</p>"}
+    real = {"status": 200, "headers": {"content-type": "text/plain; charset=utf-8"},
+            "body": "# RFC 9116\nContact: mailto:csirt@lab.gov.vn\nExpires: 2027-06-30T00:00:00Z\n"}
+    stale = {**real, "body": "Contact: mailto:csirt@lab.gov.vn\nExpires: 2026-01-01T00:00:00Z\n"}
+    web = lambda answer: [{"target": "https://10.99.10.11:443/", "tls": True, "security_txt": security_txt(answer)}]  # noqa: E731
+    judge = lambda answer: _judge(DEFAULT["security_txt_published"], {"web": web(answer), "now": now})  # noqa: E731
+    assert judge(real).status is Status.PASS
+    assert judge(page).status is Status.FAIL and "without a Contact" in judge(page).found
+    assert judge(stale).status is Status.FAIL and "Expires 2026-01-01" in judge(stale).found

@@ -123,7 +123,7 @@ def test_promtool_accepts_the_exposition(lab_inventory, results):
 
 def _serving(app, **tls):
     server = serve(app, "127.0.0.1", 0, **tls)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()  # a quick shutdown
     return server
 
 

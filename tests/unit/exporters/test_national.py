@@ -116,3 +116,31 @@ def test_fan_out_is_bounded_and_keeps_every_provinces_outcome():
     assert peak <= 3 and list(outcomes) == list(jobs)
     assert outcomes["p3"].status == "error" and "runner vanished" in outcomes["p3"].error
     assert all(o.status == "successful" for k, o in outcomes.items() if k != "p3")
+
+
+@needs
+def test_the_system_sli_rules_on_prometheus_own_engine(lab_inventory, tmp_path):
+    """The one definition of a system's availability, evaluated by `promtool test rules`: one of
+    qlvb's targets down for two minutes while two others fall silent (an outage silences some
+    probes): the window shows the system down and measured whole; once it is back, the two
+    silent targets lower the coverage instead of counting as up."""
+    settings = monitoring.Settings(scrape_interval="15s", sli_window="1m")
+    (tmp_path / "rules.yml").write_text(yaml.safe_dump(national.province_rules(lab_inventory, settings)))
+    count = national.targets_per_system(lab_inventory)["qlvb"]
+    series = ([("0", "1x19 0x7 1x12")] + [(str(n), "1x19 _x20") for n in (1, 2)]
+              + [(str(n), "1x40") for n in range(3, count)])            # a sample every 15 s for 10 minutes
+    sli, coverage = 'province:system_availability:sli{system="qlvb"}', 'province:system_coverage:ratio{system="qlvb"}'
+
+    def at(expr: str, minute: int, value: float) -> dict:
+        return {"expr": expr, "eval_time": f"{minute}m", "exp_samples": [{"labels": expr, "value": value}]}
+
+    test = {"rule_files": ["rules.yml"], "evaluation_interval": "1m", "tests": [{
+        "interval": "15s",
+        "input_series": [{"series": f'probe_success{{job="blackbox_tcp",instance="t{n}",systems=",qlvb,"}}', "values": v}
+                         for n, v in series],
+        "promql_expr_test": [at(sli, 3, 1), at(coverage, 3, 1),                 # all up, all recorded
+                             at(sli, 6, 0), at(coverage, 6, 1),                 # one down, two silent: measured whole
+                             at(sli, 9, 1), at(coverage, 9, (count - 2) * 5 / (count * 4))]}]}  # 5 samples per closed minute
+    (tmp_path / "test.yml").write_text(yaml.safe_dump(test))
+    done = subprocess.run(["promtool", "test", "rules", "test.yml"], cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr

@@ -35,3 +35,26 @@ def test_an_env_key_is_looked_up_at_use_and_never_written(lab_inventory, monkeyp
     assert conn.ansible_vars()["ansible_ssh_private_key_file"] == "{{ lookup('env', 'PROVDC_TEST_KEY') }}"
     monkeypatch.setenv("PROVDC_TEST_KEY", "/keys/db1")
     assert "-i /keys/db1" in " ".join(conn.ssh_argv("true"))
+
+
+def test_discovery_learns_unknown_host_keys_into_its_own_file_and_audits_never_do(tmp_path):
+    from provdc.secrets import SecretRef
+
+    learnt = Connection("10.99.30.11", "root", "10.99.30.11", 22, SecretRef("file", "/k"), tmp_path,
+                        str(tmp_path / "known_hosts"), first_use=True)
+    joined = " ".join(learnt.ssh_argv("true"))
+    assert f"UserKnownHostsFile={tmp_path / 'known_hosts'}" in joined and "StrictHostKeyChecking=accept-new" in joined
+    strict = Connection("10.99.30.11", "root", "10.99.30.11", 22, None, tmp_path, str(tmp_path / "known_hosts"))
+    assert "StrictHostKeyChecking=yes" in " ".join(strict.ssh_argv("true"))
+
+
+def test_the_national_runner_is_reached_through_the_same_connection_model(tmp_path):
+    from provdc.playbooks.remote import RunnerHost
+
+    runner = RunnerHost("127.0.0.1", 2222, "provdc", "file:keys/runner", tmp_path / "known_hosts")
+    argv = runner.ssh_argv(tmp_path)
+    assert argv[0] == "ssh" and argv[-1] == "provdc@127.0.0.1"     # the worker command is appended after
+    joined = " ".join(argv)
+    for option in ("BatchMode=yes", "IdentitiesOnly=yes", "StrictHostKeyChecking=yes", "ServerAliveInterval=10",
+                   f"UserKnownHostsFile={tmp_path / 'known_hosts'}", f"-i {tmp_path / 'keys/runner'}", "-p 2222"):
+        assert option in joined

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 import urllib.parse
 from datetime import datetime
@@ -46,35 +47,81 @@ RECORDED = {
 QUERIES: list[str] = []  # the link-load queries the report made
 
 
-class FakePrometheus(BaseHTTPRequestHandler):
-    def do_GET(self):  # noqa: N802 - http.server API
-        url = urllib.parse.urlsplit(self.path)
-        q = urllib.parse.parse_qs(url.query).get("query", [""])[0]
-        if url.path.endswith("/targets"):
-            data = RECORDED["targets"]
-        elif "provdc:link_octets:total" in q:
-            QUERIES.append(q)
-            data = RECORDED["rate"]
-        elif " @ " in q:
-            data = RECORDED["@"]
-        else:
-            data = RECORDED["count_over_time" if q.startswith("count_over_time") else "avg_over_time"]
-        body = json.dumps({"status": "success", "data": data}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.end_headers()
-        self.wfile.write(body)
+SLI = re.compile(r'systems=~"\.\*,([a-z0-9-]+),\.\*"\}\[(\d+)ms\]')
+DIVISOR = re.compile(r"\) / (\d+), 1\)")
 
-    def log_message(self, *args):
-        pass
+
+def system_series(q: str, params: dict, shares: dict, counts: dict) -> dict:
+    """What Prometheus answers to the report's system SLI subqueries (exporters/national.py
+    system_sli_expr and system_coverage_expr, see reports/collect.py system_sli_buckets), worked
+    out from the per-bucket target data: the SLI is the least share among the system's recorded
+    targets; coverage the recorded share of the expected probes (whole where a failure was
+    seen), summed over the windows of a bucket (step / window of them)."""
+    sid, window_ms = SLI.search(q).group(1), int(SLI.search(q).group(2))
+    per_bucket = float(params["step"][0]) * 1000 / window_ms        # SLI windows in a bucket
+    count_of = {json.dumps(labels, sort_keys=True): dict(values) for labels, values in counts["result"]}
+    mine = [(dict(values), count_of.get(json.dumps(labels, sort_keys=True), {}))
+            for labels, values in shares["result"] if f",{sid}," in labels.get("systems", "")]
+    out = []
+    for t in sorted({t for values, _ in mine for t in values}):
+        present = [(float(values[t]), float(counted.get(t, 0))) for values, counted in mine if t in values]
+        if q.startswith("sum_over_time") and min(v for v, _ in present) < 1:
+            out.append([t, str(per_bucket)])          # a failure seen: the windows are measured whole
+        elif q.startswith("sum_over_time"):
+            per_window = sum(c for _, c in present) / per_bucket
+            out.append([t, str(per_bucket * min(1.0, per_window / int(DIVISOR.search(q).group(1))))])
+        else:
+            out.append([t, str(min(v for v, _ in present))])
+    return {"resultType": "matrix", "result": [{"metric": {}, "values": out}] if out else []}
+
+
+def answer(path: str, q: str, params: dict, recorded: dict) -> dict:
+    """The fake Prometheus' answer to one API call, from `recorded` (keys as RECORDED's)."""
+    if path.endswith("/targets"):
+        return recorded["targets"]
+    if path.endswith("/rules"):
+        return {"groups": []}                      # no provdc rules loaded: the SLI is evaluated on demand
+    if "province:" in q:
+        return {"resultType": "vector", "result": []}
+    if "provdc:link" in q:
+        QUERIES.append(q)
+        return recorded["rate"]
+    if " @ " in q:
+        return recorded["@"]
+    if "min(avg_over_time(" in q or "clamp_max(sum(count_over_time(" in q:
+        return system_series(q, params, _pairs(recorded["avg_over_time"]), _pairs(recorded["count_over_time"]))
+    return recorded["count_over_time" if q.startswith("count_over_time") else "avg_over_time"]
+
+
+def _pairs(data: dict) -> dict:
+    """A matrix as [(labels, [[t, v], ...]), ...], the form system_series reads."""
+    return {"result": [(r["metric"], [(t, v) for t, v in r["values"]]) for r in data["result"]]}
+
+
+def serve(recorded: dict) -> ThreadingHTTPServer:
+    """A loopback fake Prometheus answering from `recorded`."""
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server API
+            url = urllib.parse.urlsplit(self.path)
+            params = urllib.parse.parse_qs(url.query)
+            data = answer(url.path, params.get("query", [""])[0], params, recorded)
+            body = json.dumps({"status": "success", "data": data}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()  # a quick shutdown
+    return server
 
 
 @pytest.fixture
 def prometheus():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakePrometheus)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server = serve(RECORDED)
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     server.server_close()
-
-

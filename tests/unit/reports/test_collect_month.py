@@ -3,53 +3,35 @@
 
 from __future__ import annotations
 
-import json
-import threading
-import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
 import pytest
 
+from provdc.exporters.national import targets_per_system
 from provdc.reports import collect
 from provdc.reports.compute import Period
+from tests.unit.reports.conftest import serve
 
 LABELS = {"job": "blackbox_tcp", "instance": "10.99.20.13:8443", "server": "lgsp1", "service": "lgsp-api", "systems": ",lgsp,"}
 
 
-def serve_month(period: Period):
+def serve_month(period: Period, inv):
+    """Every one of lgsp's declared targets (six in the lab inventory) down for the same hour."""
     step = 300
     times = [period.start.timestamp() + step * (i + 1) for i in range(int(period.seconds // step))]
     down = set(times[100:112])  # 12 buckets = one hour
-    shares = {"resultType": "matrix", "result": [{"metric": LABELS, "values": [[t, "0" if t in down else "1"] for t in times]}]}
-    counts = {"resultType": "matrix", "result": [{"metric": LABELS, "values": [[t, "20"] for t in times]}]}
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802
-            url = urllib.parse.urlsplit(self.path)
-            q = urllib.parse.parse_qs(url.query).get("query", [""])[0]
-            if url.path.endswith("/targets"):
-                data = {"activeTargets": [{"labels": {"job": "blackbox_tcp"}, "scrapeInterval": "15s"}]}
-            elif " @ " in q or "provdc:link" in q:
-                data = {"resultType": "vector" if " @ " in q else "matrix", "result": []}
-            else:
-                data = counts if q.startswith("count_over_time") else shares
-            body = json.dumps({"status": "success", "data": data}).encode()
-            self.send_response(200)
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
+    targets = [{**LABELS, "instance": f"10.99.20.13:{8443 + n}"} for n in range(targets_per_system(inv)["lgsp"])]
+    shares = {"resultType": "matrix", "result": [{"metric": t, "values": [[x, "0" if x in down else "1"] for x in times]}
+                                                 for t in targets]}
+    counts = {"resultType": "matrix", "result": [{"metric": t, "values": [[x, "20"] for x in times]} for t in targets]}
+    empty = {"resultType": "matrix", "result": []}
+    return serve({"targets": {"activeTargets": [{"labels": {"job": "blackbox_tcp"}, "scrapeInterval": "15s"}]},
+                  "avg_over_time": shares, "count_over_time": counts, "rate": empty,
+                  "@": {"resultType": "vector", "result": []}})
 
 
 @pytest.mark.parametrize("year,month,days", [(2026, 2, 28), (2026, 1, 31)])
 def test_one_hour_down_in_a_calendar_month(lab_inventory, year, month, days):
     period = Period.month(year, month)
-    server = serve_month(period)
+    server = serve_month(period, lab_inventory)
     try:
         systems, _ = collect.uptime(lab_inventory, f"http://127.0.0.1:{server.server_port}", period, collect.pick_step(period))
     finally:

@@ -23,13 +23,21 @@ def test_system_and_target_availability_from_recorded_responses(lab_inventory, p
     assert web.result.downtime_minutes == pytest.approx(0.5)
     assert web.result.maintenance_minutes == pytest.approx(5) and web.result.coverage == pytest.approx(1.0)
     assert web.sample_ratio == pytest.approx(0.944)     # Prometheus' own figure, via the @ modifier
-    # the system: per bucket the least available of portal-web1 and db1, window excluded
-    assert portal.result.availability == pytest.approx(0.9) and portal.result.maintenance_minutes == pytest.approx(5)
+    # the system, from its SLI: per window the least available of its recorded targets
+    # (portal-web1 and db1), the maintenance window excluded. Only 2 of portal's 11 declared
+    # targets are recorded, so a window is a 2/11 measure of the system, except bucket 4 where
+    # portal-web1 was seen half down: a window with a failure is measured whole
     assert [w for _, _, w in portal.maintenance] == ["mw-portal-2026-11"]
-    assert portal.met is False                           # 90 % < 99.9 %
-    # mcdt shares db1, whose bucket 8 failed, and has no window: that failure counts there
+    assert portal.result.maintenance_minutes == pytest.approx(5)
+    assert portal.result.measured_minutes == pytest.approx(4 * 2 / 11 + 1)
+    assert portal.result.availability == pytest.approx((4 * 2 / 11 + 0.5) / (4 * 2 / 11 + 1))
+    assert portal.result.downtime_minutes == pytest.approx(0.5)
+    assert portal.met is False
+    # mcdt shares db1, whose bucket 8 failed, and has no window: that failure counts there, a
+    # whole minute; elsewhere db1 is one of mcdt's 6 declared targets, a sixth of each minute
     mcdt = next(s for s in systems if s.id == "mcdt")
-    assert mcdt.result.availability == pytest.approx(0.9) and mcdt.result.downtime_minutes == pytest.approx(1)
+    assert mcdt.result.downtime_minutes == pytest.approx(1) and mcdt.result.measured_minutes == pytest.approx(9 / 6 + 1)
+    assert mcdt.result.availability == pytest.approx(1.5 / 2.5) and mcdt.result.coverage == pytest.approx(2.5 / 10)
     assert [(i.start - T0, i.end - T0) for i in mcdt.result.incidents] == [(480, 540)]
     db_under_mcdt = next(t for t in mcdt.targets if t.server == "db1")
     assert db_under_mcdt.result.coverage == pytest.approx(1.0)

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from provdc.reports.compute import VN, Bucket, Period, availability, combine_min, direction_load, percentile
+from provdc.reports.compute import VN, Bucket, Period, availability, direction_load, percentile
 
 T0 = 1_800_000_000.0  # any Unix time; buckets end at T0 + 60, T0 + 120, ...
 
@@ -75,24 +75,6 @@ def test_one_hour_down_in_a_28_day_month_weighs_more():
     assert availability(buckets, step, 20, period.seconds).availability == pytest.approx(1 - 3600 / (28 * 86400))  # 99.8512 %
 
 
-def test_system_is_its_least_available_target_and_inherits_gaps():
-    a = [Bucket(T0 + 60, 1.0, 4), Bucket(T0 + 120, 1.0, 4), Bucket(T0 + 180, 1.0, 4)]
-    b = [Bucket(T0 + 60, 0.5, 4), Bucket(T0 + 120, None, 0), Bucket(T0 + 180, 1.0, 3)]
-    assert combine_min([a, b]) == [Bucket(T0 + 60, 0.5, 4), Bucket(T0 + 120, None, 0), Bucket(T0 + 180, 1.0, 3)]
-
-
-def test_a_target_measured_down_makes_the_system_down_even_beside_a_gap():
-    # an outage often silences some probes (a timeout past the scrape): the probe that did
-    # record the failure must not be hidden by the gap of another
-    web = [Bucket(T0 + 60, 1.0, 4), Bucket(T0 + 120, None, 0), Bucket(T0 + 180, None, 0)]
-    icmp = [Bucket(T0 + 60, 1.0, 4), Bucket(T0 + 120, 0.0, 4), Bucket(T0 + 180, 1.0, 4)]
-    system = combine_min([web, icmp])
-    assert system == [Bucket(T0 + 60, 1.0, 4), Bucket(T0 + 120, 0.0, 4), Bucket(T0 + 180, None, 0)]
-    a = availability(system, step=60, expected=4, period_seconds=180)
-    assert a.downtime_minutes == pytest.approx(1) and a.availability == pytest.approx(0.5)
-    assert a.coverage == pytest.approx(2 / 3) and len(a.incidents) == 1
-
-
 def test_p95_nearest_rank():
     assert percentile(list(range(1, 101)), 0.95) == 95
     assert percentile([10.0] * 19 + [1000.0], 0.95) == 10.0      # one burst in 20 samples is the top 5 %
@@ -132,3 +114,11 @@ def test_periods_from_the_command_line_options():
                           ((None, "2026-11-02", "2026-11-01"), "--to must be after")):
         with pytest.raises(ValueError, match=message):
             Period.parse(*args)
+
+
+def test_sli_buckets_of_a_step_that_is_no_whole_number_of_windows_are_measured_in_full():
+    # 10 s buckets of 4 s SLI windows hold 2 or 3 of them (2.5 expected): capping each bucket
+    # at its length would lose a tenth of a fully measured period
+    buckets = [Bucket(T0 + 10 * (i + 1), 1.0, 2 if i % 2 else 3) for i in range(6)]
+    assert availability(buckets, 10, 2.5, 60, capped=False).coverage == pytest.approx(1.0)
+    assert availability(buckets, 10, 2.5, 60).coverage == pytest.approx(0.9)
