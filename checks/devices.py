@@ -2,13 +2,25 @@
 servers on the same facts (TCVN 11930 7.2.1.x network device management; TT 12/2022 §II.1).
 
 Each is the host check of the same concern run on a device, registered under its own id so
-the catalogue can map it to the network-device requirement (NET-07..NET-16) it serves.
+the catalogue can map it to the network-device requirement (NET-07..NET-16) it serves. A
+device also runs every other host-layer check, as a server does (the engine reads
+`STANDS_FOR` and `NOT_ON_ROUTERS`), and `device_forwarding_restricted` judges what it
+forwards against the declared zone matrix.
 """
 
 from __future__ import annotations
 
-from provdc.checks import hardening, host
+from provdc.checks import hardening, host, nftables
 from provdc.checks.registry import Verdict, check
+
+# host check -> the device check that judges the same facts on a device (run instead of it)
+STANDS_FOR = {"ssh_password_auth_disabled": "device_ssh_password_auth_disabled", "ssh_strong_crypto": "device_ssh_strong_crypto",
+              "ssh_max_auth_tries": "device_ssh_max_auth_tries", "time_synchronised": "device_time_synchronised",
+              "logs_forwarded_to_collector": "device_logs_forwarded", "auditd_running": "device_audit_logging",
+              "log_retention_for_level": "device_log_retention", "firewall_sources_match_declared": "device_admin_sources_restricted",
+              "security_updates_automatic": "device_security_updates"}
+# host checks whose premise a router contradicts: not applicable on a device, and why
+NOT_ON_ROUTERS = {"kernel_ip_forward_off": "a router forwards by design; device_forwarding_restricted judges what it forwards"}
 
 
 @check(layer="network", level=1, severity="high", title="network devices require key authentication for administration",
@@ -81,3 +93,21 @@ def device_admin_sources_restricted(nft: dict, server, inv) -> Verdict:
        facts=("autoupdates",), scope="device")
 def device_security_updates(autoupdates: dict) -> Verdict:
     return host.security_updates_automatic(autoupdates)
+
+
+@check(layer="network", level=3, severity="high", title="network devices forward only what the zone matrix declares",
+       rationale="Traffic between zones is controlled (TCVN 11930 7.2.1.3): a router's forward rules must drop by default "
+                 "and accept each port only towards the servers that declare it, from the sources they declare.",
+       remediation="Load an nftables forward hook with policy drop on the device and accept rules generated from the "
+                   "inventory's services (their from: lists and the management zones).",
+       facts=("nft", "sysctl", "inv"), scope="device")
+def device_forwarding_restricted(nft: dict, sysctl: dict, inv) -> Verdict:
+    if sysctl.get("net.ipv4.ip_forward") == 0:
+        return Verdict.passed("net.ipv4.ip_forward=0: forwards nothing")
+    expected = "a forward hook with policy drop, accepting each port only to the servers that declare it from their sources"
+    if not nft["installed"]:
+        return Verdict.failed(expected, "nftables not installed: every packet is forwarded")
+    zones = {str(z.cidr): z.id for z in inv.doc.zones}
+    problems = nftables.compare_forward(nftables.parse_ruleset(nft["text"]), nftables.declared_matrix(inv), zones)
+    return Verdict.failed(expected, "; ".join(problems)) if problems else \
+        Verdict.passed("forward policy drop; accept rules within the declared zone matrix")

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any
 
-from provdc.checks import application, data, design, devices, governance, hardening, host, network  # noqa: F401 - registers the checks
+from provdc.checks import appliance, application, data, design, devices, governance, hardening, host, network  # noqa: F401 - registers the checks
 from provdc.checks import zonematrix
 from provdc.checks.facts import FACT_SCRIPT, FactError, parse_facts
 from provdc.checks.probes import probe_service
@@ -198,10 +198,11 @@ def _refs(check_id: str, frameworks: set[str]) -> list[RequirementRef]:
 
 
 def _finding(c: Check, verdict: Verdict, host_id: str | None, system_id: str | None, seconds: float, evidence: str,
-             frameworks: set[str], bar: Bar) -> Finding:
+             frameworks: set[str], bar: Bar, provisioned: bool = True) -> Finding:
+    """`provisioned` False: the baseline roles do not run there (a device), so no tag is offered."""
     return Finding(check=c.id, layer=c.layer, severity=c.severity, status=verdict.status, host=host_id, system=system_id,
                    title=c.title, expected=verdict.expected, found=verdict.found, evidence=evidence, seconds=round(seconds, 4),
-                   remediation=c.remediation + (f" (provdc provision --tags {','.join(c.tags)})" if c.tags else ""),
+                   remediation=c.remediation + (f" (provdc provision --tags {','.join(c.tags)})" if c.tags and provisioned else ""),
                    requirements=_refs(c.id, frameworks), bar=bar.describe_used())
 
 
@@ -231,17 +232,27 @@ def _audited_hosts(inv: Inventory, opts: Options) -> list[tuple[model.Server, st
     servers = [(s, "host") for s in inv.doc.servers
                if (opts.hosts is None or s.id in opts.hosts)
                and (opts.systems is None or any(x.id in opts.systems for x in inv.systems_by_server[s.id]))]
-    devices = [(device_host(inv, d), "device") for d in inv.doc.devices
+    routers = [(device_host(inv, d), "device") for d in inv.doc.devices
                if d.ssh is not None and d.address is not None and opts.systems is None
                and (opts.hosts is None or d.id in opts.hosts)]
-    return servers + devices
+    return servers + routers
+
+
+def checks_for(scope: str, checks: list[Check]) -> list[Check]:
+    """The checks a host of this scope runs: a server its host-scope checks; a device (a Linux
+    router or firewall) its device checks and every host-layer check a device check does not
+    stand for, like a server (devices.STANDS_FOR)."""
+    if scope == "host":
+        return [c for c in checks if c.scope == "host"]
+    return [c for c in checks if c.scope == "device"
+            or (c.scope == "host" and c.layer == "host" and c.id not in devices.STANDS_FOR)]
 
 
 def _host_findings(inv: Inventory, checks: list[Check], opts: Options, progress: Callable[[str], None],
                    gathered_out: dict[str, dict], scan: dict[str, Any],
                    reach_job: Future | None = None) -> tuple[list[Finding], bool]:
     """`reach_job`, when the zone matrix is audited, is its sweep, running meanwhile."""
-    hosts = [(h, scope) for h, scope in _audited_hosts(inv, opts) if any(c.scope == scope for c in checks)]
+    hosts = [(h, scope) for h, scope in _audited_hosts(inv, opts) if checks_for(scope, checks)]
     if not hosts:
         return [], False
     with ThreadPoolExecutor(max_workers=min(32, len(hosts))) as pool:
@@ -264,12 +275,14 @@ def _host_findings(inv: Inventory, checks: list[Check], opts: Options, progress:
             values["open_ports"] = scan[s.id]
         if reach is not None and scope == "host":
             values["zone_reach"] = reach.get(s.id, [])
-        mine = [c for c in checks if c.scope == scope]
+        mine = checks_for(scope, checks)
         for c in mine:
             t = time.perf_counter()
             bar = host_bar.fresh()
             if c.level > level:
                 verdict = Verdict.not_applicable(f"applies from level {c.level}; {s.id} serves level {level}")
+            elif scope == "device" and c.id in devices.NOT_ON_ROUTERS:
+                verdict = Verdict.not_applicable(devices.NOT_ON_ROUTERS[c.id])
             elif hf.error:
                 verdict = Verdict.error(hf.error)
             else:
@@ -278,6 +291,62 @@ def _host_findings(inv: Inventory, checks: list[Check], opts: Options, progress:
             evidence = ZONE_SWEEP if "zone_reach" in c.facts else \
                 f"ssh {s.ssh.user}@{s.address}: fact script ({', '.join(c.facts)})"
             findings.append(_finding(c, verdict, s.id, None, time.perf_counter() - t + hf.seconds / max(1, len(mine)),
+                                     evidence, frameworks, bar,
+                                     provisioned=scope == "host"))
+    return findings, partial
+
+
+def appliance_config(inv: Inventory, device: model.Device) -> dict | FactError | None:
+    """A vendor appliance's configuration backup (`config_backup`, relative to the inventory),
+    read here and parsed by the pure `appliance.parse_config`: None when the inventory names
+    none, a FactError naming the file when it cannot be read or is not a configuration."""
+    if device.config_backup is None:
+        return None
+    name = device.config_backup
+    try:
+        text = (inv.base / name).read_bytes().decode("utf-8-sig")
+    except OSError as exc:
+        return FactError(f"configuration backup {name} unreadable ({exc.strerror or exc})")
+    except UnicodeDecodeError as exc:
+        return FactError(f"configuration backup {name} is not UTF-8 text (byte {exc.start})")
+    try:
+        return appliance.parse_config(text.splitlines())
+    except FactError as exc:
+        return FactError(f"configuration backup {name}: {exc}")
+    except Exception as exc:  # noqa: BLE001 - a parser crash is ERROR on the appliance's findings, never a PASS
+        return FactError(f"configuration backup {name} could not be parsed: {type(exc).__name__}: {exc}")
+
+
+def _appliance_findings(inv: Inventory, checks: list[Check], opts: Options,
+                        progress: Callable[[str], None]) -> tuple[list[Finding], bool]:
+    """The appliance checks on each device provdc cannot log in to, from its configuration
+    backup; one without a backup is NOT_ASSESSED (never PASS), an unreadable one ERROR. Like
+    the devices reached over SSH, an appliance is held to the strictest system."""
+    appliances = [d for d in inv.doc.devices if d.ssh is None and opts.systems is None
+                  and (opts.hosts is None or d.id in opts.hosts)]
+    if not appliances or not checks:
+        return [], False
+    everything = list(inv.doc.systems)
+    level = max((x.level for x in everything), default=1)
+    province_bar, frameworks = bar_for(everything), {x.framework.value for x in everything} or {"nd85_tcvn11930"}
+    findings, partial = [], False
+    for d in appliances:
+        start = time.perf_counter()
+        config = appliance_config(inv, d)
+        seconds = time.perf_counter() - start
+        progress(f"{d.id}: " + ("no configuration backup" if config is None else f"configuration backup in {seconds:.2f} s"))
+        evidence = f"configuration backup {d.config_backup}" if d.config_backup else "no config_backup in the inventory"
+        for c in checks:
+            t = time.perf_counter()
+            bar = province_bar.fresh()
+            if c.level > level:
+                verdict = Verdict.not_applicable(f"applies from level {c.level}; the highest level here is {level}")
+            elif config is None:
+                verdict = Verdict.not_assessed(f"no configuration backup: set config_backup for {d.id} in the inventory")
+            else:
+                verdict, bar = _judge_with_bar(c, {"config": config, "inv": inv, "device": d}, province_bar)
+            partial |= verdict.status is Status.ERROR
+            findings.append(_finding(c, verdict, d.id, None, time.perf_counter() - t + seconds / len(checks),
                                      evidence, frameworks, bar))
     return findings, partial
 
@@ -383,6 +452,8 @@ def run_audit(inv: Inventory, opts: Options = Options(), registry: CheckRegistry
             network_view = network.gather_network(inv, servers, sweep=opts.hosts is None and opts.systems is None)
         findings, partial = _host_findings(inv, host_checks, opts, progress, host_facts,
                                            (network_view or {}).get("open", {}), reach_job)
+    more, broken = _appliance_findings(inv, [c for c in selected if c.scope == "appliance"], opts, progress)
+    findings, partial = findings + more, partial or broken
     findings += _system_findings(inv, [c for c in selected if c.scope == "system"], opts, host_facts)
     if opts.hosts is None and opts.systems is None:
         findings += _inventory_findings(inv, [c for c in selected if c.scope == "inventory"], opts, network_view)

@@ -196,6 +196,11 @@ def ssh_admin_mfa(sshd: dict, sshd_pam: list, bar) -> Verdict:
         Verdict.failed(f"every AuthenticationMethods list needs two factors ({bar.why('admin_mfa_required')})", found)
 
 
+def log_collectors(inv) -> dict[str, object]:
+    """The inventory's log collectors by address: the servers that declare a syslog service."""
+    return {str(s.address): s for s in inv.doc.servers if any(svc.kind == "syslog" for svc in s.services)}
+
+
 def _mandatory(rule) -> bool:
     """A PAM rule whose failure fails the stack, for every user (nullok lets a user without a
     secret through)."""
@@ -221,7 +226,7 @@ def _two_factors(values: dict, pam_second_factor: bool) -> bool:
                    "a syslog service in the inventory, and keep the daemon running.",
        facts=("forwarding", "inv", "server"))
 def logs_forwarded_to_collector(forwarding: dict, inv, server) -> Verdict:
-    collectors = {str(s.address): s for s in inv.doc.servers if any(svc.kind == "syslog" for svc in s.services)}
+    collectors = log_collectors(inv)
     if not collectors:
         return Verdict.failed("a log collector declared in the inventory (a server with a syslog service)", "none declared")
     if str(server.address) in collectors:

@@ -19,6 +19,8 @@ class Ruleset:
     chains: dict[str, list[str]] = field(default_factory=dict)     # "table/chain" -> rule lines
     hooks: list[str] = field(default_factory=list)                 # input-hook chains
     sets: dict[str, list[str]] = field(default_factory=dict)       # "table/set" -> elements
+    forward: list[str] = field(default_factory=list)               # forward-hook chains
+    policies: dict[str, str] = field(default_factory=dict)         # base chain -> its policy
 
 
 def parse_ruleset(text: str) -> Ruleset:
@@ -45,8 +47,10 @@ def parse_ruleset(text: str) -> Ruleset:
         elif chain is not None and line == "}":
             chain = None
         elif chain is not None and line:
-            if re.search(r"type filter hook input\b", line):
-                rs.hooks.append(chain)
+            if m := re.search(r"type filter hook (input|forward)\b", line):
+                (rs.hooks if m.group(1) == "input" else rs.forward).append(chain)
+                if p := re.search(r"\bpolicy\s+(\w+)", line):
+                    rs.policies[chain] = p.group(1)
             elif not line.startswith("type "):
                 rs.chains[chain].append(line)
     return rs
@@ -78,6 +82,16 @@ VALUE = r"(@\w+|\{[^}]*\}|\S+)"
 def accepted(rs: Ruleset) -> tuple[dict[tuple[str, int], set[str]], list[str]]:
     """(proto, port) -> admitted source networks, and the accept rules not understood."""
     admitted: dict[tuple[str, int], set[str]] = {}
+    rules, unknown = accept_rules(rs, rs.hooks)
+    for proto, port, sources, _ in rules:
+        admitted.setdefault((proto, port), set()).update(sources)
+    return admitted, unknown
+
+
+def accept_rules(rs: Ruleset, hooks: list[str]) -> tuple[list[tuple[str, int, set[str], set[str]]], list[str]]:
+    """(proto, port, sources, destinations) per port every accept rule reached from `hooks`
+    admits (established/related, loopback and ICMP rules aside), and the rules not understood."""
+    out: list[tuple[str, int, set[str], set[str]]] = []
     unknown: list[str] = []
     seen: set[str] = set()
 
@@ -95,15 +109,17 @@ def accepted(rs: Ruleset) -> tuple[dict[tuple[str, int], set[str]], list[str]]:
                 continue
             dport = re.search(r"\b(tcp|udp)\s+dport\s+(!=\s*)?" + VALUE, rule)
             saddr = re.search(r"\bip\s+saddr\s+(!=\s*)?" + VALUE, rule)
-            if not dport or dport.group(2) or (saddr and saddr.group(1)):
+            daddr = re.search(r"\bip\s+daddr\s+(!=\s*)?" + VALUE, rule)
+            if not dport or dport.group(2) or (saddr and saddr.group(1)) or (daddr and daddr.group(1)):
                 unknown.append(rule)  # a port-less or negated accept admits more than any declaration says
                 continue
             sources = set(_values(saddr.group(2), table, rs)) if saddr else {ANY}
+            targets = set(_values(daddr.group(2), table, rs)) if daddr else {ANY}
             for port in _ports(_values(dport.group(3), table, rs)):
-                admitted.setdefault((dport.group(1), port), set()).update(sources)
-    for hook in rs.hooks:
+                out.append((dport.group(1), port, sources, targets))
+    for hook in hooks:
         walk(hook, 0)
-    return admitted, unknown
+    return out, unknown
 
 
 def declared(inv, server) -> dict[tuple[str, int], set[str]]:
@@ -157,3 +173,51 @@ def compare(rs: Ruleset, wanted: dict[tuple[str, int], set[str]], names: dict[st
             problems.append(f"{port}/{proto} accepted from {', '.join(label(x) for x in extra)}; "
                             f"declared {', '.join(label(x) for x in sorted(allowed))}")
     return problems
+
+
+def declared_matrix(inv) -> dict[tuple[str, int, str], tuple[str, set[str]]]:
+    """The zone matrix as the inventory declares it, per destination: (proto, port, address)
+    -> (server id, the networks that may reach it: its `from:` sources and the management
+    zones, which monitor every service)."""
+    out = {}
+    for server in inv.doc.servers:
+        for (proto, port), sources in declared(inv, server).items():
+            out[(proto, port, f"{server.address}/32")] = (server.id, sources)
+    return out
+
+
+def compare_forward(rs: Ruleset, matrix: dict[tuple[str, int, str], tuple[str, set[str]]],
+                    names: dict[str, str] | None = None) -> list[str]:
+    """Findings on what a router forwards: no forward hook dropping by default, a rule not
+    understood, or a port forwarded to a destination that does not declare it, or from a
+    source that destination's declaration does not admit. Sources and destinations that are
+    declared zones' networks are named by their zone id."""
+    names = names or {}
+
+    def label(net: str) -> str:
+        return f"{net} ({names[net]})" if net in names else net
+
+    if not rs.forward:
+        return ["no forward hook: every packet between its interfaces is forwarded"]
+    problems = [f"forward chain {c} has policy {rs.policies.get(c, 'accept')}: what no rule names is forwarded"
+                for c in rs.forward if rs.policies.get(c, "accept") != "drop"]
+    rules, unknown = accept_rules(rs, rs.forward)
+    problems += [f"rule not understood, forwards more than declared: {r}" for r in unknown]
+    for proto, port, sources, targets in rules:
+        inside = [(addr, sid, allowed) for (p, n, addr), (sid, allowed) in sorted(matrix.items())
+                  if (p, n) == (proto, port) and any(covered(addr, {t}) for t in targets)]
+        if not inside:
+            problems.append(f"{port}/{proto} forwarded to {', '.join(label(t) for t in sorted(targets))} "
+                            f"from {', '.join(label(x) for x in sorted(sources))}: no server there declares it")
+            continue
+        for addr, sid, allowed in inside:
+            extra = sorted(x for x in sources if not covered(x, allowed))
+            if extra:
+                problems.append(f"{port}/{proto} forwarded to {sid} from {', '.join(label(x) for x in extra)}; "
+                                f"declared {', '.join(label(x) for x in sorted(allowed))}")
+        undeclared = sorted({sid for (p, n, addr), (sid, _) in matrix.items() if (p, n) != (proto, port)
+                             and any(covered(addr, {t}) for t in targets)} - {sid for _, sid, _ in inside})
+        if undeclared:
+            problems.append(f"{port}/{proto} forwarded to {', '.join(label(t) for t in sorted(targets))}, "
+                            f"which also reaches {', '.join(undeclared)}: they do not declare it")
+    return list(dict.fromkeys(problems))

@@ -18,7 +18,9 @@ from provdc.checks.results import AuditRun, Finding, Status
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 SARIF_LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "info": "note"}
 SARIF_KIND = {Status.PASS: "pass", Status.FAIL: "fail", Status.ERROR: "review", Status.MANUAL: "review",
-              Status.NOT_APPLICABLE: "notApplicable", Status.WAIVED: "fail"}
+              Status.NOT_APPLICABLE: "notApplicable", Status.WAIVED: "fail",
+              Status.NOT_ASSESSED: "open"}
+SKIPPED = (Status.NOT_APPLICABLE, Status.WAIVED, Status.MANUAL, Status.NOT_ASSESSED)
 
 
 def _subject(f: Finding) -> str:
@@ -38,7 +40,7 @@ def to_junit(run: AuditRun) -> str:
         suite = ET.SubElement(root, "testsuite", name=layer, tests=str(len(findings)),
                               failures=str(sum(f.status is Status.FAIL for f in findings)),
                               errors=str(sum(f.status is Status.ERROR for f in findings)),
-                              skipped=str(sum(f.status in (Status.NOT_APPLICABLE, Status.WAIVED, Status.MANUAL) for f in findings)),
+                              skipped=str(sum(f.status in SKIPPED for f in findings)),
                               time=f"{sum(f.seconds for f in findings):.3f}")
         for f in findings:
             case = ET.SubElement(suite, "testcase", classname=_subject(f), name=f.check, time=f"{f.seconds:.4f}")
@@ -48,7 +50,7 @@ def to_junit(run: AuditRun) -> str:
                 ET.SubElement(case, "failure", message=f.found or f.title, type=f.severity).text = detail
             elif f.status is Status.ERROR:
                 ET.SubElement(case, "error", message=f.found or "error").text = detail
-            elif f.status in (Status.NOT_APPLICABLE, Status.WAIVED, Status.MANUAL):
+            elif f.status in SKIPPED:
                 reason = f"waived by {f.waiver.approver} until {f.waiver.expires}" if f.waiver else f.found
                 ET.SubElement(case, "skipped", message=f"{f.status.value}: {reason}")
     ET.indent(root)

@@ -21,7 +21,7 @@ import yaml
 from provdc.checks.results import LAYERS, SEVERITY_WEIGHT, Status
 
 TEXTS = Path(__file__).resolve().parent / "texts"
-SCOPES = ("host", "device", "system", "inventory")
+SCOPES = ("host", "device", "appliance", "system", "inventory")
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,11 @@ class Verdict:
     def error(cls, why: str) -> "Verdict":
         return cls(Status.ERROR, "", why)
 
+    @classmethod
+    def not_assessed(cls, why: str) -> "Verdict":
+        """Nothing to judge (an appliance without a configuration backup): never a PASS."""
+        return cls(Status.NOT_ASSESSED, "", why)
+
 
 @dataclass(frozen=True)
 class Check:
@@ -60,7 +65,8 @@ class Check:
     remediation: str
     tags: tuple[str, ...]            # provisioning tags that fix it (provdc provision --tags ...)
     facts: tuple[str, ...]           # fact names the function receives, in order
-    scope: str                       # host: per server; device: per SSH-managed device; system; inventory: once
+    scope: str                       # host: per server; device: per SSH-managed device; appliance: per
+                                     # device without ssh (its configuration backup); system; inventory: once
     func: Callable[..., Verdict] = field(compare=False)
 
 

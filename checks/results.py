@@ -19,7 +19,9 @@ level: PASS only if every mapped check has findings for the system and all of th
 FAIL if any failed (WAIVED if every failure is waived); ERROR if any could not be judged;
 NOT_APPLICABLE when every finding was; MANUAL when no check maps it and a fresh evidence record
 shows it; FAIL when the newest record is older than the requirement's interval or its
-attachment changed; NOT_ASSESSED when nothing was recorded or no mapped check ran.
+attachment changed; NOT_ASSESSED when nothing was recorded, no mapped check ran or a finding
+could not be assessed (an appliance without a configuration backup; such findings do not enter
+the score).
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ class Status(str, Enum):
     NOT_APPLICABLE = "NOT_APPLICABLE"
     MANUAL = "MANUAL"
     WAIVED = "WAIVED"
-    NOT_ASSESSED = "NOT_ASSESSED"    # requirements only: nothing checked or recorded
+    NOT_ASSESSED = "NOT_ASSESSED"    # nothing checked or recorded (a finding: nothing to judge, e.g. no backup)
 
 
 BAD = (Status.FAIL, Status.ERROR)
@@ -316,6 +318,9 @@ def _from_findings(req, system, by_check: dict[str, list[Finding]],
         return Status.FAIL, failing, f"{sum(f.status is Status.FAIL for f in judged)} of {len(judged)} findings failed"
     if Status.ERROR in statuses:
         return Status.ERROR, failing, f"{sum(f.status is Status.ERROR for f in judged)} findings could not be judged"
+    unmeasured = sorted({f.subject for f in judged if f.status is Status.NOT_ASSESSED})
+    if unmeasured:  # an appliance without a configuration backup: unknown, never a PASS
+        return Status.NOT_ASSESSED, failing, f"not assessed on {', '.join(unmeasured)}"
     missing = sorted(set(req.checks) - ran)
     if missing:
         return Status.NOT_ASSESSED, failing, f"not run: {', '.join(missing)}"

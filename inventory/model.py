@@ -247,6 +247,23 @@ class Device(Strict):
     # configured by hand; provisioning lists them.
     os: str | None = None
     ssh: SSH | None = Field(None, description="how provdc reaches a Linux device to provision its snmpd")
+    # A vendor appliance provdc cannot log in to: its running configuration as exported by the
+    # operators (IOS-style text), which the audit's appliance checks parse.
+    config_backup: str | None = Field(None, min_length=1, description="the appliance's configuration backup, "
+                                      "relative to the inventory directory")
+
+    @field_validator("config_backup")
+    @classmethod
+    def _relative_file(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        if "\x00" in v or v != v.strip():
+            raise ValueError("a file path without NUL bytes or surrounding spaces")
+        if v.startswith("/") or re.match(r"^[A-Za-z]:[\\/]", v):
+            raise ValueError("a path relative to the inventory directory, not an absolute one")
+        if v.endswith("/"):
+            raise ValueError("a file, not a directory")
+        return v
 
 
 # ---------------------------------------------------------------------------- systems, agencies

@@ -149,6 +149,9 @@ def _check_hosts(j: _Judge) -> None:
         for i, h in enumerate(getattr(d, section)):
             if section == "devices":
                 j.ref((section, i, "site"), h.site, "sites")
+                if h.ssh is not None and h.config_backup is not None:
+                    j.fail((section, i, "config_backup"), "a device reached over `ssh` is audited live; "
+                           "`config_backup` is for appliances without `ssh`")
             j.ref((section, i, "zone"), h.zone, "zones")
             zone = zones.get(h.zone) if h.zone else None
             if h.address is None:

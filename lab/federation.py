@@ -20,6 +20,7 @@ audit run. An aggregate-only province scrapes the source's `/aggregates/<id>`: t
 from __future__ import annotations
 
 import math
+import shutil
 import socket
 import threading
 import time
@@ -330,6 +331,8 @@ def make_province(source: Path, out: Path, province: str, name: str) -> Path:
             text = re.sub(r"^(province:\n  id: )\S+\n  name: .*$", lambda m: f"{m.group(1)}{province}\n  name: {name}", text,
                           count=1, flags=re.M)
         (out / f.name).write_text(text, encoding="utf-8")
+    if (source / "configs").is_dir():  # the appliances' configuration backups (config_backup)
+        shutil.copytree(source / "configs", out / "configs", dirs_exist_ok=True)
     return out
 
 

@@ -11,7 +11,7 @@ from rich.table import Table
 from provdc.commands.common import err, out
 from provdc.errors import ProvdcError
 
-def _remediation_plan(path: Path):
+def _remediation_plan(path: Path, devices: frozenset[str] = frozenset()):
     """The roles and hosts that fix the checks that failed in an audit results file."""
     from provdc.checks.engine import DEFAULT
     from provdc.checks.results import load_run
@@ -21,7 +21,7 @@ def _remediation_plan(path: Path):
         run = load_run(path)
     except ValueError as exc:
         raise ProvdcError(str(exc)) from None
-    return plan_remediation(run, DEFAULT)
+    return plan_remediation(run, DEFAULT, devices)
 
 
 @click.command()
@@ -68,7 +68,7 @@ def provision(path: Path, check_mode: bool, diff: bool, limit: str | None, tags:
     if remediate:
         if tags or limit:
             raise click.UsageError("--remediate chooses the roles and hosts itself: leave out --tags and --limit")
-        plan = _remediation_plan(remediate)
+        plan = _remediation_plan(remediate, frozenset(inv.devices))
         if plan.manual:
             err.print(f"no role fixes these failed checks (see their remediation): {', '.join(plan.manual)}")
         if not plan.tags:

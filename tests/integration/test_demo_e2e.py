@@ -28,6 +28,9 @@ def relocated_lab(target: Path) -> Path:
         text = text.replace("prefix: pd", "prefix: pe")
         (target / f.name).write_text(text, encoding="utf-8")
     shutil.copytree(LAB_INVENTORY / "evidence", target / "evidence")   # attachments of the evidence records
+    (target / "configs").mkdir()                                        # core-fw's configuration backup
+    for f in (LAB_INVENTORY / "configs").glob("*.cfg"):
+        (target / "configs" / f.name).write_text(f.read_text(encoding="utf-8").replace("10.99.", "10.96."), encoding="utf-8")
     return target
 
 

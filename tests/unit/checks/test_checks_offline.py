@@ -248,6 +248,24 @@ DEVICE_OF = {"device_ssh_password_auth_disabled": "ssh_password_auth_disabled", 
              "device_security_updates": "security_updates_automatic"}
 CASES.update({device: CASES[host] for device, host in DEVICE_OF.items()})
 
+# a router's forward hook against the lab's declared zone matrix (db2 declares 5432 from dc-srv only)
+FORWARD_OK = ("table inet f {\n chain forward {\n  type filter hook forward priority 0; policy drop;\n"
+              "  ct state established,related accept\n  ip saddr 10.99.20.0/24 ip daddr 10.99.30.12 tcp dport 5432 accept\n }\n}")
+FORWARD_DMZ = FORWARD_OK.replace("ip saddr 10.99.20.0/24", "ip saddr { 10.99.20.0/24, 10.99.10.0/24 }")
+CASES["device_forwarding_restricted"] = (
+    {"nft": {"installed": True, "input_policy": None, "text": FORWARD_OK}, "sysctl": {"net.ipv4.ip_forward": 1}, "inv": LAB},
+    {"nft": {"installed": True, "input_policy": None, "text": FORWARD_DMZ}, "sysctl": {"net.ipv4.ip_forward": 1}, "inv": LAB})
+
+# an appliance check judges a configuration backup written for the tests (configs/, see test_appliance.py)
+from provdc.checks.appliance import parse_config  # noqa: E402
+
+CLEAN_BACKUP, WEAK_BACKUP = (parse_config((HERE / "configs" / name).read_text().splitlines()) for name in ("clean-ios.cfg", "weak-ios.cfg"))
+COLLECTED = LAB.__class__(doc=LAB.doc.model_copy(update={"servers": [
+    s.model_copy(update={"services": [*s.services, s.services[0].model_copy(update={"name": "syslog", "port": 514, "kind": "syslog"})]})
+    if s.id == "mon1" else s for s in LAB.doc.servers]}), base=LAB.base)   # mon1 also collects logs
+CASES.update({c.id: ({"config": CLEAN_BACKUP, "inv": COLLECTED}, {"config": WEAK_BACKUP, "inv": COLLECTED})
+              for c in DEFAULT if c.scope == "appliance"})
+
 
 def test_every_registered_check_has_a_pass_and_a_fail_case():
     assert sorted(CASES) == sorted(c.id for c in DEFAULT)

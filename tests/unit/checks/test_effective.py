@@ -198,6 +198,64 @@ def test_pam_faillock_after_pam_deny_is_never_reached_and_fails():
     assert lockout_verdict(late).status is Status.FAIL
 
 
+def test_a_device_runs_the_host_layer_like_a_server_except_what_its_device_checks_stand_for():
+    from provdc.checks import devices
+    from provdc.checks.engine import checks_for
+
+    everything = list(DEFAULT)
+    router = {c.id for c in checks_for("device", everything)}
+    server = {c.id for c in checks_for("host", everything)}
+    assert {c.id for c in everything if c.scope == "device"} <= router
+    assert {c.id for c in everything if c.scope == "host" and c.layer == "host"} - set(devices.STANDS_FOR) <= router
+    assert not set(devices.STANDS_FOR) & router and set(devices.STANDS_FOR) <= server
+    assert set(devices.STANDS_FOR.values()) <= {c.id for c in everything if c.scope == "device"}
+    assert "login_lockout" in router and "web_access_logged" not in router      # application checks stay with servers
+    assert set(devices.NOT_ON_ROUTERS) <= router                                 # judged NOT_APPLICABLE, with the reason
+
+
+def test_a_failed_host_check_on_a_device_is_manual_in_the_remediation_plan():
+    from datetime import datetime, timezone
+
+    from provdc.checks.engine import _finding
+    from provdc.checks.results import AuditRun
+    from provdc.playbooks.remediate import plan_remediation
+
+    verdict = _judge(DEFAULT["shell_idle_timeout"], {"tmout": {"root": {"value": None, "readonly": False}}, "bar": BAR.fresh()})
+    on = lambda host, provisioned: _finding(DEFAULT["shell_idle_timeout"], verdict, host, None, 0, "", {"nd85_tcvn11930"},  # noqa: E731
+                                            BAR.fresh(), provisioned)
+    device, server = on("wan-rtr", False), on("db1", True)
+    assert "provdc provision" not in device.remediation and "--tags shell" in server.remediation
+    now = datetime.now(timezone.utc)
+    run = AuditRun(province="lab", started=now, finished=now, partial=False, findings=[device, server], waivers=[])
+    plan = plan_remediation(run, DEFAULT, frozenset(LAB.devices))
+    assert plan.tags == ["shell"] and plan.hosts == ["db1"]
+    only_device = plan_remediation(run.model_copy(update={"findings": [device]}), DEFAULT, frozenset(LAB.devices))
+    assert only_device.tags == [] and only_device.manual == ["shell_idle_timeout"]
+
+
+FORWARD_HEAD = "table inet f {\n chain forward {\n  type filter hook forward priority 0; policy %s;\n  ct state established,related accept\n"
+
+
+def _forward(policy: str, *rules: str) -> list[str]:
+    rs = nftables.parse_ruleset(FORWARD_HEAD % policy + "".join(f"  {r}\n" for r in rules) + " }\n}\n")
+    return nftables.compare_forward(rs, nftables.declared_matrix(LAB), {str(z.cidr): z.id for z in LAB.doc.zones})
+
+
+def test_forward_rules_are_judged_against_the_declared_zone_matrix():
+    assert _forward("drop", "ip saddr 10.99.20.0/24 ip daddr 10.99.30.12 tcp dport 5432 accept") == []
+    assert _forward("accept") == ["forward chain f/forward has policy accept: what no rule names is forwarded"]
+    dmz = _forward("drop", "ip saddr 10.99.10.0/24 ip daddr 10.99.30.12 tcp dport 5432 accept")
+    assert dmz and "to db2 from 10.99.10.0/24 (dc-dmz)" in dmz[0]
+    zone_wide = _forward("drop", "ip saddr 10.99.20.0/24 ip daddr 10.99.30.0/24 tcp dport 5432 accept")
+    assert zone_wide == []   # both database servers in dc-db declare 5432 from dc-srv
+    nowhere = _forward("drop", "ip daddr 10.99.30.12 tcp dport 3306 accept")
+    assert nowhere and "no server there declares it" in nowhere[0]
+    everything = _forward("drop", "ip saddr 10.99.20.0/24 accept")
+    assert everything and "rule not understood" in everything[0]
+    assert nftables.compare_forward(nftables.parse_ruleset(""), {}) == [
+        "no forward hook: every packet between its interfaces is forwarded"]
+
+
 # nginx -T as the fact script sends it: the running master's own -c file and each include
 NGINX_T = ["INSTALLED", "--- /etc/provdc-lab/nginx.conf", "pid /run/nginx.pid;",
            "http {", "  access_log /var/log/nginx/access.log;", "  include /etc/nginx/conf.d/*.conf;",

@@ -67,6 +67,9 @@ cases = {
  "tab-indentation": [("    role: database\n", "\trole: database" + M + "| YAML syntax error\n")],
  "port-octal-1-1-is-not-octal": [("        port: 5432\n", "        port: 0o200000" + M + "servers[db1].services[0].port | less than or equal to 65535\n")],
  "control-character": [("    reason: upgrade\n", "    reason: up\x07grade" + M + "| character U+0007 is not allowed\n")],
+ # -- issue 13: an appliance's configuration backup
+ "config-backup-absolute": [("      community: env:SNMP_COMMUNITY\n", "      community: env:SNMP_COMMUNITY\n    config_backup: /etc/rtr1.cfg" + M + "devices[rtr1].config_backup | relative to the inventory directory\n")],
+ "config-backup-on-ssh-device": [("      community: env:SNMP_COMMUNITY\n", "      community: env:SNMP_COMMUNITY\n    ssh: {key: file:keys/id}\n    config_backup: configs/rtr1.cfg" + M + "devices[rtr1].config_backup | for appliances without `ssh`\n")],
  "not-a-mapping": [(None, "- just" + M + "| must be a mapping of sections\n- a list\n")],
 }
 out = HERE / "broken"; out.mkdir(parents=True, exist_ok=True)
