@@ -41,6 +41,88 @@ def tls_certificate_not_expiring(web: list[dict], now: datetime, bar) -> Verdict
         Verdict.passed(f"earliest expiry {min(w['certificate']['not_after'][:10] for w in services)}")
 
 
+@check(layer="application", level=1, severity="high", title="TLS cipher suites are strong",
+       rationale="A weak suite (NULL, anonymous, EXPORT, RC4, DES/3DES, MD5) lets traffic be read or forged; from "
+                 "the level the catalogue sets, a suite without forward secrecy lets one stolen key decrypt "
+                 "everything recorded (7.2.3.4).",
+       remediation="Set 'ssl_ciphers ECDHE+AESGCM:ECDHE+CHACHA20:DHE+AESGCM; ssl_prefer_server_ciphers on;' (nginx) "
+                   "or the server's equivalent.",
+       tags=(), facts=("web", "bar"))
+def tls_ciphers_strong(web: list[dict], bar) -> Verdict:
+    services = _web(web, tls_only=True)
+    if not services:
+        return Verdict.not_applicable("no TLS service declared")
+    fs = bool(bar.get("tls_forward_secrecy_required"))
+    bad = []
+    for w in services:
+        c = w["ciphers"]
+        if c["weak"]:
+            bad.append(f"{w['target']} accepts weak {', '.join(c['weak'])}")
+        if fs and (non_fs := [s for s in [*c["non_fs"], c["tls12"]] if s and not forward_secret(s)]):
+            bad.append(f"{w['target']} accepts without forward secrecy {', '.join(dict.fromkeys(non_fs))}")
+    expected = "no weak suite" + (f"; ECDHE/DHE only for TLS 1.2 ({bar.why('tls_forward_secrecy_required')})" if fs else "")
+    if bad:
+        return Verdict.failed(expected, "; ".join(bad))
+    normal = sorted({w["ciphers"]["tls12"] or "TLS 1.3 only" for w in services})
+    return Verdict.passed(f"{len(services)} TLS services refuse weak suites{', forward secret' if fs else ''}; "
+                          f"TLS 1.2 negotiates {', '.join(normal)}")
+
+
+def forward_secret(suite: str) -> bool:
+    """An OpenSSL suite name with an ephemeral key exchange (TLS 1.3 suites always are)."""
+    return suite.startswith(("TLS_", "ECDHE-", "DHE-", "EDH-"))
+
+
+@check(layer="application", level=1, severity="high", title="certificate chains verify and match the host name",
+       rationale="Only a chain to a trusted CA for the name users type proves the server is the province's "
+                 "(7.2.3.4): a self-signed, badly chained, expired or misnamed certificate trains users to click "
+                 "through warnings and admits an impostor.",
+       remediation="Serve the full chain (certificate then intermediates) issued by the CA the inventory declares "
+                   "(tls_ca) or a public CA, with the server's hostname in subjectAltName.",
+       tags=(), facts=("web",))
+def tls_certificate_chain_valid(web: list[dict]) -> Verdict:
+    services = _web(web, tls_only=True)
+    if not services:
+        return Verdict.not_applicable("no TLS service declared")
+    errors = [f"{w['target']}: {w['chain']['error']}" for w in services if w["chain"].get("error")]
+    if errors:
+        return Verdict.error("; ".join(errors))
+    bad = []
+    for w in services:
+        chain, name = w["chain"], w["chain"]["hostname"]
+        problems = [chain_problem(e) for e in chain["errors"]] or \
+            ([f"verify code {chain['verify_code']} ({chain['verify_reason']})"] if chain["verify_code"] else [])
+        if not name_matches(name, w["certificate"]["san"]):
+            san = w["certificate"]["san"]
+            problems.append(f"name {name} not in subjectAltName ({', '.join(san['dns'] + san['ip']) or 'none'})")
+        if problems:
+            bad.append(f"{w['target']} (trust: {chain['trust']}): {'; '.join(problems)}")
+    trusts = sorted({w["chain"]["trust"] for w in services})
+    return Verdict.failed("a chain to the declared trust, the host name in subjectAltName", "; ".join(bad)) if bad else \
+        Verdict.passed(f"{len(services)} TLS services verify against {', '.join(trusts)} and match their names")
+
+
+def chain_problem(error: dict) -> str:
+    """One OpenSSL verification error, said of the certificate it is about."""
+    depth = error["depth"]
+    which = "the server's certificate" if depth == 0 else f"the CA certificate at depth {depth}" if depth else "a certificate"
+    return f"{which} ({error['subject']}): {error['reason']}"
+
+
+def name_matches(name: str, san: dict) -> bool:
+    """RFC 6125: `name` equals a DNS name of the certificate (case-insensitive) or matches a
+    wildcard in its leftmost label only; an address matches an IP entry. The subject CN is not read."""
+    name = name.lower().rstrip(".")
+    if name in san["ip"]:
+        return True
+    for dns in (d.lower().rstrip(".") for d in san["dns"]):
+        if dns == name:
+            return True
+        if dns.startswith("*.") and "." in name and name.split(".", 1)[1] == dns[2:] and dns.count(".") >= 2:
+            return True
+    return False
+
+
 @check(layer="application", level=3, severity="medium", title="plain HTTP redirects to HTTPS",
        rationale="Logins and data must not travel in clear; the HTTP port should only redirect (7.2.3.4).",
        remediation="Answer every plain-HTTP request with a 301 to the https:// URL.",

@@ -82,7 +82,7 @@ def gather(inv: Inventory, server: model.Server, timeout: float) -> HostFacts:
     HTTP(S) services from here, all within `timeout` seconds per step."""
     start = time.monotonic()
     facts = _ssh_facts(inv, server, timeout)
-    facts.facts["web"] = _web_facts(server, timeout)
+    facts.facts["web"] = _web_facts(inv, server, timeout)
     facts.seconds = time.monotonic() - start
     return facts
 
@@ -149,10 +149,18 @@ def sweep_zones(inv: Inventory, pairs: list[zonematrix.Pair], plan: dict[str, tu
     return zonematrix.observe(pairs, sweeps)
 
 
-def _web_facts(server: model.Server, timeout: float) -> list[dict] | FactError:
+def tls_trust(inv: Inventory, svc: model.Service) -> str | None:
+    """The CA file a TLS service's chain must verify against: the service's, else the province's
+    (relative paths from the inventory directory); None: the system trust store."""
+    declared = svc.tls_ca or inv.doc.province.tls_ca
+    return None if declared is None else str(inv.base / declared)
+
+
+def _web_facts(inv: Inventory, server: model.Server, timeout: float) -> list[dict] | FactError:
     web = [svc for svc in server.services if svc.kind in ("http", "https") and svc.proto == "tcp"]
     try:
-        return [probe_service(str(server.address), svc.port, svc.tls or svc.kind == "https", svc.path or "/", min(timeout, 5))
+        return [probe_service(str(server.address), svc.port, svc.tls or svc.kind == "https", svc.path or "/", min(timeout, 5),
+                              hostname=server.hostname, cafile=tls_trust(inv, svc))
                 for svc in web]
     except Exception as exc:  # noqa: BLE001 - an unreachable service makes the web fact unavailable: ERROR
         return FactError(f"web probe failed: {type(exc).__name__}: {exc}")

@@ -93,6 +93,14 @@ class Province(Strict):
     code: str | None = None
     ntp: list[str] = Field(default_factory=list, description="NTP servers every host syncs to")
     units: list[AdminUnit] = Field(default_factory=list)
+    tls_ca: str | None = Field(None, min_length=1, description="PEM file of the CA certificates the province's TLS "
+                               "services verify against (relative to the inventory directory or absolute); "
+                               "default: the system trust store")
+
+    @field_validator("tls_ca")
+    @classmethod
+    def _ca_file(cls, v: str | None) -> str | None:
+        return _file_path(v)
 
     @field_validator("ntp", mode="before")
     @classmethod
@@ -175,6 +183,25 @@ class Service(Strict):
     tls: Bool = False
     from_: list[str] = Field(default_factory=lambda: ["internal"], alias="from")
     path: str | None = Field(None, description="HTTP path probed for availability")
+    tls_ca: str | None = Field(None, min_length=1, description="PEM file of the CA certificates this TLS service's "
+                               "chain must verify against (relative to the inventory directory or absolute); "
+                               "default: the province's tls_ca, else the system trust store")
+
+    @field_validator("tls_ca")
+    @classmethod
+    def _ca_file(cls, v: str | None) -> str | None:
+        return _file_path(v)
+
+
+def _file_path(v: str | None) -> str | None:
+    """A file path as the inventory may write one: relative to the inventory directory or absolute."""
+    if v is None:
+        return v
+    if "\x00" in v or v != v.strip():
+        raise ValueError("a file path without NUL bytes or surrounding spaces")
+    if v.endswith("/"):
+        raise ValueError("a file, not a directory")
+    return v
 
 
 class SSH(Strict):

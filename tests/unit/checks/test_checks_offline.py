@@ -39,10 +39,16 @@ def system(sid, **d14):
 NOW = datetime(2026, 11, 22, tzinfo=timezone.utc)
 
 
-def web(tls=True, old=(), not_after="2027-11-22T00:00:00+00:00", status=200, headers=None, pages=None, location=""):
+def web(tls=True, old=(), not_after="2027-11-22T00:00:00+00:00", status=200, headers=None, pages=None, location="",
+        weak=(), non_fs=(), tls12="ECDHE-ECDSA-AES256-GCM-SHA384", san=("portal-web1",), chain_errors=(), hostname="portal-web1"):
     home = {"status": status, "headers": {**({"location": location} if location else {}), **(headers or {})}}
+    chain = {"trust": "/run/provdc/lab-pd/tls-ca.pem", "hostname": hostname, "verify_code": chain_errors[0]["code"] if chain_errors else 0,
+             "verify_reason": chain_errors[0]["reason"] if chain_errors else "ok", "errors": list(chain_errors)}
     return {"target": f"{'https' if tls else 'http'}://10.99.10.11:{443 if tls else 80}/", "tls": tls, "old_protocols": list(old),
-            "certificate": {"not_after": not_after}, "home": home, "default_pages": pages or {"/server-status": 404}}
+            "certificate": {"not_after": not_after, "san": {"dns": list(san), "ip": ["10.99.10.11"]}}, "home": home,
+            "default_pages": pages or {"/server-status": 404},
+            "ciphers": {"weak_offered": 33, "weak": list(weak), "non_fs_offered": 19, "non_fs": list(non_fs), "tls12": tls12},
+            "chain": chain}
 
 
 def backups(age_seconds: float, restored: float | None = None) -> dict:
@@ -189,6 +195,8 @@ CASES = {  # check id -> (facts that pass, facts that fail); judged with BAR_ND8
                           {"nginx": {"installed": True, "access_log": [("/etc/nginx/nginx.conf", "/var/log/nginx/access.log"),
                                                                        ("/etc/nginx/sites-enabled/portal", "off")]}}),
     "tls_protocols_modern": ({"web": [web()]}, {"web": [web(old=("TLSv1",))]}),
+    "tls_ciphers_strong": ({"web": [web()]}, {"web": [web(weak=("AECDH-AES128-SHA",))]}),
+    "tls_certificate_chain_valid": ({"web": [web()]}, {"web": [web(san=("other-host",))]}),
     "tls_certificate_not_expiring": ({"web": [web()], "now": NOW}, {"web": [web(not_after="2026-12-01T00:00:00+00:00")], "now": NOW}),
     "http_redirects_to_https": ({"web": [web(), web(tls=False, status=301, location="https://10.99.10.11/")]},
                                 {"web": [web(), web(tls=False, status=200)]}),
@@ -385,3 +393,60 @@ def test_waivers_turn_a_fail_into_waived_but_never_an_error_or_an_expired_one():
     assert [f.status for f in out] == [Status.WAIVED, Status.ERROR, Status.PASS]
     expired = apply_waivers([finding(Status.FAIL, "db1")], [waiver], LAB, date(2027, 2, 1))
     assert expired[0].status is Status.FAIL and "waiver expired" in expired[0].found
+
+
+# ------------------------------------------------------------------ TLS suites and certificate chain
+
+SELF_SIGNED = {"depth": 0, "subject": "CN = portal-web1", "code": 18, "reason": "self-signed certificate"}
+EXPIRED_CA = {"depth": 1, "subject": "CN = Lab Intermediate", "code": 10, "reason": "certificate has expired"}
+
+
+def _tls(check_id: str, service: dict, bar=None):
+    return _judge(DEFAULT[check_id], {"web": [service], "bar": (bar or BAR_ND85).fresh()})
+
+
+def test_non_forward_secret_suite_fails_from_level_3_only():
+    static = web(tls12="AES256-GCM-SHA384", non_fs=("AES256-GCM-SHA384", "AES128-SHA"))
+    v = _tls("tls_ciphers_strong", static)
+    assert v.status is Status.FAIL and "without forward secrecy AES256-GCM-SHA384, AES128-SHA" in v.found
+    level2 = bar_for([PORTAL.model_copy(update={"level": 2})])
+    assert _tls("tls_ciphers_strong", static, level2).status is Status.PASS
+    assert _tls("tls_ciphers_strong", web(weak=("NULL-SHA256",)), level2).status is Status.FAIL
+
+
+def test_tls13_only_server_passes_and_names_what_it_negotiates():
+    v = _tls("tls_ciphers_strong", web(tls12=None))
+    assert v.status is Status.PASS and "TLS 1.3 only" in v.found
+
+
+def test_chain_failures_say_which_certificate_and_why():
+    v = _tls("tls_certificate_chain_valid", web(chain_errors=(SELF_SIGNED,)))
+    assert v.status is Status.FAIL and "the server's certificate (CN = portal-web1): self-signed certificate" in v.found
+    v = _tls("tls_certificate_chain_valid", web(chain_errors=(EXPIRED_CA,)))
+    assert v.status is Status.FAIL and "CA certificate at depth 1 (CN = Lab Intermediate): certificate has expired" in v.found
+    v = _tls("tls_certificate_chain_valid", web(hostname="portal.lab.gov.vn", san=("portal-web1",)))
+    assert v.status is Status.FAIL and "name portal.lab.gov.vn not in subjectAltName (portal-web1, 10.99.10.11)" in v.found
+
+
+def test_unreachable_chain_probe_is_error_never_pass():
+    broken = web()
+    broken["chain"] = {"trust": "system", "hostname": "portal-web1", "error": "no TLS handshake: connect: Connection refused"}
+    assert _tls("tls_certificate_chain_valid", broken).status is Status.ERROR
+
+
+def test_names_match_as_rfc_6125_says():
+    from provdc.checks.application import name_matches
+    san = {"dns": ["*.lab.gov.vn", "Portal-Web1"], "ip": ["10.99.10.11"]}
+    assert name_matches("portal-web1", san) and name_matches("a.lab.gov.vn", san) and name_matches("10.99.10.11", san)
+    assert not name_matches("a.b.lab.gov.vn", san) and not name_matches("lab.gov.vn", san)
+    assert name_matches("x.gov.vn", {"dns": ["*.gov.vn"], "ip": []})  # two labels after the star: allowed
+    assert not name_matches("vn", {"dns": ["*.vn"], "ip": []})
+
+
+def test_s_client_output_is_parsed_per_depth():
+    from provdc.checks.probes import parse_s_client
+    out = ("depth=1 CN = Lab Intermediate\nverify error:num=10:certificate has expired\nnotAfter=Jan  1 00:00:00 2026 GMT\n"
+           "depth=1 CN = Lab Intermediate\nnotAfter=Jan  1 00:00:00 2026 GMT\ndepth=0 CN = portal-web1\n"
+           "---\n    Verify return code: 10 (certificate has expired)\n")
+    assert parse_s_client(out) == {"verify_code": 10, "verify_reason": "certificate has expired", "errors": [EXPIRED_CA]}
+    assert parse_s_client("depth=0 CN = x\n    Verify return code: 0 (ok)\n")["errors"] == []
