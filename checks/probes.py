@@ -143,7 +143,7 @@ def chain_facts(address: str, port: int, server_name: str, cafile: str | None, t
         return {"trust": cafile, "error": f"CA file {cafile} is not a readable file"}
     r = run_command(["openssl", "s_client", "-connect", f"{address}:{port}", "-servername", server_name,
                      "-verify_depth", "10", *trust], input="", timeout=timeout + 2)
-    parsed = parse_s_client(r.stdout)
+    parsed = parse_s_client(f"{r.stderr}\n{r.stdout}")  # the verify callback writes to stderr, the summary to stdout
     if r.returncode != 0 or parsed["verify_code"] is None:
         why = (r.stderr or r.stdout).strip().splitlines()
         return {"trust": cafile or "system", "error": f"no TLS handshake: {why[-1] if why else r.describe()}"}
