@@ -134,6 +134,7 @@ def make_credentials(inv: Inventory, plan: LabPlan, paths: LabPaths) -> None:
         auth.mkdir(parents=True, exist_ok=True)
         (auth / "authorized_keys").write_text(pub)
         os.chmod(auth, 0o700)
+    make_lab_ca(inv, plan)
     kh = known_hosts_path(inv, paths)
     kh.parent.mkdir(parents=True, exist_ok=True)
     kh.write_text("\n".join(known) + "\n")
@@ -173,7 +174,7 @@ def write_seed(inv: Inventory, server: model.Server, paths: LabPaths) -> None:
         {"address": str(server.address), "hostname": server.hostname,
          "services": [{"name": s.name, "port": s.port, "proto": s.proto, "kind": s.kind, "tls": s.tls} for s in plain]}))
     if any(svc.tls for svc in server.services):
-        _self_signed_certificate(server, conf)
+        _host_certificate(inv, server, conf)
     web = [svc for svc in server.services if svc.kind in WEB_KINDS]
     if web:
         (conf / "nginx.conf").write_text(nginx_config(server, web))
@@ -274,12 +275,46 @@ def _runs_itself(svc: model.Service, server: model.Server) -> bool:
             or (svc.kind == "snmp" and is_device(server)))
 
 
-def _self_signed_certificate(server: model.Server, conf: Path) -> None:
+def lab_ca_path(inv: Inventory) -> Path | None:
+    """The CA the inventory declares its TLS services are issued by (`province.tls_ca`), which
+    the lab plays: `make_credentials` creates it, every lab certificate is signed by it."""
+    declared = inv.doc.province.tls_ca
+    return None if declared is None else inv.base / declared
+
+
+def make_lab_ca(inv: Inventory, plan: LabPlan) -> None:
+    """The lab's own CA (certificate at the declared `tls_ca`, key beside it, never inside a
+    host's view), like a province's internal CA; kept across runs like the SSH key."""
+    ca = lab_ca_path(inv)
+    if ca is None or (ca.exists() and ca.with_suffix(".key").exists()):
+        return
+    ca.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "3650",
+         "-subj", f"/O=provdc lab/CN=provdc lab CA {plan.prefix}", "-addext", "basicConstraints=critical,CA:TRUE",
+         "-addext", "keyUsage=critical,keyCertSign,cRLSign", "-keyout", str(ca.with_suffix(".key")), "-out", str(ca)])
+    os.chmod(ca.with_suffix(".key"), 0o600)
+
+
+def _host_certificate(inv: Inventory, server: model.Server, conf: Path) -> None:
+    """The host's TLS certificate for its hostname and address: issued by the lab CA when the
+    inventory declares one (the clean lab verifies), else self-signed."""
     tls = conf / "tls"
     tls.mkdir(exist_ok=True)
-    run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-         "-days", "365", "-subj", f"/CN={server.hostname}", "-addext", f"subjectAltName=DNS:{server.hostname},IP:{server.address}",
-         "-keyout", str(tls / "key.pem"), "-out", str(tls / "cert.pem")])
+    names = f"subjectAltName=DNS:{server.hostname},IP:{server.address}"
+    ca = lab_ca_path(inv)
+    if ca is None:
+        run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+             "-days", "365", "-subj", f"/CN={server.hostname}", "-addext", names,
+             "-keyout", str(tls / "key.pem"), "-out", str(tls / "cert.pem")])
+        return
+    run(["openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+         "-subj", f"/CN={server.hostname}", "-keyout", str(tls / "key.pem"), "-out", str(tls / "cert.csr")])
+    (tls / "cert.ext").write_text(f"{names}\nbasicConstraints=critical,CA:FALSE\nextendedKeyUsage=serverAuth\n")
+    run(["openssl", "x509", "-req", "-in", str(tls / "cert.csr"), "-CA", str(ca), "-CAkey", str(ca.with_suffix(".key")),
+         "-set_serial", str(int.from_bytes(os.urandom(8), "big")), "-days", "365", "-extfile", str(tls / "cert.ext"),
+         "-out", str(tls / "cert.pem")])
+    (tls / "cert.csr").unlink()
+    (tls / "cert.ext").unlink()
 
 
 def nginx_config(server: model.Server, web: list[model.Service]) -> str:

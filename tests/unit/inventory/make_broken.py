@@ -68,6 +68,8 @@ cases = {
  "port-octal-1-1-is-not-octal": [("        port: 5432\n", "        port: 0o200000" + M + "servers[db1].services[0].port | less than or equal to 65535\n")],
  "control-character": [("    reason: upgrade\n", "    reason: up\x07grade" + M + "| character U+0007 is not allowed\n")],
  # -- issue 13: an appliance's configuration backup
+ "tls-ca-directory": [("        tls: true\n", "        tls: true\n        tls_ca: certs/" + M + "servers[web1].services[0].tls_ca | a file, not a directory\n")],
+ "province-tls-ca-nul": [("  ntp: 10.20.40.10\n", "  ntp: 10.20.40.10\n  tls_ca: \"ca\\0.pem\"" + M + "province.tls_ca | without NUL bytes\n")],
  "config-backup-absolute": [("      community: env:SNMP_COMMUNITY\n", "      community: env:SNMP_COMMUNITY\n    config_backup: /etc/rtr1.cfg" + M + "devices[rtr1].config_backup | relative to the inventory directory\n")],
  "config-backup-on-ssh-device": [("      community: env:SNMP_COMMUNITY\n", "      community: env:SNMP_COMMUNITY\n    ssh: {key: file:keys/id}\n    config_backup: configs/rtr1.cfg" + M + "devices[rtr1].config_backup | for appliances without `ssh`\n")],
  "not-a-mapping": [(None, "- just" + M + "| must be a mapping of sections\n- a list\n")],
