@@ -106,7 +106,12 @@ class Server:
                 pass
 
     def close(self) -> None:
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)  # wakes the accept() of the serving thread
+        except OSError:
+            pass
         self.sock.close()
+        self.thread.join(timeout=5)
 
 
 @pytest.fixture
@@ -173,11 +178,13 @@ def test_wrong_name_fails(pki, serve):
     assert v.status is Status.FAIL and "name portal.example.test not in subjectAltName (localhost, 127.0.0.1)" in v.found
 
 
-def test_unreachable_service_and_missing_ca_file_are_errors(pki, serve, tmp_path):
-    s = serve(pki / "leaf.pem", pki / "leaf.key")
-    s.close()
-    closed = {"chain": {**chain_facts(LOOPBACK, s.port, "localhost", str(pki / "ca.pem"), 3), "hostname": "localhost"},
-              "target": "x", "tls": True, "certificate": {"san": {"dns": ["localhost"], "ip": []}}}
+def test_unreachable_service_and_missing_ca_file_are_errors(pki, tmp_path):
+    with socket.socket() as unused:  # bound, never listening: connections to it are refused
+        unused.bind((LOOPBACK, 0))
+        port = unused.getsockname()[1]
+        closed = {"chain": {**chain_facts(LOOPBACK, port, "localhost", str(pki / "ca.pem"), 3), "hostname": "localhost"},
+                  "target": "x", "tls": True, "certificate": {"san": {"dns": ["localhost"], "ip": []}}}
     assert judge("tls_certificate_chain_valid", closed).status is Status.ERROR
-    missing = chain_facts(LOOPBACK, s.port, "localhost", str(tmp_path / "none.pem"), 3)
+    assert "no TLS handshake" in closed["chain"]["error"]
+    missing = chain_facts(LOOPBACK, port, "localhost", str(tmp_path / "none.pem"), 3)
     assert "none.pem is not a readable file" in missing["error"]
