@@ -14,7 +14,7 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, field_validator
 
 from provdc.secrets import REF_PATTERN
 
@@ -37,6 +37,18 @@ SecretRefStr = Annotated[str, BeforeValidator(_secret_ref)]
 Int = StrictInt
 Bool = StrictBool
 Float = Annotated[StrictFloat, Field(allow_inf_nan=False)]
+
+
+def _file_path(v: str) -> str:
+    """A file path as the inventory may write one: relative to the inventory directory or absolute."""
+    if "\x00" in v or v != v.strip():
+        raise ValueError("a file path without NUL bytes or surrounding spaces")
+    if v.endswith("/"):
+        raise ValueError("a file, not a directory")
+    return v
+
+
+FilePath = Annotated[str, Field(min_length=1), AfterValidator(_file_path)]
 
 _RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:b|bit|bps|bit/s|bits/s)?\s*$", re.IGNORECASE)
 _RATE_FACTOR = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12}
@@ -93,14 +105,9 @@ class Province(Strict):
     code: str | None = None
     ntp: list[str] = Field(default_factory=list, description="NTP servers every host syncs to")
     units: list[AdminUnit] = Field(default_factory=list)
-    tls_ca: str | None = Field(None, min_length=1, description="PEM file of the CA certificates the province's TLS "
-                               "services verify against (relative to the inventory directory or absolute); "
-                               "default: the system trust store")
-
-    @field_validator("tls_ca")
-    @classmethod
-    def _ca_file(cls, v: str | None) -> str | None:
-        return _file_path(v)
+    tls_ca: FilePath | None = Field(None, description="PEM file of the CA certificates the province's TLS services "
+                                    "verify against (relative to the inventory directory or absolute); "
+                                    "default: the system trust store")
 
     @field_validator("ntp", mode="before")
     @classmethod
@@ -183,25 +190,9 @@ class Service(Strict):
     tls: Bool = False
     from_: list[str] = Field(default_factory=lambda: ["internal"], alias="from")
     path: str | None = Field(None, description="HTTP path probed for availability")
-    tls_ca: str | None = Field(None, min_length=1, description="PEM file of the CA certificates this TLS service's "
-                               "chain must verify against (relative to the inventory directory or absolute); "
-                               "default: the province's tls_ca, else the system trust store")
-
-    @field_validator("tls_ca")
-    @classmethod
-    def _ca_file(cls, v: str | None) -> str | None:
-        return _file_path(v)
-
-
-def _file_path(v: str | None) -> str | None:
-    """A file path as the inventory may write one: relative to the inventory directory or absolute."""
-    if v is None:
-        return v
-    if "\x00" in v or v != v.strip():
-        raise ValueError("a file path without NUL bytes or surrounding spaces")
-    if v.endswith("/"):
-        raise ValueError("a file, not a directory")
-    return v
+    tls_ca: FilePath | None = Field(None, description="PEM file of the CA certificates this TLS service's chain "
+                                    "must verify against (relative to the inventory directory or absolute); "
+                                    "default: the province's tls_ca, else the system trust store")
 
 
 class SSH(Strict):
