@@ -63,7 +63,7 @@ def tls_ciphers_strong(web: list[dict], bar) -> Verdict:
     expected = "no weak suite" + (f"; ECDHE/DHE only for TLS 1.2 ({bar.why('tls_forward_secrecy_required')})" if fs else "")
     if bad:
         return Verdict.failed(expected, "; ".join(bad))
-    normal = sorted({w["ciphers"]["tls12"] or "TLS 1.3 only" for w in services})
+    normal = sorted({w["ciphers"]["tls12"] or "no suite (TLS 1.3 only)" for w in services})
     return Verdict.passed(f"{len(services)} TLS services refuse weak suites{', forward secret' if fs else ''}; "
                           f"TLS 1.2 negotiates {', '.join(normal)}")
 
