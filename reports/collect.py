@@ -254,9 +254,14 @@ def chunks(period: Period) -> list[Period]:
     return out
 
 
+def _reading_parts(period: Period) -> list[Period]:
+    """The parts a period is read in: month by month beyond 31 days, else whole."""
+    return chunks(period) if period.seconds > 31 * 86400 else [period]
+
+
 def _buckets_over(url: str, period: Period, step: float) -> dict[tuple[str, str], dict]:
     """Per target, its buckets over the whole period, gathered month by month."""
-    parts = chunks(period) if period.seconds > 31 * 86400 else [period]
+    parts = _reading_parts(period)
     merged: dict[tuple[str, str], dict] = {}
     for part in parts:
         for key, v in _buckets_by_target(url, part, step).items():
@@ -272,9 +277,14 @@ class SliSource:
     window: float
 
 
+def _province_sel(province: str | None) -> str:
+    """The selector of one province's federated series at the centre; none on its own Prometheus."""
+    return f'{{province="{province}"}}' if province else ""
+
+
 def recorded_window(url: str, period: Period, province: str | None = None) -> float | None:
     """The spacing of the recorded aggregates in the period (the rules record it), or None."""
-    sel = f'{{province="{province}"}}' if province else ""
+    sel = _province_sel(province)
     rows = promapi.query(url, f"max_over_time(province:aggregate_window:seconds{sel}[{int(period.seconds * 1000)}ms])",
                          period.end.timestamp())
     return float(rows[0]["value"][1]) if rows else None
@@ -322,7 +332,7 @@ def system_sli_buckets(url: str, period: Period, step: float, source: SliSource,
         return {r["metric"].get("system", ""): _by_index(r["values"], start_ms, step_ms) for r in rows}
 
     if source.recorded:
-        sel = f'{{province="{province}"}}' if province else ""
+        sel = _province_sel(province)
         shares = by_system(f"avg_over_time(province:system_availability:sli{sel}[{span}])")
         counts = by_system(f"sum_over_time(province:system_coverage:ratio{sel}[{span}])")
     else:
@@ -387,7 +397,7 @@ def _sli_over(url: str, period: Period, step: float, source: SliSource, targets:
               probe_interval: float) -> dict[str, list[Bucket]]:
     """system_sli_buckets over a long period, month by month (as the targets' buckets)."""
     merged: dict[str, list[Bucket]] = {}
-    for part in (chunks(period) if period.seconds > 31 * 86400 else [period]):
+    for part in _reading_parts(period):
         for sid, buckets in system_sli_buckets(url, part, step, source, targets=targets, probe_interval=probe_interval).items():
             merged.setdefault(sid, []).extend(buckets)
     return merged
@@ -398,7 +408,7 @@ def _link_samples(url: str, period: Period, step: float) -> dict[str, dict[str, 
     (at least a few scrapes, which rate() needs); a long period is read month by month."""
     interval = _interval_seconds(url).get("snmp", 15.0)
     by_link: dict[str, dict[str, list[tuple[float, float]]]] = {}
-    for part in (chunks(period) if period.seconds > 31 * 86400 else [period]):
+    for part in _reading_parts(period):
         start_ms, step_ms, grid = _grid(part, step)
         window_ms = max(step_ms, int(3 * interval * 1000))
         series = promapi.query_range(url, f"rate({LINK_OCTETS}[{window_ms}ms])", start_ms / 1000,

@@ -162,6 +162,7 @@ def test_a_stopped_province_fires_the_national_not_reporting_alert(nation):
     finally:  # the module's other tests find the nation as the fixture built it, in any order
         fed.restart_province(stopped)
         _wait(lambda: promapi.query(url, firing) == [], 60, "the alert for tinh-4 to resolve")
+        _wait(lambda: bool(promapi.targets(fed.provinces[stopped].url)), 30, "tinh-4's scrape targets back")
 
 
 def _the_stopped_province_is_reported_missing(fed, url, work, stopped, stopped_at, firing) -> None:
