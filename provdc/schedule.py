@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, timezone
 
 VN = timezone(timedelta(hours=7))
 _WHEN = re.compile(r"^(?:daily (?P<dh>\d\d):(?P<dm>\d\d)|monthly (?P<day>\d+) (?P<mh>\d\d):(?P<mm>\d\d)"
-                   r"|every (?P<n>\d+)(?P<unit>[mh]))$")
+                   r"|every (?P<n>\d+)(?P<unit>[smh]))$")
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ class When:
             return cls("daily", int(m["dh"]), int(m["dm"]))
         if m["day"]:
             return cls("monthly", int(m["mh"]), int(m["mm"]), day=int(m["day"]))
-        unit = timedelta(minutes=1) if m["unit"] == "m" else timedelta(hours=1)
+        unit = {"s": timedelta(seconds=1), "m": timedelta(minutes=1), "h": timedelta(hours=1)}[m["unit"]]
         return cls("every", every=int(m["n"]) * unit)
 
     def next_after(self, moment: datetime) -> datetime:

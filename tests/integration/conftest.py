@@ -34,20 +34,25 @@ def require_root() -> None:
 LAB_LOCK = "/run/provdc-lab.lock"
 
 
-@pytest.fixture(scope="session", autouse=True)
-def one_lab_per_machine():
+_lab_lock = None
+
+
+@pytest.hookimpl(tryfirst=True)   # before any fixture of the test builds a lab
+def pytest_runtest_setup(item):
     """Only one lab may run on a machine at a time (its namespaces and the ARP table are
-    machine-wide): a second integration run, demo or benchmark that takes the same lock waits."""
-    if os.geteuid() != 0:
-        yield
+    machine-wide): the first test of the twin in this process takes the lock and keeps it until
+    the process ends; a second integration run, demo or benchmark that takes it waits. Loopback
+    tests (national federation, paperwork, browser) need no lab and run beside it."""
+    global _lab_lock
+    if _lab_lock is not None or os.geteuid() != 0 or not item.get_closest_marker("twin"):
         return
-    with open(LAB_LOCK, "w") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            print(f"\nwaiting for {LAB_LOCK}: another lab run is in progress", file=sys.stderr)
-            fcntl.flock(lock, fcntl.LOCK_EX)
-        yield
+    lock = open(LAB_LOCK, "w")  # noqa: SIM115 - held for the life of the process
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        print(f"\nwaiting for {LAB_LOCK}: another lab run is in progress", file=sys.stderr)
+        fcntl.flock(lock, fcntl.LOCK_EX)
+    _lab_lock = lock
 
 
 @pytest.fixture(scope="session")

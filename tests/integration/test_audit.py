@@ -16,7 +16,7 @@ from provdc.checks.results import Status
 from provdc.lab import faults, net
 from tests.integration.conftest import planted
 
-pytestmark = pytest.mark.lab
+pytestmark = pytest.mark.twin
 
 HARDENED = {  # what provisioning will write; planted by hand here
     "/etc/ssh/sshd_config.d/10-hardening.conf": (

@@ -10,7 +10,7 @@ import pytest
 from provdc.checks.engine import Options, run_audit
 from provdc.checks.results import Status
 
-pytestmark = pytest.mark.lab
+pytestmark = pytest.mark.twin
 
 CONF = "/etc/provdc-lab/nginx.conf"
 

@@ -23,7 +23,7 @@ from provdc.checks.registry import DEFAULT, CheckRegistry
 from provdc.checks.results import Status
 from tests.integration.conftest import planted
 
-pytestmark = pytest.mark.lab
+pytestmark = pytest.mark.twin
 
 NGINX = "/etc/provdc-lab/nginx.conf"
 MODULES = ("cramfs", "freevxfs", "hfs", "hfsplus", "jffs2", "udf", "usb-storage", "dccp", "sctp", "rds", "tipc")

@@ -11,7 +11,7 @@ from provdc.checks.engine import Options, run_audit
 from provdc.checks.results import Status
 from tests.integration.conftest import planted
 
-pytestmark = pytest.mark.lab
+pytestmark = pytest.mark.twin
 
 PG = "/etc/postgresql/15/main"
 DATA = "/var/lib/postgresql/15/main"

@@ -18,7 +18,7 @@ from provdc.checks.registry import DEFAULT, CheckRegistry
 from provdc.checks.results import Status
 from tests.integration.conftest import planted
 
-pytestmark = pytest.mark.lab
+pytestmark = pytest.mark.twin
 
 GOOD, BAD = "wan-rtr", "inet-rtr"
 ROUTERS = {GOOD, BAD}

@@ -12,7 +12,7 @@ import pytest
 from provdc.checks.engine import Options, run_audit
 from provdc.checks.results import Status
 
-pytestmark = pytest.mark.lab
+pytestmark = pytest.mark.twin
 
 
 def finding(run, check: str, host: str):

@@ -8,7 +8,7 @@ from provdc.checks.engine import Options, run_audit
 from provdc.checks.results import Status
 from provdc.lab import net
 
-pytestmark = pytest.mark.lab
+pytestmark = pytest.mark.twin
 
 
 def verdicts(lab, hosts=None):

@@ -9,7 +9,7 @@ from provdc.checks.engine import Options, run_audit
 from provdc.checks.results import Status
 from tests.integration.conftest import planted
 
-pytestmark = pytest.mark.lab
+pytestmark = pytest.mark.twin
 
 LAB_DROPIN = "/etc/ssh/sshd_config.d/00-provdc-lab.conf"
 

@@ -17,7 +17,7 @@ from provdc.checks.results import Status
 from provdc.lab.hosts import lab_ca_path
 from tests.integration.conftest import planted
 
-pytestmark = pytest.mark.lab
+pytestmark = pytest.mark.twin
 
 CONF = "/etc/provdc-lab/nginx.conf"
 TLS = "/etc/provdc-lab/tls"

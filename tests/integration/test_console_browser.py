@@ -22,7 +22,7 @@ def driver():
     d.quit()
 
 
-@pytest.mark.lab
+@pytest.mark.twin
 def test_the_lab_twin_with_a_stopped_host_and_a_saturated_link(lab, monitoring, tmp_path, driver):
     from dataclasses import replace
 

@@ -17,7 +17,7 @@ import pytest
 from tests.conftest import LAB_INVENTORY
 from tests.integration.conftest import require_root
 
-pytestmark = pytest.mark.lab
+pytestmark = pytest.mark.twin
 
 
 def relocated_lab(target: Path) -> Path:

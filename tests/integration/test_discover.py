@@ -13,7 +13,7 @@ from provdc.cli import main
 from provdc.inventory import discovery
 from provdc.lab import net
 
-pytestmark = pytest.mark.lab
+pytestmark = pytest.mark.twin
 
 
 def _discover(lab, out, *extra: str) -> dict:

@@ -10,7 +10,7 @@ from provdc.checks.engine import Options, run_audit
 from provdc.checks.results import Status
 from provdc.inventory.model import Framework
 
-pytestmark = pytest.mark.lab
+pytestmark = pytest.mark.twin
 
 HOST = "mcdt-app1"          # serves only mcdt: level 3, one-stop shop (an online service)
 # Settings that meet Decree 85's numbers at level 3 but not Decree 331's:

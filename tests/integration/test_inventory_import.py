@@ -22,7 +22,7 @@ from provdc.inventory.model import Defaults
 from provdc.lab.plan import plan_lab
 from tests.conftest import LAB_INVENTORY
 
-pytestmark = pytest.mark.lab
+pytestmark = pytest.mark.twin
 
 
 def cli(*args: str) -> None:

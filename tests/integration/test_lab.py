@@ -16,7 +16,7 @@ from provdc.lab.plan import LabError
 from provdc.proc import alive
 from provdc.secrets import SecretRef
 
-pytestmark = pytest.mark.lab
+pytestmark = pytest.mark.twin
 
 IF_NAME = ".1.3.6.1.2.1.31.1.1.1.1"
 IF_HC_OUT_OCTETS = ".1.3.6.1.2.1.31.1.1.1.10"

@@ -12,7 +12,7 @@ from provdc.exporters import stack
 from provdc.lab import faults
 from tests.conftest import LAB_INVENTORY
 
-pytestmark = pytest.mark.lab
+pytestmark = pytest.mark.twin
 
 from tests.integration.conftest import INTERVAL, SETTINGS, _value, _wait  # noqa: E402
 

@@ -76,7 +76,7 @@ def _runner_entry(keys: Path, port: int) -> dict:
             "bin_dir": BIN}
 
 
-@pytest.mark.lab
+@pytest.mark.twin
 def test_national_provision_runs_on_the_runner_against_the_lab_and_ships_the_artifacts_back(runner_sshd, lab, tmp_path):
     keys, port = runner_sshd
     nat = tmp_path / "national.yaml"

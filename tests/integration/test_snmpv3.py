@@ -11,7 +11,7 @@ import pytest
 from provdc.lab import faults
 from provdc.secrets import SecretRef
 
-pytestmark = pytest.mark.lab
+pytestmark = pytest.mark.twin
 
 from tests.integration.conftest import _value, _wait  # noqa: E402
 

@@ -16,7 +16,7 @@ from provdc.inventory.exports import server_hostvars, to_ansible_dict
 from provdc.lab import faults
 from provdc.lab.hosts import role_template
 
-pytestmark = pytest.mark.lab
+pytestmark = pytest.mark.twin
 
 ONLY_THE_MATRIX = CheckRegistry()
 ONLY_THE_MATRIX.add(DEFAULT["zone_matrix_enforced"])

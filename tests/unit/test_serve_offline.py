@@ -26,6 +26,7 @@ def vn(*args) -> datetime:
     ("monthly 1 07:00", vn(2026, 12, 1, 6, 59), vn(2026, 12, 1, 7, 0)),
     ("every 10m", vn(2026, 12, 2, 9, 3), vn(2026, 12, 2, 9, 10)),
     ("every 2h", vn(2026, 12, 2, 9, 3), vn(2026, 12, 2, 10, 0)),  # even hours, Vietnam time
+    ("every 20s", vn(2026, 12, 2, 9, 3, 41), vn(2026, 12, 2, 9, 4, 0)),  # drills: multiples of 20 s
 ])
 def test_next_slot_in_vietnam_time(when, after, expected):
     assert When.parse(when).next_after(after) == expected
