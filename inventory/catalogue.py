@@ -14,6 +14,8 @@ inventory's own validation checks evidence and waiver references against it.
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -137,6 +139,52 @@ class Catalogue:
 
     def stricter(self, parameter: str) -> str:
         return self.parameters[parameter].stricter
+
+
+# A clause is cited as the source writes it (document, article, annex, section); the few English
+# words the catalogue adds around a citation are said in Vietnamese in a Vietnamese document.
+# Longest phrases first, so "clause not verified" is not split by a shorter entry.
+_CLAUSE_VI = (
+    ("same requirement as", "cùng yêu cầu với"),
+    ("clause not verified", "điều khoản chưa được xác minh"),
+    ("inactive accounts after", "tài khoản không hoạt động sau"),
+    ("vulnerability management", "quản lý lỗ hổng"),
+    ("penetration testing", "kiểm thử xâm nhập"),
+    ("incident response", "ứng phó sự cố"),
+    ("account-list review", "rà soát danh sách tài khoản"),
+    ("session auto-lock", "tự động khóa phiên"),
+    ("egress filtering", "lọc lưu lượng đi ra"),
+    ("password rules", "quy tắc mật khẩu"),
+    ("log review", "rà soát nhật ký"),
+    ("log capacity", "dung lượng nhật ký"),
+    ("lock-out", "khóa tài khoản"),
+    ("transition", "chuyển tiếp"),
+    ("Directive", "Chỉ thị"),
+    ("Annex", "Phụ lục"),
+    ("Form", "Mẫu"),
+    ("Law", "Luật"),
+)
+_CLAUSE_VI_PATTERNS = (
+    (re.compile(r"\bat level (\d)"), r"ở cấp độ \1"),
+    (re.compile(r"\blevel (\d)"), r"cấp độ \1"),
+    (re.compile(r"\bArt\.\s*"), "Điều "),
+    (re.compile(r"\bND\b"), "NĐ"),
+    (re.compile(r"(\d) days\b"), r"\1 ngày"),
+    (re.compile(r"(\d) h\b"), r"\1 giờ"),
+)
+
+
+def clause_text(clause: str | None, lang: str) -> str:
+    """A requirement's clause as a document in `lang` prints it ("" when the source gives none)."""
+    if not clause:
+        return ""
+    if lang != "vi":
+        return clause
+    for english, vietnamese in _CLAUSE_VI:
+        clause = clause.replace(english, vietnamese)
+    for pattern, vietnamese in _CLAUSE_VI_PATTERNS:
+        clause = pattern.sub(vietnamese, clause)
+    return clause
 
 
 def _read(path: Path) -> object:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from provdc.checks.results import AuditRun, RequirementResult, Status, drift
+from provdc.inventory.catalogue import clause_text
 from provdc.reports.compute import CONTRACT_LIMIT, VN, DirectionLoad, Period
 from provdc.reports.documents import Document, Figure, Para, Section, Table, heading, safe_stem, template_path, tr
 from provdc.reports.i18n import Locale
@@ -48,7 +49,8 @@ def _agency_name(inv, agency_id: str | None) -> str:
 def _clause(r, lang: str) -> str:
     if not r.clause:
         return tr(lang, "clause_none")
-    return r.clause if r.clause_verified else f"{r.clause} ({tr(lang, 'unverified')})"
+    clause = clause_text(r.clause, lang)
+    return clause if r.clause_verified else f"{clause} ({tr(lang, 'unverified')})"
 
 
 # ----------------------------------------------------------------------------------- the dossier

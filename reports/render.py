@@ -222,10 +222,10 @@ def _remediation(f, lang: str) -> str:
 
 
 def _requirement_labels(f, lang: str) -> list[str]:
-    from provdc.inventory.catalogue import load_catalogue
+    from provdc.inventory.catalogue import clause_text, load_catalogue
 
     cat = load_catalogue()
-    return [f"{r.id} {r.clause or ''} · {cat.title(r.id, lang)}".replace("  ", " ") for r in f.requirements]
+    return [f"{r.id} {clause_text(r.clause, lang)} · {cat.title(r.id, lang)}".replace("  ", " ") for r in f.requirements]
 
 
 def _security_view(r: ProvinceReport, loc: Locale) -> dict[str, Any] | None:
@@ -233,7 +233,7 @@ def _security_view(r: ProvinceReport, loc: Locale) -> dict[str, Any] | None:
     if sec is None:
         return None
 
-    from provdc.inventory.catalogue import load_catalogue
+    from provdc.inventory.catalogue import clause_text, load_catalogue
 
     cat = load_catalogue()
     run = sec.run
@@ -261,7 +261,7 @@ def _security_view(r: ProvinceReport, loc: Locale) -> dict[str, Any] | None:
         "coverage": [{"framework": cat.framework(c.framework).name(loc.lang), "level": c.level, "systems": c.systems,
                       "requirements": c.requirements, "automated": c.automated, "evidence": c.evidence, "manual": c.manual,
                       "not_assessed": c.not_assessed} for c in run.coverage],
-        "not_assessed": [{"id": r.id, "system": r.system, "title": cat.title(r.id, loc.lang), "clause": r.clause or "—",
+        "not_assessed": [{"id": r.id, "system": r.system, "title": cat.title(r.id, loc.lang), "clause": clause_text(r.clause, loc.lang) or "—",
                           "met_by": loc.t(f"met_by_{r.met_by}")} for r in sec.not_assessed],
         "transition": [{"system": t.system, "deadline": loc.date_of(t.deadline), "days": t.days_left} for t in run.transition],
     }
@@ -393,6 +393,7 @@ def render_audit_html(run) -> str:
     from collections import Counter
 
     from provdc.checks.outputs import requirement_labels
+    from provdc.inventory.catalogue import clause_text
 
     loc = Locale("en")
     counts = Counter(f.status.value for f in run.findings)
@@ -401,7 +402,7 @@ def render_audit_html(run) -> str:
                  "remediation": f.remediation,
                  "waiver": f"{f.waiver.approver}, until {f.waiver.expires}" if f.waiver else ""}
                 for f in run.findings if f.status.value != "NOT_APPLICABLE"]
-    requirements = [{"id": r.id, "framework": r.framework, "clause": r.clause or "—", "system": r.system,
+    requirements = [{"id": r.id, "framework": r.framework, "clause": clause_text(r.clause, loc.lang) or "—", "system": r.system,
                      "status": r.status.value, "detail": r.detail} for r in run.requirements]
     return environment().get_template("audit.html.j2").render(
         province=run.province, finished=loc.datetime(run.finished), partial=run.partial,

@@ -35,6 +35,7 @@ from provdc.console.live import LiveCache, SlaHistory, history_rows, recent_load
 from provdc.console.texts import LANGS, t
 from provdc.errors import InventoryError, ProvdcError
 from provdc.inventory import Inventory, load_inventory
+from provdc.inventory.catalogue import clause_text
 from provdc.reports import charts, publish, render, topology
 from provdc.reports.compute import VN, Period
 
@@ -156,7 +157,7 @@ class Console:
         # the project's one environment, with the console's templates in front of the reports'
         base = render.environment()
         self.env = base.overlay(loader=ChoiceLoader([PackageLoader("provdc.console", "templates"), base.loader]))
-        self.env.globals.update(pct=_pct, score=_score, bps=_bps, roles=ROLES)
+        self.env.globals.update(pct=_pct, score=_score, bps=_bps, roles=ROLES, clause_text=clause_text)
 
     # -- responses
     def page(self, request: Request, template: str, session: Session | None, status: int = 200, **data) -> Response:

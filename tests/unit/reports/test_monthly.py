@@ -148,6 +148,7 @@ def _html_text(html: str) -> str:
 
 
 WORD = re.compile(r"[^\W\d_]{3,}")
+ROMAN = re.compile(r"[ivxl]+")             # sections of a circular (§II.1.b.xviii) are cited as numbered
 IDENTIFIER = re.compile(r"\S*[_./@:]\S*|\b[A-Z][A-Za-z]*[A-Z]+\w*")   # sshd_config, security.txt, SPF, DDoS
 ALLOWED = {"provdc", "provision", "tags", "sshd", "Prometheus", "http", "nmap", "Mbps", "Gbps", "kbps", "bps", "critical",
            "Internet"}
@@ -161,8 +162,8 @@ def _identifiers(r) -> set[str]:
     for f in run.findings:
         for text in (f.check, f.subject, f.found, f.expected, f.system or "", *(x.id for x in f.requirements)):
             words |= set(WORD.findall(text))
-    for x in run.requirements:   # the catalogue's legal citations are kept as written (see README)
-        words |= set(WORD.findall(f"{x.id} {x.system} {x.framework} {x.clause or ''}"))
+    for x in run.requirements:   # a citation's own words (TCVN, TT-BKHCN) stay; the catalogue's English around it may not
+        words |= set(WORD.findall(f"{x.id} {x.system} {x.framework}"))
     for w in run.waivers:
         words |= set(WORD.findall(f"{w.check} {w.scope} {w.approver}"))
     for s in r.systems:
@@ -180,7 +181,7 @@ def _leftovers(vi: str, en: str, allowed: set[str]) -> set[str]:
 
     def words(text: str) -> set[str]:
         kept = IDENTIFIER.sub(lambda m: m.group(0) if m.group(0) in statuses else " ", text)
-        return {w for w in WORD.findall(kept) if w.isascii()}
+        return {w for w in WORD.findall(kept) if w.isascii() and not ROMAN.fullmatch(w)}
 
     return (words(vi) & words(en)) - allowed
 
