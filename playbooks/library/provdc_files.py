@@ -12,8 +12,15 @@ Each item of `files` is one path and one of:
   state: directory
   (none)    attributes only (owner, group, mode) of an existing file.
 Optional per item: owner, group, mode, validate (a command with %s, run on the new content
-before anything is written), backup (keep the previous content; reported in `backups`).
+before anything is written), backup (keep the previous content; reported in `backups`),
+check_in_place (a command run once the new content is in place, for programs that read the file
+only where it belongs, such as `sshd -t` and its drop-ins: when it fails, the previous content is
+put back, or the new file removed, and the module fails), apply (a command run once the new
+content is in place, such as `sysctl -p FILE`: when it fails the module fails). Neither runs in
+check mode or when the file's content did not change.
 Every file is validated before any is written: a rejected one leaves all of them as they were.
+A task that needed a gate per file (a validation task, a restore block, an "apply now" task,
+each evaluated on every run even when skipped) is now part of the one module run.
 """
 
 from __future__ import annotations
@@ -87,6 +94,18 @@ def _staged(module: AnsibleModule, item: dict, content: str) -> str:
     return tmp
 
 
+def _put_back(module: AnsibleModule, item: dict, previous: str | None) -> None:
+    """The file as it was before this run: its previous content (same mode), or no file."""
+    if previous is None:
+        os.unlink(item["path"])
+        return
+    directory = os.path.dirname(item["path"]) or "/"
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".provdc-")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(previous)
+    module.atomic_move(tmp, item["path"])
+
+
 def _attributes(item: dict) -> dict:
     return {"path": item["path"], "owner": item.get("owner"), "group": item.get("group"), "mode": item.get("mode"),
             "secontext": [None, None, None], "attributes": None}
@@ -126,9 +145,20 @@ def main() -> None:
         for item, _, _ in plans:
             path = item["path"]
             if path in staged:
-                if item.get("backup") and os.path.exists(path):
+                previous = _read(path)
+                if item.get("backup") and previous is not None:
                     backups[path] = module.backup_local(path)
                 module.atomic_move(staged[path], path)
+                if item.get("check_in_place"):
+                    rc, out, err = module.run_command(item["check_in_place"])
+                    if rc != 0:
+                        _put_back(module, item, previous)
+                        module.fail_json(msg=f"{path}: {item['check_in_place']} rejected the new content "
+                                             f"(the previous content is back): {(err or out).strip() or f'exit {rc}'}")
+                if item.get("apply"):
+                    rc, out, err = module.run_command(item["apply"])
+                    if rc != 0:
+                        module.fail_json(msg=f"{path}: {item['apply']} failed: {(err or out).strip() or f'exit {rc}'}")
     for item, _, _ in plans:  # owner, group, mode (check mode: only reported)
         if not os.path.lexists(item["path"]):
             continue  # check mode: a file or directory still to be made

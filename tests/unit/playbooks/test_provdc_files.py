@@ -30,3 +30,40 @@ def test_a_converged_file_is_unchanged():
     text = "UMASK 022\nPASS_MAX_DAYS\t90\nPASS_MIN_DAYS\t1\n"
     assert edited(text, AGEING) == text
     assert edited(edited(text, AGEING), AGEING) == text
+
+
+def _run_module(tmp_path, files: list[dict], check: bool = False) -> dict:
+    """The module run as Ansible runs it (its arguments in a JSON file), offline on tmp paths."""
+    import json
+    import subprocess
+    import sys
+
+    args = tmp_path / "args.json"
+    args.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": {"files": files, "_ansible_check_mode": check}}))
+    r = subprocess.run([sys.executable, str(PLAYBOOKS_DIR / "library" / "provdc_files.py"), str(args)],
+                       capture_output=True, text=True)
+    return json.loads(r.stdout)
+
+
+def test_a_file_rejected_in_place_is_put_back_and_the_run_fails(tmp_path):
+    conf = tmp_path / "50-hardening.conf"
+    conf.write_text("PasswordAuthentication no\n")
+    checker = f"grep -q Typo {conf} && exit 1 || exit 0"  # a checker that reads the file where it belongs
+    result = _run_module(tmp_path, [{"path": str(conf), "content": "Typo yes\n", "check_in_place": f"sh -c '{checker}'"}])
+    assert result.get("failed") and "previous content is back" in result["msg"]
+    assert conf.read_text() == "PasswordAuthentication no\n"
+    new = tmp_path / "51-new.conf"  # a new file that is rejected is removed
+    result = _run_module(tmp_path, [{"path": str(new), "content": "x\n", "check_in_place": "false"}])
+    assert result.get("failed") and not new.exists()
+
+
+def test_a_file_accepted_in_place_stays_and_apply_runs_only_on_change(tmp_path):
+    conf, marker = tmp_path / "60.conf", tmp_path / "applied"
+    item = {"path": str(conf), "content": "net.x = 1\n", "check_in_place": "true", "apply": f"sh -c 'echo >> {marker}'"}
+    assert _run_module(tmp_path, [item], check=True)["changed"] and not conf.exists() and not marker.exists()
+    assert _run_module(tmp_path, [item])["changed"] and conf.read_text() == "net.x = 1\n"
+    assert _run_module(tmp_path, [item])["changed"] is False
+    assert marker.read_text() == "\n"  # applied once, on the change
+    failing = {**item, "content": "net.x = 2\n", "apply": "false"}
+    result = _run_module(tmp_path, [failing])
+    assert result.get("failed") and "false failed" in result["msg"]

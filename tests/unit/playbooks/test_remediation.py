@@ -22,18 +22,21 @@ def site_tags() -> set[str]:
 
 def test_site_yml_plays_target_the_generated_groups():
     # the baseline runs on servers only, snmpd on the provisioned link endpoints only; each
-    # group's packages play comes first, always on Ansible's linear strategy (Mitogen cannot
-    # respawn apt), and the roles' play after it on the run's strategy
+    # group asks its hosts what they have on the run's strategy, installs what is missing always
+    # on Ansible's linear strategy (Mitogen cannot respawn apt), then applies its roles on the
+    # run's strategy
     plays = yaml.safe_load((PLAYBOOKS_DIR / "site.yml").read_text())
     assert [(p["hosts"], p.get("strategy")) for p in plays] == [
-        ("servers", "linear"), ("servers", None), ("snmp_agents", "linear"), ("snmp_agents", None)]
+        ("servers", None), ("servers", "linear"), ("servers", None),
+        ("snmp_agents", None), ("snmp_agents", "linear"), ("snmp_agents", None)]
     roles = [sorted(t for r in p.get("roles", []) for t in r["tags"]) for p in plays]
-    assert roles[3] == ["snmpd"] and "snmpd" not in roles[1]
-    for packages, play in ((plays[0], plays[1]), (plays[2], plays[3])):
+    assert roles[5] == ["snmpd"] and "snmpd" not in roles[2]
+    for asks, packages, play in ((plays[0], plays[1], plays[2]), (plays[3], plays[4], plays[5])):
         # the prelude runs whenever one of the group's roles does, and only then
-        prelude = next(t for t in packages["pre_tasks"] if t.get("ansible.builtin.import_tasks") == "tasks/prelude.yml")
+        [prelude] = asks["tasks"]
+        assert prelude["ansible.builtin.import_tasks"] == "tasks/prelude.yml"
         assert sorted(prelude["tags"]) == sorted(t for r in play["roles"] for t in r["tags"])
-        assert "pre_tasks" not in play  # its facts carry over from the packages play
+        assert "pre_tasks" not in play and "pre_tasks" not in packages  # facts carry over from the first play
         # each package task is its role's own, under that role's tag
         for task in packages["tasks"]:
             role = task["ansible.builtin.import_role"]
