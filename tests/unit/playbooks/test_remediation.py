@@ -37,10 +37,25 @@ def test_site_yml_plays_target_the_generated_groups():
         assert prelude["ansible.builtin.import_tasks"] == "tasks/prelude.yml"
         assert sorted(prelude["tags"]) == sorted(t for r in play["roles"] for t in r["tags"])
         assert "pre_tasks" not in play and "pre_tasks" not in packages  # facts carry over from the first play
-        # each package task is its role's own, under that role's tag
-        for task in packages["tasks"]:
-            role = task["ansible.builtin.import_role"]
-            assert task["tags"] == [role["name"]] and role["tasks_from"] == "packages"
+        assert all(p["vars_files"] == ["vars/host.yml"] for p in (asks, packages, play))
+    # the servers' package tasks are included once, only when one of their packages is missing;
+    # the routers' one task is its role's own; each package task is under its role's tag
+    [include] = plays[1]["tasks"]
+    assert include["ansible.builtin.include_tasks"] == "tasks/packages.yml"
+    included = yaml.safe_load((PLAYBOOKS_DIR / "tasks/packages.yml").read_text())
+    assert sorted(include["tags"]) == sorted(t["tags"][0] for t in included)
+    for task in included + plays[4]["tasks"]:
+        role = task["ansible.builtin.import_role"]
+        assert task["tags"] == [role["name"]] and role["tasks_from"] == "packages"
+
+
+def test_the_packages_the_prelude_asks_about_are_the_ones_the_roles_install():
+    names = {t["ansible.builtin.apt"]["name"] for f in (PLAYBOOKS_DIR / "roles").glob("*/tasks/packages.yml")
+             for t in yaml.safe_load(f.read_text())}
+    prelude = yaml.safe_load((PLAYBOOKS_DIR / "tasks/prelude.yml").read_text())[0]["ansible.builtin.shell"]
+    assert all(f" {name}" in prelude for name in names)
+    baseline = (PLAYBOOKS_DIR / "vars/host.yml").read_text().split("provdc_baseline_packages:")[1]
+    assert {n for n in names if f"'{n}'" in baseline} == names - {"snmpd"}
 
 
 def test_package_installation_happens_only_in_the_linear_plays():
