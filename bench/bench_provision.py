@@ -206,9 +206,9 @@ def report(runs: dict[tuple[str, str], list[Run]]) -> None:
             print(f"{kind:<11} {name:<17} {wall:>7.1f} {statistics.median(r.controller_cpu for r in rs):>10.1f} "
                   f"{statistics.median(r.target_cpu for r in rs):>12.1f} {max(r.changed for r in rs):>7}  "
                   f"{base / wall:>5.2f}x")
-    print("each repeat, wall s:")
+    print("each repeat, wall s / controller CPU-s / targets CPU-s:")
     for (name, kind), rs in runs.items():
-        print(f"  {kind:<11} {name:<17} " + "  ".join(f"{r.wall:.1f}" for r in rs))
+        print(f"  {kind:<11} {name:<17} " + "  ".join(f"{r.wall:.1f}/{r.controller_cpu:.1f}/{r.target_cpu:.1f}" for r in rs))
 
 
 if __name__ == "__main__":

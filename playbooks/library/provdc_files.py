@@ -7,13 +7,22 @@ lineinfile and file one per loop item, and on a plain-Ansible target every run p
 
 Each item of `files` is one path and one of:
   content   the whole file (a template rendered on the controller with lookup('template'));
-  lines     [{regexp, line}] edits as lineinfile makes them: the last line matching regexp
-            becomes line, or line is appended;
+  lines     [{regexp, line, insertafter, insertbefore, firstmatch}] edits in order, as
+            lineinfile makes them: the last line matching regexp (the first with firstmatch)
+            becomes line, else line is inserted after insertafter's match, before insertbefore's
+            (or BOF), or appended;
   state: directory
   (none)    attributes only (owner, group, mode) of an existing file.
 Optional per item: owner, group, mode, validate (a command with %s, run on the new content
-before anything is written), backup (keep the previous content; reported in `backups`).
+before anything is written), backup (keep the previous content; reported in `backups`),
+check_in_place (a command run once the new content is in place, for programs that read the file
+only where it belongs, such as `sshd -t` and its drop-ins: when it fails, the previous content is
+put back, or the new file removed, and the module fails), apply (a command run once the new
+content is in place, such as `sysctl -p FILE`: when it fails the module fails). Neither runs in
+check mode or when the file's content did not change.
 Every file is validated before any is written: a rejected one leaves all of them as they were.
+A task that needed a gate per file (a validation task, a restore block, an "apply now" task,
+each evaluated on every run even when skipped) is now part of the one module run.
 """
 
 from __future__ import annotations
@@ -36,19 +45,59 @@ options:
 """
 
 
+def _edit_one(lines: list[str], edit: dict) -> None:
+    """One edit, in place, as lineinfile (state present, regexp, no backrefs) makes it: the last
+    line matching regexp (the first with firstmatch) becomes line; with no match, a line equal to
+    line stays; else line goes after the last (first) line matching insertafter, before the one
+    matching insertbefore, at the beginning for BOF, or at the end."""
+    pattern = re.compile(edit["regexp"])
+    line, first = edit["line"], bool(edit.get("firstmatch"))
+    after, before = edit.get("insertafter"), edit.get("insertbefore")
+    if after is None and before is None:
+        after = "EOF"
+    anchor_text = after if after not in (None, "BOF", "EOF") else before if before not in (None, "BOF") else None
+    anchor = re.compile(anchor_text) if anchor_text is not None else None
+    found = -1
+    for i, current in enumerate(lines):
+        if pattern.search(current):
+            found = i
+            if first:
+                break
+    if found == -1:
+        at = -1
+        for i, current in enumerate(lines):
+            if line == current.rstrip("\r\n"):
+                found = i
+            elif anchor is not None and anchor.search(current):
+                at = i + 1 if after else i
+                if first:
+                    break
+    if found != -1:
+        lines[found] = line + "\n"
+        return
+    if before == "BOF" or after == "BOF":
+        lines.insert(0, line + "\n")
+        return
+    if after == "EOF" or at == -1:
+        if lines and not lines[-1].endswith(("\n", "\r")):
+            lines[-1] += "\n"
+        lines.append(line + "\n")
+        return
+    if after:
+        if at == len(lines):
+            if lines[at - 1].rstrip("\r\n") != line:
+                lines.append(line + "\n")
+        elif lines[at].rstrip("\r\n") != line:
+            lines.insert(at, line + "\n")
+        return
+    lines.insert(at, line + "\n")
+
+
 def edited(text: str, edits: list[dict]) -> str:
-    """`text` with each edit applied as lineinfile applies it (last match replaced, else appended)."""
+    """`text` with each edit applied in order, as lineinfile applies it (see _edit_one)."""
     lines = text.splitlines(keepends=True)
     for edit in edits:
-        pattern = re.compile(edit["regexp"])
-        matches = [i for i, line in enumerate(lines) if pattern.search(line.rstrip("\r\n"))]
-        new = edit["line"] + "\n"
-        if matches:
-            lines[matches[-1]] = new
-        else:
-            if lines and not lines[-1].endswith("\n"):
-                lines[-1] += "\n"
-            lines.append(new)
+        _edit_one(lines, edit)
     return "".join(lines)
 
 
@@ -85,6 +134,18 @@ def _staged(module: AnsibleModule, item: dict, content: str) -> str:
             reason = (err or out).strip() or f"exit {rc}"
             raise ValueError(f"{item['path']}: validation ({item['validate']}) failed: {reason}")
     return tmp
+
+
+def _put_back(module: AnsibleModule, item: dict, previous: str | None) -> None:
+    """The file as it was before this run: its previous content (same mode), or no file."""
+    if previous is None:
+        os.unlink(item["path"])
+        return
+    directory = os.path.dirname(item["path"]) or "/"
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".provdc-")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(previous)
+    module.atomic_move(tmp, item["path"])
 
 
 def _attributes(item: dict) -> dict:
@@ -126,9 +187,20 @@ def main() -> None:
         for item, _, _ in plans:
             path = item["path"]
             if path in staged:
-                if item.get("backup") and os.path.exists(path):
+                previous = _read(path)
+                if item.get("backup") and previous is not None:
                     backups[path] = module.backup_local(path)
                 module.atomic_move(staged[path], path)
+                if item.get("check_in_place"):
+                    rc, out, err = module.run_command(item["check_in_place"])
+                    if rc != 0:
+                        _put_back(module, item, previous)
+                        module.fail_json(msg=f"{path}: {item['check_in_place']} rejected the new content "
+                                             f"(the previous content is back): {(err or out).strip() or f'exit {rc}'}")
+                if item.get("apply"):
+                    rc, out, err = module.run_command(item["apply"])
+                    if rc != 0:
+                        module.fail_json(msg=f"{path}: {item['apply']} failed: {(err or out).strip() or f'exit {rc}'}")
     for item, _, _ in plans:  # owner, group, mode (check mode: only reported)
         if not os.path.lexists(item["path"]):
             continue  # check mode: a file or directory still to be made

@@ -22,22 +22,40 @@ def site_tags() -> set[str]:
 
 def test_site_yml_plays_target_the_generated_groups():
     # the baseline runs on servers only, snmpd on the provisioned link endpoints only; each
-    # group's packages play comes first, always on Ansible's linear strategy (Mitogen cannot
-    # respawn apt), and the roles' play after it on the run's strategy
+    # group asks its hosts what they have on the run's strategy, installs what is missing always
+    # on Ansible's linear strategy (Mitogen cannot respawn apt), then applies its roles on the
+    # run's strategy
     plays = yaml.safe_load((PLAYBOOKS_DIR / "site.yml").read_text())
     assert [(p["hosts"], p.get("strategy")) for p in plays] == [
-        ("servers", "linear"), ("servers", None), ("snmp_agents", "linear"), ("snmp_agents", None)]
+        ("servers", None), ("servers", "linear"), ("servers", None),
+        ("snmp_agents", None), ("snmp_agents", "linear"), ("snmp_agents", None)]
     roles = [sorted(t for r in p.get("roles", []) for t in r["tags"]) for p in plays]
-    assert roles[3] == ["snmpd"] and "snmpd" not in roles[1]
-    for packages, play in ((plays[0], plays[1]), (plays[2], plays[3])):
+    assert roles[5] == ["snmpd"] and "snmpd" not in roles[2]
+    for asks, packages, play in ((plays[0], plays[1], plays[2]), (plays[3], plays[4], plays[5])):
         # the prelude runs whenever one of the group's roles does, and only then
-        prelude = next(t for t in packages["pre_tasks"] if t.get("ansible.builtin.import_tasks") == "tasks/prelude.yml")
+        [prelude] = asks["tasks"]
+        assert prelude["ansible.builtin.import_tasks"] == "tasks/prelude.yml"
         assert sorted(prelude["tags"]) == sorted(t for r in play["roles"] for t in r["tags"])
-        assert "pre_tasks" not in play  # its facts carry over from the packages play
-        # each package task is its role's own, under that role's tag
-        for task in packages["tasks"]:
-            role = task["ansible.builtin.import_role"]
-            assert task["tags"] == [role["name"]] and role["tasks_from"] == "packages"
+        assert "pre_tasks" not in play and "pre_tasks" not in packages  # facts carry over from the first play
+        assert all(p["vars_files"] == ["vars/host.yml"] for p in (asks, packages, play))
+    # the servers' package tasks are included once, only when one of their packages is missing;
+    # the routers' one task is its role's own; each package task is under its role's tag
+    [include] = plays[1]["tasks"]
+    assert include["ansible.builtin.include_tasks"] == "tasks/packages.yml"
+    included = yaml.safe_load((PLAYBOOKS_DIR / "tasks/packages.yml").read_text())
+    assert sorted(include["tags"]) == sorted(t["tags"][0] for t in included)
+    for task in included + plays[4]["tasks"]:
+        role = task["ansible.builtin.import_role"]
+        assert task["tags"] == [role["name"]] and role["tasks_from"] == "packages"
+
+
+def test_the_packages_the_prelude_asks_about_are_the_ones_the_roles_install():
+    names = {t["ansible.builtin.apt"]["name"] for f in (PLAYBOOKS_DIR / "roles").glob("*/tasks/packages.yml")
+             for t in yaml.safe_load(f.read_text())}
+    prelude = yaml.safe_load((PLAYBOOKS_DIR / "tasks/prelude.yml").read_text())[0]["ansible.builtin.shell"]
+    assert all(f" {name}" in prelude for name in names)
+    baseline = (PLAYBOOKS_DIR / "vars/host.yml").read_text().split("provdc_baseline_packages:")[1]
+    assert {n for n in names if f"'{n}'" in baseline} == names - {"snmpd"}
 
 
 def test_package_installation_happens_only_in_the_linear_plays():
