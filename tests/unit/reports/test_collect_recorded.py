@@ -56,10 +56,10 @@ def test_link_load_from_recorded_responses(lab_inventory, prometheus):
     QUERIES.clear()
     links = {link.id: link for link in collect.bandwidth(lab_inventory, prometheus, PERIOD, 60)}
     # each point is the mean over its own 1-minute bucket (15 s scrapes: 4 per bucket)
-    assert QUERIES == ["rate(provdc:link_octets:total[60000ms])"]
+    assert QUERIES == ["8 * rate(provdc:link_octets:total[60000ms])"]
     load = links["wan-xa-dong-son"]
     a_to_b = load.directions[0]
-    # bytes/s 25k..250k -> bits/s 200k..2M; p95 of 10 samples by nearest rank = the 10th = 2 Mbit/s
+    # 200k..2M bits/s; p95 of 10 samples by nearest rank = the 10th = 2 Mbit/s
     assert a_to_b.peak_bps == 2_000_000 and a_to_b.p95_bps == 2_000_000
     assert a_to_b.mean_bps == pytest.approx(1_100_000)
     assert a_to_b.p95_utilisation == pytest.approx(1.0) and a_to_b.compliant is False and a_to_b.whole_period_only
