@@ -84,8 +84,12 @@ def answer(path: str, q: str, params: dict, recorded: dict) -> dict:
         return {"groups": []}                      # no provdc rules loaded: the SLI is evaluated on demand
     if "province:" in q:
         return {"resultType": "vector", "result": []}
-    if "provdc:link_rate_interval:seconds" in q:   # the recorded rates' interval series
-        return recorded.get("link_rate_interval", {"resultType": "vector", "result": []})
+    if "provdc:link_rate_interval:seconds" in q:   # the recorded rates' interval series: (its value, samples)
+        if "link_rate_interval" not in recorded:
+            return {"resultType": "vector", "result": []}          # no rules ran
+        value, count = recorded["link_rate_interval"]
+        return {"resultType": "vector", "result": [{"metric": {}, "value": [TIMES[-1], str(
+            count if q.startswith("count_over_time") else value)]}]}
     if "provdc:link" in q:
         QUERIES.append(q)
         return recorded["rate"]
