@@ -235,6 +235,17 @@ def _system_regex(system_id: str) -> str:
 
 
 LINK_OCTETS = "provdc:link_octets:total"
+LINK_RATE = "provdc:link_bits_per_second:rate"              # recorded once per rate window
+LINK_RATE_INTERVAL = "provdc:link_rate_interval:seconds"    # that window, recorded beside it
+LINK_RATES_GROUP = "provdc-link-rates"
+
+
+def link_rate_expr(window: str) -> str:
+    """Each link direction's mean rate in bits/s (as contracts are written) over `window` ending
+    at the evaluation time, from its octet counter. The one definition: the rules record it once
+    per rate window (LINK_RATE), and a report over buckets the rules did not record evaluates
+    this same expression over each bucket (reports/collect.py)."""
+    return f"8 * rate({LINK_OCTETS}[{window}])"
 
 
 def recording_rules(inv: Inventory, settings: Settings) -> dict[str, Any]:
@@ -268,7 +279,12 @@ def recording_rules(inv: Inventory, settings: Settings) -> dict[str, Any]:
          "expr": "provdc:link_bytes_per_second:rate / on(link, direction) group_left() provdc_link_contracted_bytes_per_second"},
         {"record": "provdc:link_utilisation:max_ratio", "expr": "max by (link) (provdc:link_utilisation:ratio)"},
     ]
-    return {"groups": [{"name": "provdc-availability", "rules": sli}, {"name": "provdc-links", "rules": links}]}
+    # the 5-minute rates reports read (non-overlapping windows, one sample each): the mean of
+    # those in a bucket is the bucket's rate up to boundary effects, from 1/20 of the samples
+    rates = [{"record": LINK_RATE, "expr": link_rate_expr(settings.rate_window)},
+             {"record": LINK_RATE_INTERVAL, "expr": f"vector({_seconds(settings.rate_window):g})"}]
+    return {"groups": [{"name": "provdc-availability", "rules": sli}, {"name": "provdc-links", "rules": links},
+                       {"name": LINK_RATES_GROUP, "interval": settings.rate_window, "rules": rates}]}
 
 
 def alert_rules() -> dict[str, Any]:

@@ -2,7 +2,8 @@
 
 Queries are few and wide, and independent ones run side by side: one range query for probe
 counts of every target and one for success shares where they are below 1, one for every link's
-rate, one instant query with the `@` modifier for the sample-based check of each target's period
+rate (the rules' recorded 5-minute rates averaged over each bucket where they cover the period,
+else rate() of the counters over each bucket: see _link_samples), one instant query with the `@` modifier for the sample-based check of each target's period
 availability. All arithmetic happens in `compute.py`.
 """
 
@@ -18,7 +19,7 @@ from provdc.checks.results import (AuditRun, D14Layers, Drift, Finding, Requirem
 from provdc.durations import DurationError, parse_duration
 from provdc.errors import ProvdcError
 from provdc.exporters import promapi
-from provdc.exporters.monitoring import LINK_OCTETS
+from provdc.exporters.monitoring import LINK_RATE, LINK_RATE_INTERVAL, link_rate_expr
 from provdc.inventory import Inventory
 from provdc.inventory.stats import Stats, compute_stats
 from provdc.reports.compute import VN as VN_TZ
@@ -110,6 +111,7 @@ class ProvinceReport:
     template: Path | None = None        # the Word template (the province's or the shipped one)
     previous: "ProvinceReport | None" = None   # the previous calendar month, by the same functions
     sli: "SliSource | None" = None      # where the systems' availability indicator came from
+    link_rates: "LinkSource | None" = None   # where the links' rates came from
 
     @property
     def d14(self) -> list[D14Layers]:
@@ -403,24 +405,63 @@ def _sli_over(url: str, period: Period, step: float, source: SliSource, targets:
     return merged
 
 
-def _link_samples(url: str, period: Period, step: float) -> dict[str, dict[str, list[tuple[float, float]]]]:
-    """Per link and direction, (time, bits/s) samples: each the mean rate over its own bucket
-    (at least a few scrapes, which rate() needs); a long period is read month by month."""
-    interval = _interval_seconds(url).get("snmp", 15.0)
+@dataclass(frozen=True)
+class LinkSource:
+    """Where a period's link rates come from: the rules' recorded rates (one per `interval`,
+    averaged over each bucket), or the rate over each bucket evaluated now from the counters."""
+
+    recorded: bool
+    interval: float | None = None     # the record interval, when recorded
+
+
+def choose_link_source(interval: float | None, count: float, seconds: float, step: float) -> LinkSource:
+    """The recorded rates when the rules recorded one in every record interval of the period
+    (`count` samples of the interval series in it) and a bucket is a whole number of record
+    intervals (each bucket then holds whole recorded windows); else the counters' rate()."""
+    if not interval or interval <= 0:
+        return LinkSource(False)
+    step_ms, interval_ms = int(round(step * 1000)), int(round(interval * 1000))
+    whole = step_ms >= interval_ms and step_ms % interval_ms == 0
+    covered = count >= int(seconds / interval + 1e-9)
+    return LinkSource(True, interval) if whole and covered else LinkSource(False)
+
+
+def link_source(url: str, period: Period, step: float) -> LinkSource:
+    """Whether the rules' recorded link rates cover the period at this bucket length (two
+    instant queries on the one interval series, LINK_RATE_INTERVAL)."""
+    span = f"{int(round(period.seconds * 1000)) - 1}ms"    # (start, end]
+    end = period.end.timestamp()
+    counts, intervals = _parallel(lambda: promapi.query(url, f"count_over_time({LINK_RATE_INTERVAL}[{span}])", end),
+                                  lambda: promapi.query(url, f"max_over_time({LINK_RATE_INTERVAL}[{span}])", end))
+    count = float(counts[0]["value"][1]) if counts else 0.0
+    interval = float(intervals[0]["value"][1]) if intervals else None
+    return choose_link_source(interval, count, period.seconds, step)
+
+
+def _link_samples(url: str, period: Period, step: float,
+                  source: LinkSource) -> dict[str, dict[str, list[tuple[float, float]]]]:
+    """Per link and direction, (time, bits/s) samples, one per bucket ending at that time: the
+    mean of the rates the rules recorded in the bucket (source.recorded), else the counter's
+    rate over the bucket itself (at least a few scrapes, which rate() needs). Both are the one
+    expression, exporters/monitoring.py link_rate_expr. A long period is read month by month."""
+    interval = None if source.recorded else _interval_seconds(url).get("snmp", 15.0)
     by_link: dict[str, dict[str, list[tuple[float, float]]]] = {}
     for part in _reading_parts(period):
         start_ms, step_ms, grid = _grid(part, step)
-        window_ms = max(step_ms, int(3 * interval * 1000))
-        series = promapi.query_range(url, f"rate({LINK_OCTETS}[{window_ms}ms])", start_ms / 1000,
-                                     (grid[-1] if grid else start_ms) / 1000, step_ms / 1000)
+        if source.recorded:
+            expr = f"avg_over_time({LINK_RATE}[{step_ms - 1}ms])"   # (end - step, end]: the bucket's own records
+        else:
+            expr = link_rate_expr(f"{max(step_ms, int(3 * interval * 1000))}ms")
+        series = promapi.query_range(url, expr, start_ms / 1000, (grid[-1] if grid else start_ms) / 1000, step_ms / 1000)
         for r in series:
-            samples = [(float(t), float(v) * 8) for t, v in r["values"]]  # bytes/s -> bits/s, as contracts are written
+            samples = [(float(t), float(v)) for t, v in r["values"]]
             by_link.setdefault(r["metric"].get("link", ""), {}).setdefault(r["metric"].get("direction", ""), []).extend(samples)
     return by_link
 
 
-def bandwidth(inv: Inventory, url: str, period: Period, step: float) -> list[LinkLoad]:
-    by_link = _link_samples(url, period, step)
+def bandwidth(inv: Inventory, url: str, period: Period, step: float, source: LinkSource | None = None) -> list[LinkLoad]:
+    """Each declared link's load per direction against its contract (see _link_samples)."""
+    by_link = _link_samples(url, period, step, source or link_source(url, period, step))
     out = []
     for link in inv.doc.links:
         measured = link.id in by_link
@@ -471,8 +512,9 @@ def collect(inv: Inventory, url: str, period: Period, audit: Path | None = None,
     step = pick_step(period, step)
     if step < source.window:   # a bucket holds at least one SLI window
         step = pick_step(period, source.window)
+    rates = link_source(url, period, step)
     (systems, agencies), links = _parallel(lambda: uptime(inv, url, period, step, source),
-                                           lambda: bandwidth(inv, url, period, step))
+                                           lambda: bandwidth(inv, url, period, step, rates))
     sec = read_security(audit, now.date(), audit_before) if audit is not None else None
     lab = getattr(inv.doc, "lab", None)
     return ProvinceReport(inv.province.id, inv.province.name, period, step, now, systems, links, agencies,
@@ -480,4 +522,5 @@ def collect(inv: Inventory, url: str, period: Period, audit: Path | None = None,
                           agency_members={a: sorted(m) for a, m in score_groups(inv)["agency"].items()},
                           agency_names={a.id: a.name for a in inv.doc.agencies}, source=url,
                           vantage=str(lab.controller) if lab is not None and lab.controller else "",
-                          template=template_path(inv), previous=before, sli=source)
+                          template=template_path(inv), previous=before, sli=source,
+                          link_rates=rates)

@@ -139,6 +139,8 @@ def monthly_view(r: ProvinceReport, loc: Locale) -> dict[str, Any]:
              (loc.t("scope_monitoring"), loc.t("scope_monitoring_text", url=r.source or "—", step=loc.duration(r.step))),
              (loc.t("scope_sli"), loc.t("scope_sli_recorded" if r.sli is None or r.sli.recorded else "scope_sli_evaluated",
                                         window=loc.duration(r.sli.window) if r.sli else "—")),
+             (loc.t("scope_link_rates"), loc.t("scope_link_rates_recorded", window=loc.duration(r.link_rates.interval))
+              if r.link_rates and r.link_rates.recorded else loc.t("scope_link_rates_evaluated", step=loc.duration(r.step))),
              (loc.t("scope_vantage"), loc.t("scope_vantage_text", address=r.vantage) if r.vantage else loc.t("scope_vantage_none")),
              (loc.t("scope_version"), f"provdc {__version__}"),
              (loc.t("scope_rules"), loc.t("scope_rules_text")),

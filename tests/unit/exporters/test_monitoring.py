@@ -98,3 +98,13 @@ def test_an_snmpv3_device_is_polled_with_its_authpriv_user(lab_inventory):
     assert v3["auth"] == {"security_level": "authPriv", "username": "provdc-mon",
                           "password": "__provdc_secret__:file:/run/provdc/lab-pd/snmp-auth", "auth_protocol": "SHA256",
                           "priv_protocol": "AES", "priv_password": "__provdc_secret__:file:/run/provdc/lab-pd/snmp-priv"}
+
+
+def test_the_reports_link_rates_are_recorded_once_per_rate_window_by_the_one_expression(lab_inventory):
+    rules = monitoring.recording_rules(lab_inventory, monitoring.Settings())
+    group = next(g for g in rules["groups"] if g["name"] == monitoring.LINK_RATES_GROUP)
+    assert group["interval"] == "5m"
+    assert group["rules"] == [
+        {"record": monitoring.LINK_RATE, "expr": "8 * rate(provdc:link_octets:total[5m])"},
+        {"record": monitoring.LINK_RATE_INTERVAL, "expr": "vector(300)"}]
+    assert monitoring.link_rate_expr("5m") == group["rules"][0]["expr"]

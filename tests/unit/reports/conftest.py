@@ -37,8 +37,9 @@ RECORDED = {
                              (AGENCY, [1] * 10)]),
     "count_over_time": matrix([(PORTAL, [4, 4, 4, 4, 4, 4, None, 4, 4, 4]), (DB, [4] * 10), (AGENCY, [4] * 10)]),
     "@": {"resultType": "vector", "result": [{"metric": PORTAL, "value": [T0 + 600, "0.944"]}]},
-    "rate": matrix([({"link": "wan-xa-dong-son", "direction": "a_to_b"}, [25_000.0 * (i + 1) for i in range(10)]),
-                    ({"link": "wan-xa-dong-son", "direction": "b_to_a"}, [1000.0] * 10)]),
+    # bits/s, as the report's expression (8 * rate(...)) answers: 200 kbit/s .. 2 Mbit/s, and 8 kbit/s
+    "rate": matrix([({"link": "wan-xa-dong-son", "direction": "a_to_b"}, [200_000.0 * (i + 1) for i in range(10)]),
+                    ({"link": "wan-xa-dong-son", "direction": "b_to_a"}, [8000.0] * 10)]),
     "targets": {"activeTargets": [{"labels": {"job": j}, "scrapeInterval": "15s"}
                                   for j in ("blackbox_https", "blackbox_tcp", "blackbox_icmp", "snmp")]},
 }
@@ -83,6 +84,12 @@ def answer(path: str, q: str, params: dict, recorded: dict) -> dict:
         return {"groups": []}                      # no provdc rules loaded: the SLI is evaluated on demand
     if "province:" in q:
         return {"resultType": "vector", "result": []}
+    if "provdc:link_rate_interval:seconds" in q:   # the recorded rates' interval series: (its value, samples)
+        if "link_rate_interval" not in recorded:
+            return {"resultType": "vector", "result": []}          # no rules ran
+        value, count = recorded["link_rate_interval"]
+        return {"resultType": "vector", "result": [{"metric": {}, "value": [TIMES[-1], str(
+            count if q.startswith("count_over_time") else value)]}]}
     if "provdc:link" in q:
         QUERIES.append(q)
         return recorded["rate"]
