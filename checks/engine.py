@@ -20,7 +20,7 @@ from provdc.checks import zonematrix
 from provdc.checks.facts import FACT_SCRIPT, FactError, parse_facts
 from provdc.checks.probes import probe_service
 from provdc.checks.registry import DEFAULT, Check, CheckRegistry, Verdict
-from provdc.checks.results import AppliedWaiver, AuditRun, Finding, RequirementRef, Status, WaiverRecord, summarise
+from provdc.checks.results import AppliedWaiver, AuditRun, Finding, RequirementRef, Status, Vantage, WaiverRecord, summarise
 from provdc.exporters.monitoring import check_scope
 from provdc.inventory import Inventory, model
 from provdc.inventory.catalogue import Bar, bar_for, load_catalogue
@@ -438,6 +438,17 @@ def apply_waivers(findings: list[Finding], waivers: list[model.Waiver], inv: Inv
     return out
 
 
+def vantage_of(inv: Inventory) -> Vantage:
+    """This machine as the audit's vantage point (the inventory's controller address if declared)."""
+    import socket
+
+    from provdc import __version__
+
+    lab = getattr(inv.doc, "lab", None)
+    address = str(lab.controller) if lab is not None and lab.controller else None
+    return Vantage(host=socket.gethostname(), address=address, tool=f"provdc {__version__}")
+
+
 def run_audit(inv: Inventory, opts: Options = Options(), registry: CheckRegistry = DEFAULT,
               progress: Callable[[str], None] = lambda _: None) -> AuditRun:
     started = datetime.now(timezone.utc)
@@ -470,7 +481,7 @@ def run_audit(inv: Inventory, opts: Options = Options(), registry: CheckRegistry
                       key=lambda f: (f.host or "", f.system or "", f.layer, f.check))
     summary = summarise(inv, findings, opts.today)
     return AuditRun(province=inv.province.id, started=started, finished=datetime.now(timezone.utc), partial=partial,
-                    findings=findings,
+                    findings=findings, vantage=vantage_of(inv),
                     waivers=[WaiverRecord(check=w.check, scope=_waiver_scope(w), approver=w.approver, expires=w.expires)
                              for w in waivers],
                     **dict(summary))

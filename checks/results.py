@@ -172,6 +172,14 @@ class Summary(_Frozen):
     transition: list[Transition] = Field(default_factory=list)
 
 
+class Vantage(_Frozen):
+    """Where an audit ran from: every SSH session, nmap scan and TLS/HTTP probe starts there, so
+    a finding is true as seen from this machine (a firewall may show another side elsewhere)."""
+    host: str                        # the machine's host name
+    address: str | None = None       # the inventory's declared controller address, if any
+    tool: str                        # "provdc 0.1.0": the version that judged
+
+
 class AuditRun(_Frozen):
     schema_: Literal["provdc-audit/1", "provdc-audit/2"] = Field(SCHEMA, alias="schema")
     province: str
@@ -185,6 +193,7 @@ class AuditRun(_Frozen):
     coverage: list[Coverage] = Field(default_factory=list)
     d14: list[D14Layers] = Field(default_factory=list)
     transition: list[Transition] = Field(default_factory=list)
+    vantage: Vantage | None = None   # runs written before 2026-12-03 do not say
 
     def to_json(self) -> str:
         return self.model_dump_json(indent=2, by_alias=True) + "\n"

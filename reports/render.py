@@ -125,6 +125,14 @@ def _delta(loc: Locale, kind: str, row) -> str:
     return f"{sign}{loc.number(row.delta * 100, 3 if kind == 'availability' else 1)} {loc.t('points')}"
 
 
+def _vantage_text(r: ProvinceReport, loc: Locale) -> str:
+    """Where the audit ran from: as the run recorded it, else as the inventory declares it."""
+    v = r.security.run.vantage if r.security else None
+    if v is not None:
+        return loc.t("scope_vantage_run", host=v.host, address=f" ({v.address})" if v.address else "")
+    return loc.t("scope_vantage_text", address=r.vantage) if r.vantage else loc.t("scope_vantage_none")
+
+
 def monthly_view(r: ProvinceReport, loc: Locale) -> dict[str, Any]:
     """Scope and method, trend, findings by requirement with owner and due date, per-agency
     breakdown: formatted from reports/monthly.py's views, printed alike by HTML and .docx."""
@@ -141,8 +149,9 @@ def monthly_view(r: ProvinceReport, loc: Locale) -> dict[str, Any]:
                                         window=loc.duration(r.sli.window) if r.sli else "—")),
              (loc.t("scope_link_rates"), loc.t("scope_link_rates_recorded", window=loc.duration(r.link_rates.interval))
               if r.link_rates and r.link_rates.recorded else loc.t("scope_link_rates_evaluated", step=loc.duration(r.step))),
-             (loc.t("scope_vantage"), loc.t("scope_vantage_text", address=r.vantage) if r.vantage else loc.t("scope_vantage_none")),
-             (loc.t("scope_version"), f"provdc {__version__}"),
+             (loc.t("scope_vantage"), _vantage_text(r, loc)),
+             (loc.t("scope_version"), f"provdc {__version__}" + (
+                 loc.t("scope_version_audit", tool=sec.run.vantage.tool) if sec and sec.run.vantage else "")),
              (loc.t("scope_rules"), loc.t("scope_rules_text")),
              (loc.t("scope_audit"), loc.t("audit_run", when=loc.datetime(sec.run.finished)) if sec else loc.t("no_audit"))]
     if sec:

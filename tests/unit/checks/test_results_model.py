@@ -149,3 +149,19 @@ def test_cli_diff_report_drift_and_exporter_agree_on_the_same_two_runs(inv, tmp_
     pair = new.scores["agency"]["ubnd-tinh"]
     assert reg.get_sample_value("provdc_audit_group_score_ratio", {"kind": "agency", "group": "ubnd-tinh", "waivers": "counted"}) \
         == pair.with_waivers
+
+
+def test_an_audit_run_records_where_it_ran_and_which_version_judged(lab_inventory):
+    import socket
+
+    from provdc import __version__
+    from provdc.checks.engine import vantage_of
+    from provdc.checks.results import AuditRun
+
+    v = vantage_of(lab_inventory)
+    assert v.host == socket.gethostname() and v.tool == f"provdc {__version__}"
+    assert v.address == str(lab_inventory.doc.lab.controller)
+    now = datetime.now(timezone.utc)
+    run = AuditRun(province="p", started=now, finished=now, vantage=v)
+    assert AuditRun.model_validate_json(run.to_json()).vantage == v          # kept in the file
+    assert AuditRun(province="p", started=now, finished=now).vantage is None  # an older run does not say

@@ -227,6 +227,21 @@ def test_the_scope_block_reads_the_runs_coverage_and_the_html_prints_due_dates(w
     assert Locale("vi").date_of(first.due) in html and "Hạn khắc phục tính từ ngày đánh giá: nghiêm trọng 7 ngày" in html
 
 
+def test_the_vantage_point_and_version_are_the_runs_own_when_it_recorded_them(with_previous):
+    from dataclasses import replace
+
+    from provdc.checks.results import Vantage
+
+    r = with_previous
+    run = r.security.run.model_copy(update={"vantage": Vantage(host="may-kiem-tra", address="10.99.0.1", tool="provdc 0.0.9")})
+    recorded = replace(r, security=replace(r.security, run=run))
+    scope = dict(render.province_view(recorded, Locale("en"))["monthly"]["scope"])
+    assert scope["Audit vantage point"].startswith("may-kiem-tra (10.99.0.1), as the audit run recorded it")
+    assert scope["Tool version"].endswith("; the audit was judged by provdc 0.0.9")
+    vi = dict(render.province_view(recorded, Locale("vi"))["monthly"]["scope"])
+    assert "may-kiem-tra (10.99.0.1), theo ghi nhận của lần đánh giá" in vi["Điểm thực hiện đánh giá"]
+
+
 def test_markdown_carries_the_same_sections(with_previous):
     md = render.render_markdown([with_previous], "vi")
     for heading in ("### Phạm vi và phương pháp", "### So sánh với tháng trước", "### Kết quả không đạt theo yêu cầu",
