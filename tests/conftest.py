@@ -20,14 +20,10 @@ def lab_inventory():
 INTEGRATION_TIERS = (ROOT / "tests" / "integration", ROOT / "tests" / "browser")
 
 
-@pytest.hookimpl(tryfirst=True)   # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(config, items):
     """Tiers by place: everything under tests/integration and tests/browser is the `lab` tier
     (real daemons, root, seconds to minutes), so `-m "not lab"` is the offline unit tier. Tests
-    of the lab twin (`twin`) share one machine-wide lab: under pytest-xdist they all go to one
-    worker, where they run one after another while the other workers take the rest."""
+    of the lab twin carry `twin`: they take the machine-wide lab lock (integration conftest)."""
     for item in items:
         if any(tier in item.path.parents for tier in INTEGRATION_TIERS):
             item.add_marker(pytest.mark.lab)
-        if item.get_closest_marker("twin"):
-            item.add_marker(pytest.mark.xdist_group("twin"))

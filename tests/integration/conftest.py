@@ -42,7 +42,7 @@ def pytest_runtest_setup(item):
     """Only one lab may run on a machine at a time (its namespaces and the ARP table are
     machine-wide): the first test of the twin in this process takes the lock and keeps it until
     the process ends; a second integration run, demo or benchmark that takes it waits. Loopback
-    tests (national federation, paperwork, browser) need no lab and run beside it."""
+    tests (national federation, paperwork, browser) need no lab and take no lock."""
     global _lab_lock
     if _lab_lock is not None or os.geteuid() != 0 or not item.get_closest_marker("twin"):
         return
@@ -53,6 +53,14 @@ def pytest_runtest_setup(item):
         print(f"\nwaiting for {LAB_LOCK}: another lab run is in progress", file=sys.stderr)
         fcntl.flock(lock, fcntl.LOCK_EX)
     _lab_lock = lock
+
+
+@pytest.hookimpl(trylast=True)   # after the runner tears the session fixtures (the lab) down
+def pytest_sessionfinish(session):
+    global _lab_lock
+    if _lab_lock is not None:
+        _lab_lock.close()      # releases the lock after the session's lab fixtures are torn down
+        _lab_lock = None
 
 
 @pytest.fixture(scope="session")
