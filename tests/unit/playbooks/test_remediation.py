@@ -126,19 +126,3 @@ def test_a_limit_that_selects_nothing_is_an_error_not_an_empty_success(lab_inven
     with pytest.raises(ProvdcError, match="selects no server or provisioned device"):
         provision(lab_inventory, limit="nothing-here", runs_dir=tmp_path)
     assert not list(tmp_path.iterdir())  # nothing was started or written
-
-
-def test_the_prelude_names_the_accounts_whose_password_outlives_the_policy(tmp_path):
-    """The chage task runs only for these (vars/host.yml reads them as provdc_ageing)."""
-    import subprocess
-
-    script = yaml.safe_load((PLAYBOOKS_DIR / "tasks/prelude.yml").read_text())[0]["ansible.builtin.shell"]
-    shadow = tmp_path / "shadow"
-    shadow.write_text("root:$y$j9T$a:20000:0:99999:7:::\n"      # outlives 90 days: named
-                      "ops:$y$j9T$b:20000:1:60:7:::\n"          # within: not named
-                      "svc:!:20000:0:99999:7:::\n"              # locked: no password to age
-                      "nobody:*:20000:0::7:::\n"
-                      "dev:$y$j9T$c:20000:0::7:::\n")           # no maximum: named
-    script = script.replace("{{ provdc_policy.password_max_days | default(90) }}", "90").replace("/etc/shadow", str(shadow))
-    out = subprocess.run(["bash", "-c", script], capture_output=True, text=True).stdout.splitlines()
-    assert [line for line in out if line.startswith("ageing ")] == ["ageing root", "ageing dev"]
