@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import subprocess
 import tempfile
-import threading
 import time
 from datetime import datetime, timezone
 
@@ -23,16 +22,10 @@ pytestmark = pytest.mark.twin
 def lab_report(monitoring, lab):
     start = datetime.now(timezone.utc)
     time.sleep(6)
-    # the outage and the flood at once: the flood crosses an agency's WAN link, not the path
-    # of the probes to the data center's servers, so neither figure sees the other
-    flood = threading.Thread(target=faults.saturate, args=(lab, "wan-xa-dong-son"), kwargs={"seconds": 24}, daemon=True)
     faults.stop_host(lab, "docs-app1")      # docs-app1 serves qlvb only
-    flood.start()
-    try:
-        time.sleep(10)
-    finally:
-        faults.start_host(lab, "docs-app1")
-        flood.join(60)
+    time.sleep(10)
+    faults.start_host(lab, "docs-app1")
+    faults.saturate(lab, "wan-xa-dong-son", seconds=24)
     time.sleep(4)
     period = Period(start, datetime.now(timezone.utc))
     return collect.collect(lab.inventory, monitoring.prometheus_url, period)
