@@ -10,7 +10,6 @@ one window of difference at each end of the day), peak equal, p95 within 1 % of 
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import time
 from datetime import datetime, timedelta
@@ -21,6 +20,7 @@ import yaml
 
 from provdc.exporters import monitoring, promapi
 from provdc.inventory import load_inventory
+from provdc.lab.federation import free_port
 from provdc.proc import spawn_detached, stop
 from provdc.reports import collect
 from provdc.reports.compute import VN, Period
@@ -47,12 +47,6 @@ def _openmetrics(path: Path, start: int, end: int) -> None:
                     value += _rate(base * share, t) / 8 * GRID
                 f.writelines(rows)
         f.write("# EOF\n")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _start(tmp: Path, port: int) -> tuple[int, str]:
@@ -82,7 +76,7 @@ def prometheus(inv, tmp_path_factory):
     _openmetrics(tmp / "data.om", start, end)
     subprocess.run(["promtool", "tsdb", "create-blocks-from", "openmetrics", "--max-block-duration=72h",
                     str(tmp / "data.om"), str(tmp / "tsdb")], check=True, capture_output=True)
-    dead, port = _free_port(), _free_port()
+    dead, port = free_port(), free_port()
     (tmp / "prometheus.yml").write_text(
         "global: {scrape_interval: 15s}\nscrape_configs:\n"
         f"  - {{job_name: snmp, static_configs: [{{targets: ['127.0.0.1:{dead}']}}]}}\n")

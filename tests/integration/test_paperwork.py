@@ -8,7 +8,6 @@ ones; the dossier of a level-3 system covers every requirement that applies to i
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +23,7 @@ from provdc.commands.paperwork import _yearly_uptime
 from provdc.inventory import load_inventory
 from provdc.inventory.catalogue import load_catalogue
 from provdc.exporters import promapi
+from provdc.lab.federation import free_port
 from provdc.exporters.national import targets_per_system
 from provdc.proc import spawn_detached, stop
 from provdc.reports import collect, documents, paperwork
@@ -60,12 +60,6 @@ def _openmetrics(path: Path, end: int) -> None:
         f.write("# EOF\n")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def prometheus(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("backfill")
@@ -75,7 +69,7 @@ def prometheus(tmp_path_factory):
                     str(tmp / "data.om"), str(tmp / "tsdb")], check=True, capture_output=True)
     (tmp / "data.om").unlink()
     # scrape jobs that tell the report the data's interval (5 minutes); their loopback targets are closed ports
-    port, dead = _free_port(), _free_port()
+    port, dead = free_port(), free_port()
     (tmp / "prometheus.yml").write_text(
         "global: {scrape_interval: 5m, scrape_timeout: 10s}\nscrape_configs:\n"
         f"  - {{job_name: blackbox_tcp, static_configs: [{{targets: ['127.0.0.1:{dead}']}}]}}\n"
