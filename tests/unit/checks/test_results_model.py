@@ -162,7 +162,7 @@ def test_an_audit_run_records_where_it_ran_and_which_version_judged(lab_inventor
     assert v.host == socket.gethostname() and v.tool == f"provdc {__version__}"
     assert v.address is None                      # the lab example declares no controller address
     declared = lab_inventory.doc.model_copy(update={"lab": lab_inventory.doc.lab.model_copy(update={"controller": "10.99.10.5"})})
-    assert vantage_of(type(lab_inventory)(**{**vars(lab_inventory), "doc": declared})).address == "10.99.10.5"
+    assert vantage_of(type(lab_inventory)(declared, lab_inventory.base, lab_inventory.files)).address == "10.99.10.5"
     now = datetime.now(timezone.utc)
     run = AuditRun(province="p", started=now, finished=now, vantage=v)
     assert AuditRun.model_validate_json(run.to_json()).vantage == v          # kept in the file
