@@ -79,8 +79,8 @@ DEBIAN_ACCOUNT = "account\t[success=1 new_authtok_reqd=done default=ignore]\tpam
 def _role_edits(path: str) -> list[dict]:
     import yaml
 
-    tasks = yaml.safe_load((PLAYBOOKS_DIR / "roles/password_policy/tasks/main.yml").read_text())
-    return next(f["lines"] for t in tasks if "provdc_files" in t for f in t["provdc_files"]["files"] if f["path"] == path)
+    spec = yaml.safe_load((PLAYBOOKS_DIR / "vars/baseline.yml").read_text())   # the role's files
+    return next(f["lines"] for f in spec["provdc_files_password_policy"] if f["path"] == path)
 
 
 def _lineinfile(tmp_path, text: str, edits: list[dict]) -> str:

@@ -15,9 +15,20 @@ from provdc.playbooks.remediate import plan_remediation
 from provdc.playbooks.runner import pick_canary
 
 
+def role_tasks(play: dict) -> list[dict]:
+    """A play's roles as `{role:, tags:}`: listed under `roles`, or imported by the file its gate
+    includes (the servers' baseline, tasks/baseline.yml)."""
+    roles = list(play.get("roles", []))
+    for task in play.get("tasks", []):
+        if task.get("ansible.builtin.include_tasks") == "tasks/baseline.yml":
+            included = yaml.safe_load((PLAYBOOKS_DIR / "tasks/baseline.yml").read_text())
+            roles += [{"role": t["ansible.builtin.import_role"]["name"], "tags": t["tags"]} for t in included]
+    return roles
+
+
 def site_tags() -> set[str]:
     plays = yaml.safe_load((PLAYBOOKS_DIR / "site.yml").read_text())
-    return {tag for play in plays for role in play.get("roles", []) for tag in role["tags"]}
+    return {tag for play in plays for role in role_tasks(play) for tag in role["tags"]}
 
 
 def test_site_yml_plays_target_the_generated_groups():
@@ -29,15 +40,15 @@ def test_site_yml_plays_target_the_generated_groups():
     assert [(p["hosts"], p.get("strategy")) for p in plays] == [
         ("servers", None), ("servers", "linear"), ("servers", None),
         ("snmp_agents", None), ("snmp_agents", "linear"), ("snmp_agents", None)]
-    roles = [sorted(t for r in p.get("roles", []) for t in r["tags"]) for p in plays]
+    roles = [sorted(t for r in role_tasks(p) for t in r["tags"]) for p in plays]
     assert roles[5] == ["snmpd"] and "snmpd" not in roles[2]
     for asks, packages, play in ((plays[0], plays[1], plays[2]), (plays[3], plays[4], plays[5])):
         # the prelude runs whenever one of the group's roles does, and only then
         [prelude] = asks["tasks"]
         assert prelude["ansible.builtin.import_tasks"] == "tasks/prelude.yml"
-        assert sorted(prelude["tags"]) == sorted(t for r in play["roles"] for t in r["tags"])
+        assert sorted(prelude["tags"]) == sorted(t for r in role_tasks(play) for t in r["tags"])
         assert "pre_tasks" not in play and "pre_tasks" not in packages  # facts carry over from the first play
-        assert all(p["vars_files"] == ["vars/host.yml"] for p in (asks, packages, play))
+        assert all(p["vars_files"][0] == "vars/host.yml" for p in (asks, packages, play))
     # the servers' package tasks are included once, only when one of their packages is missing;
     # the routers' one task is its role's own; each package task is under its role's tag
     [include] = plays[1]["tasks"]
@@ -47,6 +58,39 @@ def test_site_yml_plays_target_the_generated_groups():
     for task in included + plays[4]["tasks"]:
         role = task["ansible.builtin.import_role"]
         assert task["tags"] == [role["name"]] and role["tasks_from"] == "packages"
+
+
+def test_the_servers_roles_run_only_behind_the_gate_that_checks_every_roles_files():
+    # one check of every role's files, then the roles (each under its tag) only where something
+    # differs; the check and the gate carry every role tag, so `--tags sshd` reaches sshd
+    plays = yaml.safe_load((PLAYBOOKS_DIR / "site.yml").read_text())
+    check, gate = plays[2]["tasks"]
+    tags = sorted(t for r in role_tasks(plays[2]) for t in r["tags"])
+    assert "roles" not in plays[2] and sorted(check["tags"]) == sorted(gate["tags"]) == tags
+    assert check["check_mode"] is True and check["changed_when"] is False
+    assert check["provdc_files"]["files"] == "{{ provdc_baseline_files }}"
+    for term in ("provdc_files_drift.changed_paths", "provdc_daemons_due", "provdc_ageing_due", "difference(provdc_installed)"):
+        assert term in gate["when"]
+    # every role's own task applies its list of vars/baseline.yml, and the check's list has them all
+    spec = yaml.safe_load((PLAYBOOKS_DIR / "vars/baseline.yml").read_text())
+    for role in (r["role"] for r in role_tasks(plays[2])):
+        tasks = yaml.safe_load((PLAYBOOKS_DIR / "roles" / role / "tasks/main.yml").read_text())
+        files = [t["provdc_files"]["files"] for t in tasks if "provdc_files" in t]
+        assert files == [f"{{{{ provdc_files_{role} }}}}"], role
+        assert f"provdc_files_{role}" in spec["provdc_baseline_files"] and spec[f"provdc_files_{role}"], role
+
+
+def test_the_daemons_the_prelude_asks_about_are_the_ones_the_roles_start():
+    import re
+
+    started = set()
+    for f in (PLAYBOOKS_DIR / "roles").glob("*/tasks/main.yml"):
+        for task in yaml.safe_load(f.read_text()):
+            module = task.get("provdc_service") or task.get("ansible.builtin.systemd_service")
+            if module and f.parent.parent.name != "snmpd":
+                started.add(module["name"])
+    declared = (PLAYBOOKS_DIR / "vars/host.yml").read_text().split("provdc_baseline_daemons:")[1].split("\n#")[0]
+    assert set(re.findall(r"'name': '([^']+)'", declared)) == started
 
 
 def test_the_packages_the_prelude_asks_about_are_the_ones_the_roles_install():
