@@ -190,6 +190,32 @@ def test_a_canary_that_converges_lets_the_others_follow(provisioned_mini, tmp_pa
     assert set(result.hosts) == {"app1", "db1"} and all(h.changed == 1 for h in result.hosts.values())
 
 
+def test_a_converged_host_skips_the_roles_and_each_kind_of_drift_brings_them_back(provisioned_mini, tmp_path):
+    """The servers' roles run only where the gate sees something differ (site.yml): a converged
+    host is three module runs, and each kind of drift the gate watches is fixed by a plain run,
+    on that host only: a daemon stopped, an account file's mode, a password outliving the policy."""
+    mini = provisioned_mini
+    converged = provision(mini.inventory, runs_dir=tmp_path / "converged")
+    assert converged.exit_code == 0 and all(h.changed == 0 for h in converged.hosts.values())
+    assert converged.hosts["app1"].ok <= 3, converged.hosts["app1"]       # prelude, files check (no role task)
+    mini.in_host("app1", "/etc/init.d/chrony", "stop")
+    mini.in_host("db1", "chmod", "0644", "/etc/shadow")
+    added = mini.in_host("db1", "sh", "-c", "useradd agetest && echo 'agetest:Zq8#xw!Lm2pV-long' | chpasswd && chage -M 99999 agetest")
+    assert added.returncode == 0, added
+    try:
+        fixed = provision(mini.inventory, runs_dir=tmp_path / "fixed")
+        assert fixed.exit_code == 0 and fixed.hosts["app1"].changed >= 1 and fixed.hosts["db1"].changed >= 2, fixed.hosts
+        assert mini.in_host("app1", "/etc/init.d/chrony", "status").returncode == 0
+        assert oct(mini.host_path("db1", "/etc/shadow").stat().st_mode & 0o777) == "0o640"
+        ageing = mini.in_host("db1", "chage", "-l", "agetest").stdout
+        maximum = next(line for line in ageing.splitlines() if line.startswith("Maximum number of days"))
+        assert 0 < int(maximum.rsplit(":", 1)[1]) <= 90, ageing          # the level's policy, not 99999
+        again = provision(mini.inventory, runs_dir=tmp_path / "again")
+        assert again.exit_code == 0 and sum(h.changed for h in again.hosts.values()) == 0
+    finally:
+        mini.in_host("db1", "userdel", "agetest")
+
+
 def test_remediation_applies_the_fixes_an_audit_asked_for(fresh_mini, tmp_path):
     mini = fresh_mini
     results = tmp_path / "audit.json"
