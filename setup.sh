@@ -99,7 +99,7 @@ main() {
   case "$job" in
     install) log "installed; try: .venv/bin/provdc --help" ;;
     demo) exec .venv/bin/provdc demo "$@" ;;
-    test) exec .venv/bin/python -m pytest "$@" ;;
+    test) exec .venv/bin/python tests/run_tiers.py "$@" ;;   # the twin tier and the rest side by side
     *) echo "usage: ./setup.sh [install|demo|test] [ARGS]" >&2; exit 2 ;;
   esac
 }

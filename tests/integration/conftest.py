@@ -32,6 +32,7 @@ def require_root() -> None:
 
 
 LAB_LOCK = "/run/provdc-lab.lock"
+LAB_LOCK_HELD = "PROVDC_LAB_LOCK_HELD"
 
 
 _lab_lock = None
@@ -46,6 +47,8 @@ def pytest_runtest_setup(item):
     global _lab_lock
     if _lab_lock is not None or os.geteuid() != 0 or not item.get_closest_marker("twin"):
         return
+    if os.environ.get(LAB_LOCK_HELD) == "1":   # tests/run_tiers.py holds it for all its runs
+        return
     lock = open(LAB_LOCK, "w")  # noqa: SIM115 - held for the life of the process
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -53,6 +56,15 @@ def pytest_runtest_setup(item):
         print(f"\nwaiting for {LAB_LOCK}: another lab run is in progress", file=sys.stderr)
         fcntl.flock(lock, fcntl.LOCK_EX)
     _lab_lock = lock
+
+
+def pytest_collection_modifyitems(config, items):
+    """A test that builds the mini lab is an own-lab test wherever it is (tests/run_tiers.py
+    runs those in their own process, beside the session lab's; two of them must never build the
+    mini lab at once)."""
+    for item in items:
+        if "mini_lab_path" in getattr(item, "fixturenames", ()) or "mini_module" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.own_lab)
 
 
 @pytest.hookimpl(trylast=True)   # after the runner tears the session fixtures (the lab) down

@@ -17,7 +17,7 @@ import pytest
 from tests.conftest import LAB_INVENTORY
 from tests.integration.conftest import require_root
 
-pytestmark = pytest.mark.twin
+pytestmark = [pytest.mark.twin, pytest.mark.own_lab]   # its own lab: run beside the session's (tests/run_tiers.py)
 
 
 def relocated_lab(target: Path) -> Path:

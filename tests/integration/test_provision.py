@@ -23,7 +23,7 @@ from provdc.playbooks import runner
 from provdc.playbooks.runner import Strategy, detect_strategy
 from tests.integration.conftest import MINI_INVENTORY, require_root
 
-pytestmark = pytest.mark.twin
+pytestmark = [pytest.mark.twin, pytest.mark.own_lab]   # its own lab: run beside the session's (tests/run_tiers.py)
 
 MANAGED = ["/etc/ssh/sshd_config.d/50-provdc-hardening.conf", "/etc/sysctl.d/60-provdc.conf", "/etc/security/pwquality.conf",
            "/etc/security/faillock.conf", "/etc/login.defs", "/etc/profile.d/provdc-tmout.sh", "/etc/systemd/journald.conf.d/provdc.conf",

@@ -1,0 +1,120 @@
+"""The whole suite as three pytest runs side by side:
+  twin      the tests of the session's lab twin (inventory/examples/lab, its monitoring stack);
+  own-lab   the tests that build a lab of their own (the mini lab of the provisioning and lab
+            tests, the demo's relocated lab): other namespaces, addresses and bridges, so they
+            run beside the session's lab as the demo test always did;
+  not-twin  the unit tier and the loopback integration tests (national federation, paperwork,
+            link rates, the offline console).
+
+Why processes and not pytest-xdist: each lab's tests must stay in one process (its session or
+module fixtures, one mini lab at a time), and most of their time is spent waiting on real
+daemons' windows (scrape intervals, alert `for`, shaped links), which the other tiers' work
+fills. xdist's loadgroup did not keep the twin's tests on one worker here (a worker then waited
+on the lab lock another held). This runner takes the machine's lab lock once for its three runs
+(PROVDC_LAB_LOCK_HELD tells them so): another suite, demo or benchmark still waits.
+
+    .venv/bin/python tests/run_tiers.py [PYTEST ARGS]     # what `./setup.sh test` runs
+
+Each tier writes its whole output to test-artefacts/tiers/TIER.log and it is printed, tier
+after tier, when all are done; a line a minute says how far each is. Arguments go to every
+run; with `-m` in them (the caller chose a tier) or PROVDC_TESTS_SERIAL=1, one plain pytest
+run. Exit status: 0 when every tier passed (one that selected no test counts as passed), else the
+first failing tier's.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+LOGS = ROOT / "test-artefacts" / "tiers"
+TIERS = (("not-twin", "not twin"), ("own-lab", "own_lab"), ("twin", "twin and not own_lab"))
+LAB_LOCK = "/run/provdc-lab.lock"
+BASETEMP = Path("/tmp/provdc-tests")
+NO_TESTS = 5                     # pytest's exit status when a run selected nothing
+PROGRESS_EVERY = 60.0
+
+
+def chooses_a_tier(args: list[str]) -> bool:
+    return any(a == "-m" or (a.startswith("-m") and not a.startswith("--")) for a in args)
+
+
+def combined_status(codes: list[int]) -> int:
+    """0 when every run passed or selected nothing (and one of them ran tests), else the first
+    failure's status."""
+    failed = [c for c in codes if c not in (0, NO_TESTS)]
+    if failed:
+        return failed[0]
+    return NO_TESTS if all(c == NO_TESTS for c in codes) else 0
+
+
+def last_progress(log: Path) -> str:
+    """The last progress line pytest wrote (dots and a percentage), for the minute line."""
+    try:
+        lines = [line for line in log.read_text(errors="replace").splitlines() if line.strip()]
+    except OSError:
+        return "starting"
+    return lines[-1][-60:] if lines else "collecting"
+
+
+def hold_lab_lock():
+    """The machine's lab lock for the three runs (root only: without root the lab tests skip)."""
+    import fcntl
+
+    if os.geteuid() != 0:
+        return None
+    lock = open(LAB_LOCK, "w")  # noqa: SIM115 - held until this process ends
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        print(f"waiting for {LAB_LOCK}: another lab run is in progress", file=sys.stderr, flush=True)
+        fcntl.flock(lock, fcntl.LOCK_EX)
+    return lock
+
+
+def run_side_by_side(args: list[str]) -> int:
+    LOGS.mkdir(parents=True, exist_ok=True)
+    lock = hold_lab_lock()
+    env = {**os.environ, "PROVDC_LAB_LOCK_HELD": "1"} if lock else dict(os.environ)
+    procs = []
+    for name, expr in TIERS:
+        log = LOGS / f"{name}.log"
+        with open(log, "wb") as out:
+            # each its own temporary base: pytest prunes old numbered ones, another run's included
+            basetemp = [] if any(a.startswith("--basetemp") for a in args) else [f"--basetemp={BASETEMP / name}"]
+            procs.append((name, log, subprocess.Popen([sys.executable, "-m", "pytest", "-m", expr, *basetemp, *args],
+                                                      stdout=out, stderr=subprocess.STDOUT, env=env)))
+    print(f"running the suite as three tiers side by side: {', '.join(n for n, _ in TIERS)} "
+          f"(outputs in {LOGS.relative_to(ROOT)})", flush=True)
+    start = time.monotonic()
+    try:
+        while any(p.poll() is None for _, _, p in procs):
+            time.sleep(1)
+            if (time.monotonic() - start) % PROGRESS_EVERY < 1:
+                print(f"[{time.monotonic() - start:5.0f} s] " + " | ".join(
+                    f"{n}: {'done' if p.poll() is not None else last_progress(log)}" for n, log, p in procs), flush=True)
+    except KeyboardInterrupt:
+        for _, _, p in procs:
+            p.terminate()
+        for _, _, p in procs:
+            p.wait()
+        return 130
+    for name, log, p in procs:
+        print(f"\n===== tier {name} (pytest -m \"{dict(TIERS)[name]}\"): exit {p.returncode} =====", flush=True)
+        sys.stdout.write(log.read_text(errors="replace"))
+    print(f"\n===== all tiers done in {time.monotonic() - start:.0f} s =====", flush=True)
+    return combined_status([p.returncode for _, _, p in procs])
+
+
+def main(args: list[str]) -> int:
+    if chooses_a_tier(args) or os.environ.get("PROVDC_TESTS_SERIAL") == "1":
+        return subprocess.call([sys.executable, "-m", "pytest", *args])
+    return run_side_by_side(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
