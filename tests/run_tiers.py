@@ -78,6 +78,7 @@ def hold_lab_lock():
 
 def run_side_by_side(args: list[str]) -> int:
     LOGS.mkdir(parents=True, exist_ok=True)
+    BASETEMP.mkdir(parents=True, exist_ok=True)      # pytest makes --basetemp itself, not its parent
     lock = hold_lab_lock()
     env = {**os.environ, "PROVDC_LAB_LOCK_HELD": "1"} if lock else dict(os.environ)
     procs = []
