@@ -99,7 +99,10 @@ main() {
   case "$job" in
     install) log "installed; try: .venv/bin/provdc --help" ;;
     demo) exec .venv/bin/provdc demo "$@" ;;
-    test) exec .venv/bin/python tests/run_tiers.py "$@" ;;   # the twin tier and the rest side by side
+    # serial by default: tests/run_tiers.py (three tiers side by side, PROVDC_TESTS_TIERS=1) still
+    # fails the console browser test under its load (a page over 120 s, cause not found yet)
+    test) if [ "${PROVDC_TESTS_TIERS:-0}" = 1 ]; then exec .venv/bin/python tests/run_tiers.py "$@"; fi
+          exec .venv/bin/python -m pytest "$@" ;;
     *) echo "usage: ./setup.sh [install|demo|test] [ARGS]" >&2; exit 2 ;;
   esac
 }

@@ -14,7 +14,7 @@ fills. xdist's loadgroup did not keep the twin's tests on one worker here (a wor
 on the lab lock another held). This runner takes the machine's lab lock once for its three runs
 (PROVDC_LAB_LOCK_HELD tells them so): another suite, demo or benchmark still waits.
 
-    .venv/bin/python tests/run_tiers.py [PYTEST ARGS]     # what `./setup.sh test` runs
+    .venv/bin/python tests/run_tiers.py [PYTEST ARGS]     # PROVDC_TESTS_TIERS=1 ./setup.sh test
 
 Each tier writes its whole output to test-artefacts/tiers/TIER.log and it is printed, tier
 after tier, when all are done; a line a minute says how far each is. Arguments go to every
