@@ -32,10 +32,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))                    # run as a script: tests.lab_lock from the checkout
+from tests.lab_lock import LAB_LOCK_HELD, hold_lab_lock  # noqa: E402
 LOGS = ROOT / "test-artefacts" / "tiers"
 TIERS = (("not-twin", "not twin"), ("own-lab", "own_lab"), ("twin", "twin and not own_lab"))
 NICE = {"own-lab": 10}
-LAB_LOCK = "/run/provdc-lab.lock"
 BASETEMP = Path("/tmp/provdc-tests")
 NO_TESTS = 5                     # pytest's exit status when a run selected nothing
 PROGRESS_EVERY = 60.0
@@ -63,26 +64,11 @@ def last_progress(log: Path) -> str:
     return lines[-1][-60:] if lines else "collecting"
 
 
-def hold_lab_lock():
-    """The machine's lab lock for the three runs (root only: without root the lab tests skip)."""
-    import fcntl
-
-    if os.geteuid() != 0:
-        return None
-    lock = open(LAB_LOCK, "w")  # noqa: SIM115 - held until this process ends
-    try:
-        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        print(f"waiting for {LAB_LOCK}: another lab run is in progress", file=sys.stderr, flush=True)
-        fcntl.flock(lock, fcntl.LOCK_EX)
-    return lock
-
-
 def run_side_by_side(args: list[str]) -> int:
     LOGS.mkdir(parents=True, exist_ok=True)
     BASETEMP.mkdir(parents=True, exist_ok=True)      # pytest makes --basetemp itself, not its parent
-    lock = hold_lab_lock()
-    env = {**os.environ, "PROVDC_LAB_LOCK_HELD": "1"} if lock else dict(os.environ)
+    lock = hold_lab_lock() if os.geteuid() == 0 else None     # without root the lab tests skip
+    env = {**os.environ, LAB_LOCK_HELD: "1"} if lock else dict(os.environ)
     procs = []
     for name, expr in TIERS:
         log = LOGS / f"{name}.log"

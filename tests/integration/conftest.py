@@ -6,10 +6,8 @@ test here ever addresses anything but loopback or the lab's own supernets.
 
 from __future__ import annotations
 
-import fcntl
 import os
 import shutil
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +18,7 @@ from provdc.exporters import promapi, stack
 from provdc.exporters.monitoring import Settings
 
 from tests.conftest import LAB_INVENTORY, ROOT
+from tests.lab_lock import LAB_LOCK_HELD, hold_lab_lock
 
 MINI_INVENTORY = ROOT / "tests" / "integration" / "lab_mini" / "inventory.yaml"
 
@@ -31,8 +30,6 @@ def require_root() -> None:
         pytest.skip("integration tests need root (network namespaces)")
 
 
-LAB_LOCK = "/run/provdc-lab.lock"
-LAB_LOCK_HELD = "PROVDC_LAB_LOCK_HELD"
 
 
 _lab_lock = None
@@ -49,13 +46,7 @@ def pytest_runtest_setup(item):
         return
     if os.environ.get(LAB_LOCK_HELD) == "1":   # tests/run_tiers.py holds it for all its runs
         return
-    lock = open(LAB_LOCK, "w")  # noqa: SIM115 - held for the life of the process
-    try:
-        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        print(f"\nwaiting for {LAB_LOCK}: another lab run is in progress", file=sys.stderr)
-        fcntl.flock(lock, fcntl.LOCK_EX)
-    _lab_lock = lock
+    _lab_lock = hold_lab_lock()          # held for the life of the process
 
 
 def pytest_collection_modifyitems(config, items):
