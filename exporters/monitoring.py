@@ -238,6 +238,20 @@ LINK_OCTETS = "provdc:link_octets:total"
 LINK_RATE = "provdc:link_bits_per_second:rate"              # recorded once per rate window
 LINK_RATE_INTERVAL = "provdc:link_rate_interval:seconds"    # that window, recorded beside it
 LINK_RATES_GROUP = "provdc-link-rates"
+PROBES = 'probe_success{job=~"blackbox_.*"}'
+PROBE_COUNT = "provdc:probe_success:count5m"                 # probes recorded in each report bucket
+PROBE_SUCCESSES = "provdc:probe_success:sum5m"               # of which successful
+PROBE_COUNT_INTERVAL = "provdc:probe_count_interval:seconds"  # that bucket, recorded beside them
+PROBE_COUNTS_GROUP = "provdc-probe-counts"
+
+
+def probe_count_exprs(bucket: str) -> tuple[str, str]:
+    """Each target's probes recorded and successful in `bucket` (a duration) ending at the
+    evaluation time, the end excluded by a millisecond so that a probe on the edge between two
+    buckets counts in one of them. The one definition: the rules record them once per bucket
+    and a report over buckets the rules did not record evaluates the same over each bucket."""
+    window = f"{int(round(_seconds(bucket) * 1000)) - 1}ms"
+    return f"count_over_time({PROBES}[{window}])", f"sum_over_time({PROBES}[{window}])"
 
 
 def link_rate_expr(window: str) -> str:
@@ -250,7 +264,7 @@ def link_rate_expr(window: str) -> str:
 
 def recording_rules(inv: Inventory, settings: Settings) -> dict[str, Any]:
     sli = [{"record": "provdc:target_availability:sli",
-            "expr": f'avg_over_time(probe_success{{job=~"blackbox_.*"}}[{settings.sli_window}])'}]
+            "expr": f"avg_over_time({PROBES}[{settings.sli_window}])"}]
     for s in inv.doc.systems:
         sli.append({"record": "provdc:system_availability:sli",
                     "expr": f'min(provdc:target_availability:sli{{systems=~"{_system_regex(s.id)}"}})',
@@ -283,8 +297,14 @@ def recording_rules(inv: Inventory, settings: Settings) -> dict[str, Any]:
     # those in a bucket is the bucket's rate up to boundary effects, from 1/20 of the samples
     rates = [{"record": LINK_RATE, "expr": link_rate_expr(settings.rate_window)},
              {"record": LINK_RATE_INTERVAL, "expr": f"vector({_seconds(settings.rate_window):g})"}]
+    # each target's probe counts per 5-minute bucket, for reports: a month of them is 1/20 of
+    # the probes' samples, and the buckets where something failed or went unmeasured are few
+    count, successes = probe_count_exprs(settings.rate_window)
+    probes = [{"record": PROBE_COUNT, "expr": count}, {"record": PROBE_SUCCESSES, "expr": successes},
+              {"record": PROBE_COUNT_INTERVAL, "expr": f"vector({_seconds(settings.rate_window):g})"}]
     return {"groups": [{"name": "provdc-availability", "rules": sli}, {"name": "provdc-links", "rules": links},
-                       {"name": LINK_RATES_GROUP, "interval": settings.rate_window, "rules": rates}]}
+                       {"name": LINK_RATES_GROUP, "interval": settings.rate_window, "rules": rates},
+                       {"name": PROBE_COUNTS_GROUP, "interval": settings.rate_window, "rules": probes}]}
 
 
 def alert_rules() -> dict[str, Any]:

@@ -19,14 +19,14 @@ from provdc.checks.results import (AuditRun, D14Layers, Drift, Finding, Requirem
 from provdc.durations import DurationError, parse_duration
 from provdc.errors import ProvdcError
 from provdc.exporters import promapi
-from provdc.exporters.monitoring import LINK_RATE, LINK_RATE_INTERVAL, link_rate_expr
+from provdc.exporters.monitoring import (LINK_RATE, LINK_RATE_INTERVAL, PROBE_COUNT, PROBE_COUNT_INTERVAL, PROBE_SUCCESSES,
+                                         PROBES, link_rate_expr, probe_count_exprs)
 from provdc.inventory import Inventory
 from provdc.inventory.stats import Stats, compute_stats
 from provdc.reports.compute import VN as VN_TZ
-from provdc.reports.compute import (Availability, Bucket, DirectionLoad, Period, availability,
-                                    direction_load)
+from provdc.reports.compute import (Availability, Bucket, DirectionLoad, Period, SparseBuckets, availability,
+                                    direction_load, maintenance_indices, sparse_availability)
 
-PROBES = 'probe_success{job=~"blackbox_.*"}'
 
 
 @dataclass
@@ -111,7 +111,8 @@ class ProvinceReport:
     template: Path | None = None        # the Word template (the province's or the shipped one)
     previous: "ProvinceReport | None" = None   # the previous calendar month, by the same functions
     sli: "SliSource | None" = None      # where the systems' availability indicator came from
-    link_rates: "LinkSource | None" = None   # where the links' rates came from
+    link_rates: "RecordSource | None" = None   # where the links' rates came from
+    probe_counts: "RecordSource | None" = None  # where the targets' probe counts came from
 
     @property
     def d14(self) -> list[D14Layers]:
@@ -191,10 +192,10 @@ def _buckets_by_target(url: str, period: Period, step: float) -> dict[tuple[str,
     bucket it does not return had every probe successful, a share of exactly 1)."""
     start_ms, step_ms, grid = _grid(period, step)
     start, end, step_s = start_ms / 1000, grid[-1] / 1000 if grid else start_ms / 1000, step_ms / 1000
-    window = f"{step_ms}ms"
+    count, successes = probe_count_exprs(f"{step_ms}ms")
     counts, failed = _parallel(
-        lambda: promapi.query_range(url, f"count_over_time({PROBES}[{window}])", start, end, step_s),
-        lambda: promapi.query_range(url, f"avg_over_time({PROBES}[{window}]) < 1", start, end, step_s))
+        lambda: promapi.query_range(url, count, start, end, step_s),
+        lambda: promapi.query_range(url, f"{successes} / {count} < 1", start, end, step_s))
     failed_of = {(r["metric"]["job"], r["metric"]["instance"]): _by_index(r["values"], start_ms, step_ms) for r in failed}
     out = {}
     for r in counts:
@@ -220,9 +221,12 @@ def _parallel(*calls):
         return [f.result() for f in futures]
 
 
-def _sample_ratios(url: str, period: Period) -> dict[tuple[str, str], float]:
-    """Prometheus' sample-based availability of each target over the period, via `@`."""
-    expr = f"avg_over_time({PROBES}[{int(period.seconds)}s] @ {period.end.timestamp():.0f})"
+def _sample_ratios(url: str, period: Period, recorded: bool = False) -> dict[tuple[str, str], float]:
+    """Prometheus' sample-based availability of each target over the period, via `@`: of its
+    probes, or of the rules' probe counts (successful / recorded) where they cover the period."""
+    at = f"[{int(period.seconds)}s] @ {period.end.timestamp():.0f}"
+    expr = (f"sum_over_time({PROBE_SUCCESSES}{at}) / sum_over_time({PROBE_COUNT}{at})" if recorded
+            else f"avg_over_time({PROBES}{at})")
     return {(r["metric"]["job"], r["metric"]["instance"]): float(r["value"][1])
             for r in promapi.query(url, expr, timeout=promapi.QUERY_TIMEOUT)}
 
@@ -261,14 +265,109 @@ def _reading_parts(period: Period) -> list[Period]:
     return chunks(period) if period.seconds > 31 * 86400 else [period]
 
 
-def _buckets_over(url: str, period: Period, step: float) -> dict[tuple[str, str], dict]:
-    """Per target, its buckets over the whole period, gathered month by month."""
+def _buckets_over(url: str, period: Period, step: float, probes: "RecordSource | None" = None,
+                  windows: list[tuple[float, float]] = (), intervals: dict[str, float] | None = None) -> dict[tuple[str, str], dict]:
+    """Per target, its buckets over the whole period, gathered month by month: sparsely from
+    the rules' probe counts where they cover the period (`probes`), else from the probes."""
+    if probes is not None and probes.recorded:
+        return _sparse_over(url, period, step, list(windows), intervals or {})
     parts = _reading_parts(period)
     merged: dict[tuple[str, str], dict] = {}
     for part in parts:
         for key, v in _buckets_by_target(url, part, step).items():
             merged.setdefault(key, {"labels": v["labels"], "buckets": []})["buckets"].extend(v["buckets"])
     return merged
+
+
+def _expected_by_job(step: float, intervals: dict[str, float]) -> str:
+    """A PromQL filter keeping each target's records with fewer probes than its job's complete
+    bucket holds: one clause per complete count, and 15 s for jobs Prometheus does not scrape now."""
+    by_count: dict[float, list[str]] = {}
+    for job, interval in intervals.items():
+        if job.startswith("blackbox_"):
+            by_count.setdefault(_expected(step, interval), []).append(job)
+    window = f"{int(round(step * 1000)) - 1}ms"
+    known = "|".join(sorted(j for jobs in by_count.values() for j in jobs))
+    clauses = [f'last_over_time({PROBE_COUNT}{{job=~"{"|".join(sorted(jobs))}"}}[{window}]) < {n:g}'
+               for n, jobs in sorted(by_count.items())]
+    rest = f'{{job!~"{known}"}}' if known else ""
+    clauses.append(f"last_over_time({PROBE_COUNT}{rest}[{window}]) < {_expected(step, 15.0):g}")
+    return " or ".join(clauses)
+
+
+def _runs(first_end: float, step: float, count: int, windows: list[tuple[float, float]]) -> list[tuple[int, int]]:
+    """Every maintenance window's buckets, cut into runs (first, last index) that each window
+    covers whole or not at all: each target's excluded buckets are then a union of runs."""
+    ranges = [sorted(k) for k in (maintenance_indices(first_end, step, count, [w]) for w in windows) if k]
+    cuts = sorted({r[0] for r in ranges} | {r[-1] + 1 for r in ranges})
+    covered = set().union(*(set(r) for r in ranges))
+    return [(a, b - 1) for a, b in zip(cuts, cuts[1:]) if a in covered]
+
+
+def _sparse_by_target(url: str, period: Period, step: float, windows: list[tuple[float, float]],
+                      intervals: dict[str, float]) -> dict[tuple[str, str], dict]:
+    """Per target, its buckets from the recorded probe counts (one record per bucket) as
+    SparseBuckets: how many buckets hold a record, and only the records with fewer probes than a
+    complete bucket or with a failure, both filtered in Prometheus (a month of 300 targets is 2.7
+    million buckets, of which a few thousand are either); and per maintenance run its records."""
+    start_ms, step_ms, grid = _grid(period, step)
+    end = (grid[-1] if grid else start_ms) / 1000
+    window = f"{step_ms - 1}ms"
+    span = f"{len(grid) * step_ms - 1}ms"                      # (start, end]: every bucket of the period
+    runs = _runs(start_ms / 1000, step_ms / 1000, len(grid), windows)
+    failed_expr = f"last_over_time({PROBE_SUCCESSES}[{window}]) / last_over_time({PROBE_COUNT}[{window}]) < 1"
+    present, partial, failed, *in_runs = _parallel(
+        lambda: promapi.query(url, f"count_over_time({PROBE_COUNT}[{span}])", end, timeout=promapi.QUERY_TIMEOUT),
+        lambda: promapi.query_range(url, _expected_by_job(step_ms / 1000, intervals), start_ms / 1000, end, step_ms / 1000),
+        lambda: promapi.query_range(url, failed_expr, start_ms / 1000, end, step_ms / 1000),
+        *[lambda a=a, b=b: promapi.query(url, f"count_over_time({PROBE_COUNT}[{(b - a + 1) * step_ms - 1}ms])", grid[b] / 1000,
+                                         timeout=promapi.QUERY_TIMEOUT) for a, b in runs])
+
+    def key(r):
+        return r["metric"].get("job", ""), r["metric"].get("instance", "")
+
+    partial_of = {key(r): _by_index(r["values"], start_ms, step_ms) for r in partial}
+    failed_of = {key(r): _by_index(r["values"], start_ms, step_ms) for r in failed}
+    run_counts = [{key(r): int(float(r["value"][1])) for r in rows} for rows in in_runs]
+    return {key(r): {"labels": r["metric"],
+                     "sparse": SparseBuckets(start_ms / 1000, len(grid), int(float(r["value"][1])),
+                                             partial_of.get(key(r), {}), failed_of.get(key(r), {})),
+                     "runs": {run: counts.get(key(r), 0) for run, counts in zip(runs, run_counts)}}
+            for r in present}
+
+
+def _sparse_over(url: str, period: Period, step: float, windows: list[tuple[float, float]],
+                 intervals: dict[str, float]) -> dict[tuple[str, str], dict]:
+    """_sparse_by_target over a long period, month by month, joined into one SparseBuckets per
+    target (the months' buckets follow each other on one grid: their indices are offset)."""
+    merged: dict[tuple[str, str], dict] = {}
+    offset = 0
+    for part in _reading_parts(period):
+        for k, v in _sparse_by_target(url, part, step, windows, intervals).items():
+            read = v["sparse"]
+            into = merged.setdefault(k, {"labels": v["labels"], "runs": {},
+                                         "sparse": SparseBuckets(read.first_end - offset * step, 0, 0)})
+            into["sparse"].present += read.present
+            into["sparse"].partial.update({i + offset: c for i, c in read.partial.items()})
+            into["sparse"].failed.update({i + offset: c for i, c in read.failed.items()})
+            into["runs"].update({(a + offset, b + offset): n for (a, b), n in v["runs"].items()})
+        offset += round(part.seconds / step)
+    for v in merged.values():
+        v["sparse"].count = offset
+    return merged
+
+
+def target_result(v: dict, step: float, expected: float, period_seconds: float,
+                  windows: list[tuple[float, float]] = ()) -> Availability:
+    """One target's availability from its buckets as read: dense (availability), or sparse
+    (sparse_availability, given the records that fell in its own maintenance runs)."""
+    if "buckets" in v:
+        return availability(v["buckets"], step, expected, period_seconds, windows)
+    sparse = v["sparse"]
+    skipped = maintenance_indices(sparse.first_end, step, sparse.count, list(windows))
+    inside = sum(n for (first, _), n in v["runs"].items() if first in skipped)
+    return sparse_availability(SparseBuckets(sparse.first_end, sparse.count, sparse.present, sparse.partial, sparse.failed,
+                                             inside), step, expected, period_seconds, windows)
 
 
 @dataclass(frozen=True)
@@ -360,16 +459,25 @@ def system_result(buckets: list[Bucket], step: float, source: SliSource, period:
                         capped=False)
 
 
-def uptime(inv: Inventory, url: str, period: Period, step: float,
-           source: SliSource | None = None) -> tuple[list[SystemAvailability], list[AgencyReach]]:
+def all_windows(inv: Inventory) -> list[tuple[float, float]]:
+    """Every maintenance window of the inventory, whatever it covers (Unix times)."""
+    return sorted({(s, e) for kind in ("systems", "servers") for mw in inv.doc.maintenance
+                   for ident in getattr(mw.targets, kind) for s, e, _ in maintenance_of(inv, kind, ident)})
+
+
+def uptime(inv: Inventory, url: str, period: Period, step: float, source: SliSource | None = None,
+           probes: RecordSource | None = None) -> tuple[list[SystemAvailability], list[AgencyReach]]:
     """Each system from its SLI (see system_sli_buckets), with its targets' own availability
-    from their probes beside it; each agency's reach from its ICMP probe."""
+    from their probes (or the rules' probe counts, `probes`) beside it; each agency's reach
+    from its ICMP probe."""
     from provdc.exporters.national import targets_per_system
 
     intervals = _interval_seconds(url)
     source = source or sli_source(url, period)
+    probes = probes or probe_source(url, period, step)
     by_target, ratios, sli = _parallel(
-        lambda: _buckets_over(url, period, step), lambda: _sample_ratios(url, period),
+        lambda: _buckets_over(url, period, step, probes, all_windows(inv), intervals),
+        lambda: _sample_ratios(url, period, probes.recorded),
         lambda: _sli_over(url, period, step, source, targets_per_system(inv), _probe_interval(intervals)))
     systems = []
     for system in inv.doc.systems:
@@ -381,7 +489,7 @@ def uptime(inv: Inventory, url: str, period: Period, step: float,
             mw = windows + maintenance_of(inv, "servers", server)
             expected = _expected(step, intervals.get(job, 15.0))
             targets.append(TargetAvailability(instance, job, server, v["labels"].get("service", "icmp"),
-                                              availability(v["buckets"], step, expected, period.seconds, [(s, e) for s, e, _ in mw]),
+                                              target_result(v, step, expected, period.seconds, [(s, e) for s, e, _ in mw]),
                                               ratios.get((job, instance))))
         buckets = sli.get(system.id, [])
         result = system_result(buckets, step, source, period, windows)
@@ -389,7 +497,7 @@ def uptime(inv: Inventory, url: str, period: Period, step: float,
     agencies = []
     for a in inv.doc.agencies:
         mine = [v for v in by_target.values() if v["labels"].get("agency") == a.id]
-        result = (availability(mine[0]["buckets"], step, _expected(step, intervals.get("blackbox_icmp", 15.0)), period.seconds)
+        result = (target_result(mine[0], step, _expected(step, intervals.get("blackbox_icmp", 15.0)), period.seconds)
                   if mine else None)
         agencies.append(AgencyReach(a.id, a.name, a.tier.value, result))
     return systems, agencies
@@ -406,40 +514,54 @@ def _sli_over(url: str, period: Period, step: float, source: SliSource, targets:
 
 
 @dataclass(frozen=True)
-class LinkSource:
-    """Where a period's link rates come from: the rules' recorded rates (one per `interval`,
-    averaged over each bucket), or the rate over each bucket evaluated now from the counters."""
+class RecordSource:
+    """Where a period's per-bucket figures come from: the rules' records (one per `interval`:
+    the links' 5-minute rates, the targets' 5-minute probe counts), or the same expressions
+    evaluated now over each bucket from the scraped series."""
 
     recorded: bool
     interval: float | None = None     # the record interval, when recorded
 
 
-def choose_link_source(interval: float | None, count: float, seconds: float, step: float) -> LinkSource:
-    """The recorded rates when the rules recorded one in every record interval of the period
-    (`count` samples of the interval series in it) and a bucket is a whole number of record
-    intervals (each bucket then holds whole recorded windows); else the counters' rate()."""
+def choose_record_source(interval: float | None, count: float, seconds: float, step: float,
+                         one_per_bucket: bool = False) -> RecordSource:
+    """The records when the rules recorded one in every record interval of the period (`count`
+    samples of the interval series in it) and a bucket is a whole number of record intervals
+    (each bucket then holds whole recorded windows; with `one_per_bucket`, exactly one); else
+    the scraped series."""
     if not interval or interval <= 0:
-        return LinkSource(False)
+        return RecordSource(False)
     step_ms, interval_ms = int(round(step * 1000)), int(round(interval * 1000))
-    whole = step_ms >= interval_ms and step_ms % interval_ms == 0
+    whole = step_ms == interval_ms if one_per_bucket else step_ms >= interval_ms and step_ms % interval_ms == 0
     covered = count >= int(seconds / interval + 1e-9)
-    return LinkSource(True, interval) if whole and covered else LinkSource(False)
+    return RecordSource(True, interval) if whole and covered else RecordSource(False)
 
 
-def link_source(url: str, period: Period, step: float) -> LinkSource:
-    """Whether the rules' recorded link rates cover the period at this bucket length (two
-    instant queries on the one interval series, LINK_RATE_INTERVAL)."""
+def _record_source(url: str, period: Period, step: float, interval_series: str, one_per_bucket: bool = False) -> RecordSource:
+    """Whether the rules' records cover the period at this bucket length (two instant queries
+    on the rule group's interval series)."""
     span = f"{int(round(period.seconds * 1000)) - 1}ms"    # (start, end]
     end = period.end.timestamp()
-    counts, intervals = _parallel(lambda: promapi.query(url, f"count_over_time({LINK_RATE_INTERVAL}[{span}])", end),
-                                  lambda: promapi.query(url, f"max_over_time({LINK_RATE_INTERVAL}[{span}])", end))
+    counts, intervals = _parallel(lambda: promapi.query(url, f"count_over_time({interval_series}[{span}])", end),
+                                  lambda: promapi.query(url, f"max_over_time({interval_series}[{span}])", end))
     count = float(counts[0]["value"][1]) if counts else 0.0
     interval = float(intervals[0]["value"][1]) if intervals else None
-    return choose_link_source(interval, count, period.seconds, step)
+    return choose_record_source(interval, count, period.seconds, step, one_per_bucket)
+
+
+def link_source(url: str, period: Period, step: float) -> RecordSource:
+    """Whether the rules' recorded link rates (LINK_RATE_INTERVAL) cover the period."""
+    return _record_source(url, period, step, LINK_RATE_INTERVAL)
+
+
+def probe_source(url: str, period: Period, step: float) -> RecordSource:
+    """Whether the rules' recorded probe counts (PROBE_COUNT_INTERVAL) cover the period with one
+    record per bucket, which the sparse reading needs."""
+    return _record_source(url, period, step, PROBE_COUNT_INTERVAL, one_per_bucket=True)
 
 
 def _link_samples(url: str, period: Period, step: float,
-                  source: LinkSource) -> dict[str, dict[str, list[tuple[float, float]]]]:
+                  source: RecordSource) -> dict[str, dict[str, list[tuple[float, float]]]]:
     """Per link and direction, (time, bits/s) samples, one per bucket ending at that time: the
     mean of the rates the rules recorded in the bucket (source.recorded), else the counter's
     rate over the bucket itself (at least a few scrapes, which rate() needs). Both are the one
@@ -459,7 +581,7 @@ def _link_samples(url: str, period: Period, step: float,
     return by_link
 
 
-def bandwidth(inv: Inventory, url: str, period: Period, step: float, source: LinkSource | None = None) -> list[LinkLoad]:
+def bandwidth(inv: Inventory, url: str, period: Period, step: float, source: RecordSource | None = None) -> list[LinkLoad]:
     """Each declared link's load per direction against its contract (see _link_samples)."""
     by_link = _link_samples(url, period, step, source or link_source(url, period, step))
     out = []
@@ -512,8 +634,8 @@ def collect(inv: Inventory, url: str, period: Period, audit: Path | None = None,
     step = pick_step(period, step)
     if step < source.window:   # a bucket holds at least one SLI window
         step = pick_step(period, source.window)
-    rates = link_source(url, period, step)
-    (systems, agencies), links = _parallel(lambda: uptime(inv, url, period, step, source),
+    rates, probes = _parallel(lambda: link_source(url, period, step), lambda: probe_source(url, period, step))
+    (systems, agencies), links = _parallel(lambda: uptime(inv, url, period, step, source, probes),
                                            lambda: bandwidth(inv, url, period, step, rates))
     sec = read_security(audit, now.date(), audit_before) if audit is not None else None
     lab = getattr(inv.doc, "lab", None)
@@ -523,4 +645,4 @@ def collect(inv: Inventory, url: str, period: Period, audit: Path | None = None,
                           agency_names={a.id: a.name for a in inv.doc.agencies}, source=url,
                           vantage=str(lab.controller) if lab is not None and lab.controller else "",
                           template=template_path(inv), previous=before, sli=source,
-                          link_rates=rates)
+                          link_rates=rates, probe_counts=probes)

@@ -164,6 +164,67 @@ def availability(buckets: list[Bucket], step: float, expected: float, period_sec
     )
 
 
+@dataclass
+class SparseBuckets:
+    """A target's buckets where nearly all are alike, as Prometheus gives them for a month:
+    `present` buckets hold a probe; of those, `partial` (index -> probes recorded) hold fewer
+    than expected and `failed` (index -> success share) a failed probe; every other present
+    bucket is complete and successful, and a bucket not present was not measured (a gap).
+    Bucket k ends at first_end + k * step; `in_maintenance` (index -> buckets present) is what
+    `present` counts inside each run of maintenance buckets, which the rule excludes."""
+
+    first_end: float
+    count: int                                   # buckets in the period
+    present: int
+    partial: dict[int, float] = field(default_factory=dict)
+    failed: dict[int, float] = field(default_factory=dict)
+    present_in_maintenance: int = 0
+
+
+def maintenance_indices(first_end: float, step: float, count: int, windows: list[tuple[float, float]]) -> set[int]:
+    """The buckets (by index) that overlap a maintenance window: the rule's exclusion."""
+    out: set[int] = set()
+    for start, end in windows:
+        lo = max(0, math.floor((start - first_end) / step) + 1)      # the first bucket ending after the window starts
+        hi = min(count - 1, math.ceil((end - first_end) / step))     # the last one starting before it ends
+        out.update(k for k in range(lo, hi + 1) if _overlaps(first_end + k * step - step, first_end + k * step, [(start, end)]))
+    return out
+
+
+def sparse_availability(sparse: SparseBuckets, step: float, expected: float, period_seconds: float,
+                        maintenance: list[tuple[float, float]] = ()) -> Availability:
+    """The accounting rule of availability() on a target's buckets given sparsely (see
+    SparseBuckets): the same figures, from the few buckets that are not complete and successful.
+    `sparse.present_in_maintenance` must count the present buckets inside `maintenance`."""
+    skipped = maintenance_indices(sparse.first_end, step, sparse.count, list(maintenance))
+    partial = {k: c for k, c in sparse.partial.items() if k not in skipped}
+    complete = sparse.present - sparse.present_in_maintenance - len(partial)
+    share = {k: min(1.0, c / expected) for k, c in partial.items()}
+    measured = step * (complete + sum(share.values()))
+    failed = sorted(k for k in sparse.failed if k not in skipped)
+    down = step * sum(share.get(k, 1.0) * (1 - sparse.failed[k]) for k in failed)
+    incidents: list[Incident] = []
+    previous = None
+    for k in (k for k in failed if sparse.failed[k] < 1 - 1e-9):
+        end = sparse.first_end + k * step
+        # a run of adjacent failed buckets is one incident: anything between two ends it
+        if previous == k - 1:
+            incidents[-1] = Incident(incidents[-1].start, end)
+        else:
+            incidents.append(Incident(end - step, end))
+        previous = k
+    maintenance_time = step * len(skipped)
+    base = period_seconds - maintenance_time
+    return Availability(
+        availability=(measured - down) / measured if measured else None,
+        coverage=min(1.0, measured / base) if base > 0 else 0.0,
+        downtime_minutes=down / 60,
+        maintenance_minutes=maintenance_time / 60,
+        measured_minutes=measured / 60,
+        incidents=incidents,
+    )
+
+
 def _close(current: Incident | None, incidents: list[Incident]) -> None:
     if current is not None:
         incidents.append(current)

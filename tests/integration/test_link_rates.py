@@ -103,7 +103,7 @@ def prometheus(inv, tmp_path_factory):
 
 def test_recorded_rates_agree_with_the_rate_over_each_bucket(inv, prometheus):
     raw, url = prometheus
-    assert collect.link_source(url, DAY, 300) == collect.LinkSource(True, 300.0)
+    assert collect.link_source(url, DAY, 300) == collect.RecordSource(True, 300.0)
     recorded = collect.bandwidth(inv, url, DAY, 300)
     pairs = [(r, d) for a, b in zip(recorded, raw) for r, d in zip(a.directions, b.directions) if r.mean_bps]
     assert len(pairs) == 2 * len(LINKS)
@@ -120,8 +120,8 @@ def test_the_report_falls_back_to_the_counters_where_the_rules_did_not_record(in
     _, url = prometheus
     # a period reaching past the recorded day, and buckets that are not whole 5-minute windows
     longer = Period(DAY.start - timedelta(minutes=30), DAY.end)
-    assert collect.link_source(url, longer, 300) == collect.LinkSource(False)
-    assert collect.link_source(url, DAY, 450) == collect.LinkSource(False)
-    assert collect.link_source(url, DAY, 900) == collect.LinkSource(True, 300.0)
+    assert collect.link_source(url, longer, 300) == collect.RecordSource(False)
+    assert collect.link_source(url, DAY, 450) == collect.RecordSource(False)
+    assert collect.link_source(url, DAY, 900) == collect.RecordSource(True, 300.0)
     report = collect.collect(inv, url, longer, now=DAY.end + timedelta(days=1))
-    assert report.link_rates == collect.LinkSource(False)
+    assert report.link_rates == collect.RecordSource(False)

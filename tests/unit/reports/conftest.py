@@ -84,12 +84,10 @@ def answer(path: str, q: str, params: dict, recorded: dict) -> dict:
         return {"groups": []}                      # no provdc rules loaded: the SLI is evaluated on demand
     if "province:" in q:
         return {"resultType": "vector", "result": []}
-    if "provdc:link_rate_interval:seconds" in q:   # the recorded rates' interval series: (its value, samples)
-        if "link_rate_interval" not in recorded:
-            return {"resultType": "vector", "result": []}          # no rules ran
-        value, count = recorded["link_rate_interval"]
-        return {"resultType": "vector", "result": [{"metric": {}, "value": [TIMES[-1], str(
-            count if q.startswith("count_over_time") else value)]}]}
+    for series, key in (("provdc:link_rate_interval:seconds", "link_rate_interval"),
+                        ("provdc:probe_count_interval:seconds", "probe_count_interval")):
+        if series in q:   # a record group's interval series: (its value, samples)
+            return _interval_answer(q, recorded.get(key))
     if "provdc:link" in q:
         QUERIES.append(q)
         return recorded["rate"]
@@ -102,6 +100,14 @@ def answer(path: str, q: str, params: dict, recorded: dict) -> dict:
         rows = [{**r, "values": [p for p in r["values"] if float(p[1]) < 1]} for r in data["result"]]
         data = {**data, "result": [r for r in rows if r["values"]]}
     return data
+
+
+def _interval_answer(q: str, recorded: tuple[float, int] | None) -> dict:
+    if recorded is None:
+        return {"resultType": "vector", "result": []}          # no rules ran
+    value, count = recorded
+    return {"resultType": "vector", "result": [{"metric": {}, "value": [TIMES[-1], str(
+        count if q.startswith("count_over_time") else value)]}]}
 
 
 def _pairs(data: dict) -> dict:

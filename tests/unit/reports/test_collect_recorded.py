@@ -116,12 +116,12 @@ def test_the_last_bucket_is_kept_when_the_rounded_step_overshoots_the_period():
 def test_recorded_link_rates_are_read_only_when_they_cover_the_period_in_whole_windows():
     # a 31-day month at 5-minute buckets: 8,928 record intervals in (start, end]
     month = 31 * 86400
-    assert collect.choose_link_source(300, 8928, month, 300) == collect.LinkSource(True, 300)
-    assert collect.choose_link_source(300, 8928, month, 900).recorded          # three windows a bucket
-    assert not collect.choose_link_source(300, 8927, month, 300).recorded      # one evaluation missing
-    assert not collect.choose_link_source(300, 8928, month, 450).recorded      # 1.5 windows a bucket
-    assert not collect.choose_link_source(300, 10, 600, 60).recorded           # buckets shorter than a window
-    assert not collect.choose_link_source(None, 0, month, 300).recorded        # no rules ran (demo, tests)
+    assert collect.choose_record_source(300, 8928, month, 300) == collect.RecordSource(True, 300)
+    assert collect.choose_record_source(300, 8928, month, 900).recorded          # three windows a bucket
+    assert not collect.choose_record_source(300, 8927, month, 300).recorded      # one evaluation missing
+    assert not collect.choose_record_source(300, 8928, month, 450).recorded      # 1.5 windows a bucket
+    assert not collect.choose_record_source(300, 10, 600, 60).recorded           # buckets shorter than a window
+    assert not collect.choose_record_source(None, 0, month, 300).recorded        # no rules ran (demo, tests)
 
 
 def test_the_report_reads_the_recorded_rates_where_the_rules_ran(lab_inventory):
@@ -131,22 +131,22 @@ def test_the_report_reads_the_recorded_rates_where_the_rules_ran(lab_inventory):
     server = serve({**RECORDED, "link_rate_interval": (60, 10)})
     url = f"http://127.0.0.1:{server.server_port}"
     try:
-        assert collect.link_source(url, PERIOD, 60) == collect.LinkSource(True, 60.0)
+        assert collect.link_source(url, PERIOD, 60) == collect.RecordSource(True, 60.0)
         QUERIES.clear()
         collect.bandwidth(lab_inventory, url, PERIOD, 60)
         assert QUERIES == ["avg_over_time(provdc:link_bits_per_second:rate[59999ms])"]
         report = collect.collect(lab_inventory, url, PERIOD)
-        assert report.link_rates == collect.LinkSource(True, 60.0)
+        assert report.link_rates == collect.RecordSource(True, 60.0)
         # one sample missing (the rules stopped for a while): back to the counters' rate
         server.shutdown()
         server.server_close()
         server = serve({**RECORDED, "link_rate_interval": (60, 9)})
-        assert collect.link_source(f"http://127.0.0.1:{server.server_port}", PERIOD, 60) == collect.LinkSource(False)
+        assert collect.link_source(f"http://127.0.0.1:{server.server_port}", PERIOD, 60) == collect.RecordSource(False)
     finally:
         server.shutdown()
         server.server_close()
 
 
 def test_without_recorded_rates_the_report_takes_the_counters_rate(lab_inventory, prometheus):
-    assert collect.link_source(prometheus, PERIOD, 60) == collect.LinkSource(False)
-    assert collect.collect(lab_inventory, prometheus, PERIOD).link_rates == collect.LinkSource(False)
+    assert collect.link_source(prometheus, PERIOD, 60) == collect.RecordSource(False)
+    assert collect.collect(lab_inventory, prometheus, PERIOD).link_rates == collect.RecordSource(False)
