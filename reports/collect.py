@@ -24,8 +24,9 @@ from provdc.exporters.monitoring import (LINK_RATE, LINK_RATE_INTERVAL, PROBE_CO
 from provdc.inventory import Inventory
 from provdc.inventory.stats import Stats, compute_stats
 from provdc.reports.compute import VN as VN_TZ
-from provdc.reports.compute import (Availability, Bucket, DirectionLoad, Period, SparseBuckets, availability,
-                                    direction_load, maintenance_indices, sparse_availability)
+from provdc.reports.compute import (WINDOW_DAYS, Availability, Bucket, DirectionLoad, LoadSummary, Period, SparseBuckets,
+                                    availability, load_from, maintenance_indices, rank_quantile, sparse_availability,
+                                    summarise, window_starts)
 
 
 
@@ -214,8 +215,8 @@ SIDE_BY_SIDE = 2     # queries at once for a list of like queries (per system)
 def _parallel(*calls):
     """The calls' results, in order, the calls run at once: Prometheus evaluates each query on
     one core, so independent queries finish sooner side by side than one after another."""
-    if len(calls) == 1:
-        return [calls[0]()]
+    if len(calls) <= 1:
+        return [c() for c in calls]
     with ThreadPoolExecutor(max_workers=len(calls)) as pool:
         futures = [pool.submit(c) for c in calls]
         return [f.result() for f in futures]
@@ -581,17 +582,98 @@ def _link_samples(url: str, period: Period, step: float,
     return by_link
 
 
+CHART_COLUMNS = 600    # a utilisation chart's pixel columns, about (reports/charts.py utilisation)
+
+
+def _grouped(rows: list[dict]) -> dict[tuple[str, str], dict]:
+    return {(r["metric"].get("link", ""), r["metric"].get("direction", "")): r for r in rows}
+
+
+def _by_count(url: str, expr_of, counts: dict[tuple[str, str], float], query) -> dict[tuple[str, str], dict]:
+    """One query per distinct sample count n (expr_of(n)), each answer kept for the series
+    with that count: the nearest-rank quantile's φ depends on n."""
+    out: dict[tuple[str, str], dict] = {}
+    distinct = sorted({int(n) for n in counts})
+    for n, rows in zip(distinct, _parallel(*[lambda n=n: query(expr_of(n)) for n in distinct])):
+        out.update({k: r for k, r in _grouped(rows).items() if k not in out})
+    return out
+
+
+def _recorded_loads(url: str, period: Period, step: float) -> tuple[dict[tuple[str, str], LoadSummary],
+                                                                     dict[tuple[str, str], list[tuple[float, float]]]]:
+    """Per link direction, its LoadSummary and its chart points, computed by Prometheus from the
+    recorded rates, one per bucket (the same figures as summarise() of the buckets' samples,
+    without sending 8,928 samples of each of 400 series for a month): the count, mean and peak
+    over the period; the p95 by nearest rank (quantile_over_time at compute.rank_quantile of the
+    count, one query per distinct count); the same per 7-day window at daily steps; and, per
+    chart column of whole buckets, the lowest and highest rate."""
+    start_ms, step_ms, grid = _grid(period, step)
+    end = (grid[-1] if grid else start_ms) / 1000
+    span = f"[{len(grid) * step_ms - 1}ms]"                       # (start, end]: every bucket
+    instant = lambda expr: promapi.query(url, expr, end, timeout=promapi.QUERY_TIMEOUT)  # noqa: E731
+    counts, means, peaks = (_grouped(rows) for rows in _parallel(
+        lambda: instant(f"count_over_time({LINK_RATE}{span})"), lambda: instant(f"avg_over_time({LINK_RATE}{span})"),
+        lambda: instant(f"max_over_time({LINK_RATE}{span})")))
+    n_of = {k: float(r["value"][1]) for k, r in counts.items()}
+    p95 = _by_count(url, lambda n: f"quantile_over_time({rank_quantile(n, 0.95)!r}, {LINK_RATE}{span}) "
+                                   f"and on(link, direction) count_over_time({LINK_RATE}{span}) == {n}", n_of.values(), instant)
+    starts = window_starts(period)
+    windows: dict[tuple[str, str], dict[float, float]] = {k: {} for k in counts}
+    if starts:
+        wspan, first, last = f"[{WINDOW_DAYS * 86400_000 - 1}ms]", starts[0] + WINDOW_DAYS * 86400, starts[-1] + WINDOW_DAYS * 86400
+        ranged = lambda expr: promapi.query_range(url, expr, first, last, 86400)  # noqa: E731
+        wcounts = _grouped(ranged(f"count_over_time({LINK_RATE}{wspan})"))
+        distinct = {float(v) for r in wcounts.values() for _, v in r["values"]}
+        answers = _parallel(*[lambda n=n: ranged(
+            f"quantile_over_time({rank_quantile(int(n), 0.95)!r}, {LINK_RATE}{wspan}) "
+            f"and on(link, direction) count_over_time({LINK_RATE}{wspan}) == {int(n)}") for n in sorted(distinct)])
+        for rows in answers:
+            for k, r in _grouped(rows).items():
+                windows.setdefault(k, {}).update({float(t) - WINDOW_DAYS * 86400: float(v) for t, v in r["values"]})
+    summaries = {k: LoadSummary(int(n_of[k]), float(means[k]["value"][1]), float(peaks[k]["value"][1]),
+                                float(p95[k]["value"][1]) if k in p95 else None,
+                                {lo: windows.get(k, {}).get(lo) for lo in starts})
+                 for k in counts}
+    return summaries, _chart_points(url, start_ms, step_ms, grid)
+
+
+def _chart_points(url: str, start_ms: int, step_ms: int, grid: list[int]) -> dict[tuple[str, str], list[tuple[float, float]]]:
+    """Per link direction, the lowest and highest recorded rate of each chart column (whole
+    buckets), at the column's middle: the envelope a polyline of every sample draws."""
+    per_column = max(1, -(-len(grid) // CHART_COLUMNS))
+    col_ms = per_column * step_ms
+    end = (grid[-1] if grid else start_ms) / 1000
+    first = (start_ms - step_ms + col_ms) / 1000
+    lows, highs = (_grouped(promapi.query_range(url, f"{f}({LINK_RATE}[{col_ms - 1}ms])", first, max(first, end), col_ms / 1000))
+                   for f in ("min_over_time", "max_over_time"))
+    out = {}
+    for k, low in lows.items():
+        high = dict(highs.get(k, {}).get("values", []))
+        out[k] = [p for t, v in low["values"] for p in ((float(t) - col_ms / 2000, float(v)),
+                                                        (float(t) - col_ms / 2000, float(high.get(t, v))))]
+    return out
+
+
 def bandwidth(inv: Inventory, url: str, period: Period, step: float, source: RecordSource | None = None) -> list[LinkLoad]:
-    """Each declared link's load per direction against its contract (see _link_samples)."""
-    by_link = _link_samples(url, period, step, source or link_source(url, period, step))
+    """Each declared link's load per direction against its contract: summarised by Prometheus
+    from the recorded rates where they are one per bucket (_recorded_loads), else from every
+    bucket's sample (_link_samples)."""
+    source = source or link_source(url, period, step)
+    if source.recorded and int(round(step * 1000)) == int(round((source.interval or 0) * 1000)):
+        summaries, points = _recorded_loads(url, period, step)
+    else:
+        by_link = _link_samples(url, period, step, source)
+        samples = {(link, d): pts for link, dirs in by_link.items() for d, pts in dirs.items()}
+        summaries = {k: summarise(pts, period) for k, pts in samples.items()}
+        points = samples
     out = []
     for link in inv.doc.links:
-        measured = link.id in by_link
+        measured = any(key[0] == link.id for key in summaries)
         directions, ratios = [], {}
         for direction, contract in (("a_to_b", link.capacity.a_to_b), ("b_to_a", link.capacity.b_to_a)):
-            samples = by_link.get(link.id, {}).get(direction, [])
-            directions.append(direction_load(direction, contract, samples, period))
-            ratios[direction] = [(t, v / contract) for t, v in samples]
+            summary = summaries.get((link.id, direction)) or summarise([], period)
+            directions.append(load_from(direction, contract, summary, period))
+            ratios[direction] = [(t, v / contract) for t, v in points.get((link.id, direction), [])]
         out.append(LinkLoad(link.id, link.kind.value, link.provider or "", measured, directions, ratios))
     return out
 

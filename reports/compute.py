@@ -233,13 +233,22 @@ def _close(current: Incident | None, incidents: list[Incident]) -> None:
 
 # ------------------------------------------------------------------------------- bandwidth
 
+def nearest_rank(n: int, q: float) -> int:
+    """The 1-based rank of the q-percentile of n values by nearest rank."""
+    return max(1, math.ceil(q * n))
+
+
 def percentile(values: list[float], q: float) -> float | None:
     """Nearest-rank percentile (the carriers' billing convention)."""
     if not values:
         return None
-    ordered = sorted(values)
-    rank = max(1, math.ceil(q * len(ordered)))
-    return ordered[rank - 1]
+    return sorted(values)[nearest_rank(len(values), q) - 1]
+
+
+def rank_quantile(n: int, q: float) -> float:
+    """The φ at which a linear-interpolating quantile of n values (Prometheus'
+    quantile_over_time: rank φ(n - 1) from 0) is the nearest-rank percentile exactly."""
+    return (nearest_rank(n, q) - 1) / (n - 1) if n > 1 else 0.0
 
 
 @dataclass
@@ -268,33 +277,62 @@ class DirectionLoad:
         return None if u is None else u <= CONTRACT_LIMIT + 1e-12
 
 
-def direction_load(direction: str, contract_bps: int, samples: list[tuple[float, float]], period: Period) -> DirectionLoad:
-    """Statistics of one direction of a link from (time, bits/s) samples."""
+@dataclass
+class LoadSummary:
+    """What the rule needs of one direction's samples over a period: their number, mean, peak
+    and p95, and the p95 of each 7-day window (by its start). Computed from the samples here
+    (summarise), or by Prometheus from the recorded rates (reports/collect.py), the same way."""
+
+    samples: int
+    mean: float | None
+    peak: float | None
+    p95: float | None
+    windows: dict[float, float | None]          # window start (Unix s) -> p95 of its samples
+
+
+def window_starts(period: Period) -> list[float]:
+    """Each 7-day window's start: every day boundary of the period with 7 days after it."""
+    out, day = [], period.start
+    while day + timedelta(days=WINDOW_DAYS) <= period.end:
+        out.append(day.timestamp())
+        day += timedelta(days=1)
+    return out
+
+
+def summarise(samples: list[tuple[float, float]], period: Period) -> LoadSummary:
     values = [v for _, v in samples]
-    worst, worst_start, whole = _worst_window(samples, period)
-    return DirectionLoad(direction, contract_bps,
-                         mean_bps=sum(values) / len(values) if values else None,
-                         peak_bps=max(values) if values else None,
-                         p95_bps=percentile(values, 0.95),
-                         worst_window_p95_bps=worst, worst_window_start=worst_start,
-                         samples=len(values), whole_period_only=whole)
-
-
-def _worst_window(samples: list[tuple[float, float]], period: Period) -> tuple[float | None, float | None, bool]:
-    if not samples:
-        return None, None, False
-    window = WINDOW_DAYS * 86400
-    if period.seconds < window:
-        return percentile([v for _, v in samples], 0.95), period.start.timestamp(), True
-    worst: tuple[float | None, float | None] = (None, None)
     ordered = sorted(samples, key=lambda s: s[0])
     times = [t for t, _ in ordered]
-    day = period.start
-    while day + timedelta(seconds=window) <= period.end:
-        lo, hi = day.timestamp(), day.timestamp() + window
-        # the samples with lo < t <= hi: one slice of the time-ordered samples
-        p95 = percentile([v for _, v in ordered[bisect_right(times, lo):bisect_right(times, hi)]], 0.95)
+    window = WINDOW_DAYS * 86400
+    # the samples with lo < t <= lo + 7 days: one slice of the time-ordered samples
+    windows = {lo: percentile([v for _, v in ordered[bisect_right(times, lo):bisect_right(times, lo + window)]], 0.95)
+               for lo in window_starts(period)}
+    return LoadSummary(len(values), sum(values) / len(values) if values else None, max(values) if values else None,
+                       percentile(values, 0.95), windows)
+
+
+def direction_load(direction: str, contract_bps: int, samples: list[tuple[float, float]], period: Period) -> DirectionLoad:
+    """Statistics of one direction of a link from (time, bits/s) samples."""
+    return load_from(direction, contract_bps, summarise(samples, period), period)
+
+
+def load_from(direction: str, contract_bps: int, summary: LoadSummary, period: Period) -> DirectionLoad:
+    """One direction's statistics and its 7-day verdict input from its summary: the worst
+    window (the first of the highest p95), or the whole period when shorter than 7 days."""
+    worst, worst_start, whole = _worst_window(summary, period)
+    return DirectionLoad(direction, contract_bps, mean_bps=summary.mean, peak_bps=summary.peak, p95_bps=summary.p95,
+                         worst_window_p95_bps=worst, worst_window_start=worst_start,
+                         samples=summary.samples, whole_period_only=whole)
+
+
+def _worst_window(summary: LoadSummary, period: Period) -> tuple[float | None, float | None, bool]:
+    if not summary.samples:
+        return None, None, False
+    if period.seconds < WINDOW_DAYS * 86400:
+        return summary.p95, period.start.timestamp(), True
+    worst: tuple[float | None, float | None] = (None, None)
+    for lo in sorted(summary.windows):
+        p95 = summary.windows[lo]
         if p95 is not None and (worst[0] is None or p95 > worst[0]):
             worst = (p95, lo)
-        day += timedelta(days=1)
     return worst[0], worst[1], False

@@ -23,7 +23,7 @@ from provdc.inventory import load_inventory
 from provdc.lab.federation import free_port
 from provdc.proc import spawn_detached, stop
 from provdc.reports import collect
-from provdc.reports.compute import VN, Period
+from provdc.reports.compute import VN, Period, summarise
 
 LAB = Path(__file__).resolve().parents[2] / "inventory" / "examples" / "lab"
 DAY = Period(datetime(2026, 11, 20, tzinfo=VN), datetime(2026, 11, 21, tzinfo=VN))
@@ -31,9 +31,15 @@ GRID = 15
 LINKS = {"wan-so-khcn": 8e6, "wan-xa-dong-son": 0.5e6}     # bits/s at the lowest of 6 levels
 
 
+RECORDED = Period(DAY.start, DAY.start + timedelta(days=8))     # the rules ran these 8 days
+
+
 def _rate(base: float, t: int) -> float:
-    """Bits/s carried at time t: six levels, each held 30 minutes."""
-    return base * (1 + (t // 1800) % 6)
+    """Bits/s carried at time t: six levels, each held 30 minutes, 10 % higher on the second
+    day of every three and 20 % on the third, and half as much again on the eighth day (only
+    the second 7-day window holds it)."""
+    day = (t - int(DAY.start.timestamp())) // 86400
+    return base * (1 + (t // 1800) % 6) * (1 + 0.1 * (day % 3) + (0.5 if day == 7 else 0))
 
 
 def _openmetrics(path: Path, start: int, end: int) -> None:
@@ -72,7 +78,7 @@ def inv():
 def prometheus(inv, tmp_path_factory):
     """(url before the rules' backfill, url after): the same counters, then the recorded rates too."""
     tmp = tmp_path_factory.mktemp("rates")
-    start, end = int(DAY.start.timestamp()) - 3600, int(DAY.end.timestamp()) + 3600
+    start, end = int(RECORDED.start.timestamp()) - 3600, int(RECORDED.end.timestamp()) + 3600
     _openmetrics(tmp / "data.om", start, end)
     subprocess.run(["promtool", "tsdb", "create-blocks-from", "openmetrics", "--max-block-duration=72h",
                     str(tmp / "data.om"), str(tmp / "tsdb")], check=True, capture_output=True)
@@ -86,9 +92,9 @@ def prometheus(inv, tmp_path_factory):
     pid, url = _start(tmp, port)
     try:
         raw = collect.bandwidth(inv, url, DAY, 300)
-        # the rules over the day only (an hour of counters either side for rate())
-        subprocess.run(["promtool", "tsdb", "create-blocks-from", "rules", f"--start={int(DAY.start.timestamp())}",
-                        f"--end={int(DAY.end.timestamp())}", f"--url={url}", f"--output-dir={tmp / 'rules'}", "--quiet",
+        # the rules over the 8 days only (an hour of counters either side for rate())
+        subprocess.run(["promtool", "tsdb", "create-blocks-from", "rules", f"--start={int(RECORDED.start.timestamp())}",
+                        f"--end={int(RECORDED.end.timestamp())}", f"--url={url}", f"--output-dir={tmp / 'rules'}", "--quiet",
                         str(tmp / "rules.yml")], check=True, capture_output=True)
     finally:
         stop([pid])
@@ -125,3 +131,33 @@ def test_the_report_falls_back_to_the_counters_where_the_rules_did_not_record(in
     assert collect.link_source(url, DAY, 900) == collect.RecordSource(True, 300.0)
     report = collect.collect(inv, url, longer, now=DAY.end + timedelta(days=1))
     assert report.link_rates == collect.RecordSource(False)
+
+
+def test_prometheus_summarises_the_recorded_rates_as_the_report_does_every_bucket(inv, prometheus):
+    """One record per bucket: the count, mean, peak, nearest-rank p95 and each 7-day window's
+    p95 that Prometheus computes are summarise()'s of the same buckets, and the chart's points
+    the envelope of every bucket in each column."""
+    _, url = prometheus
+    source = collect.link_source(url, RECORDED, 300)
+    assert source == collect.RecordSource(True, 300.0)
+    summaries, points = collect._recorded_loads(url, RECORDED, 300)
+    every = collect._link_samples(url, RECORDED, 300, source)
+    assert set(summaries) == {(link, d) for link in LINKS for d in ("a_to_b", "b_to_a")}
+    for (link, direction), got in summaries.items():
+        samples = every[link][direction]
+        want = summarise(samples, RECORDED)
+        assert got.samples == want.samples == 8 * 288
+        assert got.mean == pytest.approx(want.mean, rel=1e-9) and got.peak == want.peak
+        assert got.p95 == pytest.approx(want.p95, rel=1e-9)
+        assert list(got.windows) == list(want.windows) and len(got.windows) == 2
+        assert list(got.windows.values()) == pytest.approx(list(want.windows.values()), rel=1e-9)
+        assert len(set(got.windows.values())) == 2          # the two windows differ: the worst is a real choice
+        columns = {}
+        for t, v in samples:
+            columns.setdefault(min(range(len(points[(link, direction)]) // 2),
+                                   key=lambda c: abs(points[(link, direction)][2 * c][0] - t)), []).append(v)
+        assert [(min(vs), max(vs)) for _, vs in sorted(columns.items())] == [
+            (points[(link, direction)][2 * c][1], points[(link, direction)][2 * c + 1][1]) for c in sorted(columns)]
+    report = collect.bandwidth(inv, url, RECORDED, 300)
+    so = next(link for link in report if link.id == "wan-so-khcn").directions[0]
+    assert so.worst_window_p95_bps == max(summaries[("wan-so-khcn", "a_to_b")].windows.values())

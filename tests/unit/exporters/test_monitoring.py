@@ -108,3 +108,15 @@ def test_the_reports_link_rates_are_recorded_once_per_rate_window_by_the_one_exp
         {"record": monitoring.LINK_RATE, "expr": "8 * rate(provdc:link_octets:total[5m])"},
         {"record": monitoring.LINK_RATE_INTERVAL, "expr": "vector(300)"}]
     assert monitoring.link_rate_expr("5m") == group["rules"][0]["expr"]
+
+
+def test_the_reports_probe_counts_are_recorded_once_per_bucket_by_the_one_expression(lab_inventory):
+    rules = monitoring.recording_rules(lab_inventory, monitoring.Settings())
+    group = next(g for g in rules["groups"] if g["name"] == monitoring.PROBE_COUNTS_GROUP)
+    assert group["interval"] == "5m"
+    # a probe on the edge between two buckets counts in the one it ends
+    assert group["rules"] == [
+        {"record": monitoring.PROBE_COUNT, "expr": 'count_over_time(probe_success{job=~"blackbox_.*"}[299999ms])'},
+        {"record": monitoring.PROBE_SUCCESSES, "expr": 'sum_over_time(probe_success{job=~"blackbox_.*"}[299999ms])'},
+        {"record": monitoring.PROBE_COUNT_INTERVAL, "expr": "vector(300)"}]
+    assert monitoring.probe_count_exprs("5m") == (group["rules"][0]["expr"], group["rules"][1]["expr"])

@@ -132,9 +132,15 @@ def test_the_report_reads_the_recorded_rates_where_the_rules_ran(lab_inventory):
     url = f"http://127.0.0.1:{server.server_port}"
     try:
         assert collect.link_source(url, PERIOD, 60) == collect.RecordSource(True, 60.0)
+        # buckets of two recorded windows: each bucket's mean of its records
+        QUERIES.clear()
+        collect.bandwidth(lab_inventory, url, PERIOD, 120)
+        assert QUERIES == ["avg_over_time(provdc:link_bits_per_second:rate[119999ms])"]
+        # one record per bucket: Prometheus summarises them (real Prometheus: test_link_rates.py)
         QUERIES.clear()
         collect.bandwidth(lab_inventory, url, PERIOD, 60)
-        assert QUERIES == ["avg_over_time(provdc:link_bits_per_second:rate[59999ms])"]
+        assert "count_over_time(provdc:link_bits_per_second:rate[599999ms])" in QUERIES
+        assert not any(q.startswith("avg_over_time(provdc:link_bits_per_second:rate[59999ms])") for q in QUERIES)
         report = collect.collect(lab_inventory, url, PERIOD)
         assert report.link_rates == collect.RecordSource(True, 60.0)
         # one sample missing (the rules stopped for a while): back to the counters' rate
@@ -150,3 +156,16 @@ def test_the_report_reads_the_recorded_rates_where_the_rules_ran(lab_inventory):
 def test_without_recorded_rates_the_report_takes_the_counters_rate(lab_inventory, prometheus):
     assert collect.link_source(prometheus, PERIOD, 60) == collect.RecordSource(False)
     assert collect.collect(lab_inventory, prometheus, PERIOD).link_rates == collect.RecordSource(False)
+
+
+def test_the_sparse_reading_filters_each_job_at_its_own_complete_count():
+    expr = collect._expected_by_job(300, {"blackbox_icmp": 15.0, "blackbox_https": 60.0, "snmp": 15.0})
+    assert expr == ('last_over_time(provdc:probe_success:count5m{job=~"blackbox_https"}[299999ms]) < 5 or '
+                    'last_over_time(provdc:probe_success:count5m{job=~"blackbox_icmp"}[299999ms]) < 20 or '
+                    'last_over_time(provdc:probe_success:count5m{job!~"blackbox_https|blackbox_icmp"}[299999ms]) < 20')
+
+
+def test_maintenance_runs_cut_overlapping_windows_where_either_starts_or_ends():
+    # 5-minute buckets ending at 300, 600, ...: windows over buckets 2-5 and 4-7
+    assert collect._runs(300, 300, 20, [(700, 1700), (1300, 2300)]) == [(2, 3), (4, 5), (6, 7)]
+    assert collect._runs(300, 300, 20, []) == []

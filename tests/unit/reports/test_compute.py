@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import random
 from datetime import datetime, timedelta
 
 import pytest
 
-from provdc.reports.compute import VN, Bucket, Period, availability, direction_load, percentile
+from provdc.reports.compute import (VN, Bucket, Period, SparseBuckets, availability, direction_load, maintenance_indices,
+                                    percentile, rank_quantile, sparse_availability)
 
 T0 = 1_800_000_000.0  # any Unix time; buckets end at T0 + 60, T0 + 120, ...
 
@@ -129,7 +131,7 @@ def test_seven_day_windows_take_exactly_the_samples_after_lo_up_to_hi():
     window's edges (lo excluded, hi included) and irregular times give what the definition gives."""
     import random
 
-    from provdc.reports.compute import _worst_window
+    from provdc.reports.compute import _worst_window, summarise
 
     period = Period(datetime(2026, 10, 1, tzinfo=VN), datetime(2026, 11, 1, tzinfo=VN))
     start = period.start.timestamp()
@@ -143,4 +145,65 @@ def test_seven_day_windows_take_exactly_the_samples_after_lo_up_to_hi():
         p95 = percentile([v for t, v in samples if lo < t <= hi], 0.95)
         if worst is None or p95 > worst:
             worst, worst_start = p95, lo
-    assert _worst_window(samples, period) == (worst, worst_start, False)
+    assert _worst_window(summarise(samples, period), period) == (worst, worst_start, False)
+
+
+def _random_target(rng: random.Random) -> tuple[list[Bucket], SparseBuckets, float, float, list[tuple[float, float]]]:
+    """A target's buckets (gaps, partial buckets, failures, maintenance windows) both ways."""
+    step, expected = rng.choice([60.0, 300.0, 37.5]), rng.choice([4.0, 20.0])
+    first, n = 1000.0 + step, rng.randint(1, 120)
+    buckets, partial, failed = [], {}, {}
+    for k in range(n):
+        kind = rng.random()
+        count = 0 if kind < 0.1 else rng.randint(1, int(expected) - 1) if kind < 0.2 else int(expected) + rng.randint(0, 1)
+        share = None if count == 0 else rng.choice([0.0, 0.25, 0.5]) if rng.random() < 0.2 else 1.0
+        buckets.append(Bucket(first + k * step, share, float(count)))
+        if 0 < count < expected:
+            partial[k] = float(count)
+        if share is not None and share < 1:
+            failed[k] = share
+    windows = []
+    for _ in range(rng.randint(0, 2)):
+        start = first - step + rng.uniform(-step, n * step)
+        windows.append((start, start + rng.uniform(1, 10 * step)))
+    skipped = maintenance_indices(first, step, n, windows)
+    sparse = SparseBuckets(first, n, sum(1 for b in buckets if b.count), partial, failed,
+                           sum(1 for k in skipped if buckets[k].count))
+    return buckets, sparse, step, expected, windows
+
+
+def test_sparse_buckets_give_the_same_figures_as_every_bucket():
+    rng = random.Random(20261204)
+    for _ in range(500):
+        buckets, sparse, step, expected, windows = _random_target(rng)
+        want = availability(buckets, step, expected, sparse.count * step, windows)
+        got = sparse_availability(sparse, step, expected, sparse.count * step, windows)
+        for name in ("coverage", "downtime_minutes", "maintenance_minutes", "measured_minutes"):
+            assert getattr(got, name) == pytest.approx(getattr(want, name), rel=1e-12, abs=1e-9)
+        assert (got.availability is None) == (want.availability is None)
+        assert got.availability == pytest.approx(want.availability, rel=1e-12) if want.availability is not None else True
+        assert [x for i in got.incidents for x in (i.start, i.end)] == pytest.approx(
+            [x for i in want.incidents for x in (i.start, i.end)])
+
+
+def test_maintenance_takes_every_bucket_a_window_touches():
+    # buckets end at 60, 120, ... 600; a window 90-130 touches (60, 120] and (120, 180]
+    assert maintenance_indices(60, 60, 10, [(90, 130)]) == {1, 2}
+    assert maintenance_indices(60, 60, 10, [(120, 180)]) == {2}          # edges shared, not overlapped
+    assert maintenance_indices(60, 60, 10, [(-500, 30)]) == {0}
+    assert maintenance_indices(60, 60, 10, [(700, 900)]) == set()
+
+
+def test_the_interpolating_quantile_at_rank_quantile_is_the_nearest_rank_percentile():
+    # Prometheus' quantile_over_time: rank phi * (n - 1), linear between the two closest values
+    def interpolated(values, phi):
+        ordered = sorted(values)
+        rank = phi * (len(ordered) - 1)
+        low = int(rank // 1)
+        high = min(len(ordered) - 1, low + 1)
+        return ordered[low] * (1 - (rank - low)) + ordered[high] * (rank - low)
+
+    rng = random.Random(95)
+    for n in [1, 2, 3, 19, 20, 21, 2016, 8928, 8929]:
+        values = [rng.uniform(0, 1e9) for _ in range(n)]
+        assert interpolated(values, rank_quantile(n, 0.95)) == pytest.approx(percentile(values, 0.95), rel=1e-12)
