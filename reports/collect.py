@@ -460,6 +460,14 @@ def system_result(buckets: list[Bucket], step: float, source: SliSource, period:
                         capped=False)
 
 
+def probed(url: str, period: Period) -> bool:
+    """Whether any target's probe was recorded in the period (as a probe or as the rules'
+    count of them)."""
+    span = f"[{int(round(period.seconds * 1000)) - 1}ms]"      # (start, end]
+    expr = f"count(last_over_time({PROBES}{span})) or count(last_over_time({PROBE_COUNT}{span}))"
+    return bool(promapi.query(url, expr, period.end.timestamp(), timeout=promapi.QUERY_TIMEOUT))
+
+
 def all_windows(inv: Inventory) -> list[tuple[float, float]]:
     """Every maintenance window of the inventory, whatever it covers (Unix times)."""
     return sorted({(s, e) for kind in ("systems", "servers") for mw in inv.doc.maintenance
@@ -476,10 +484,12 @@ def uptime(inv: Inventory, url: str, period: Period, step: float, source: SliSou
     intervals = _interval_seconds(url)
     source = source or sli_source(url, period)
     probes = probes or probe_source(url, period, step)
-    by_target, ratios, sli = _parallel(
-        lambda: _buckets_over(url, period, step, probes, all_windows(inv), intervals),
-        lambda: _sample_ratios(url, period, probes.recorded),
-        lambda: _sli_over(url, period, step, source, targets_per_system(inv), _probe_interval(intervals)))
+    by_target, ratios, sli = {}, {}, {}
+    if probed(url, period):      # a month before the monitoring began costs one query, not its buckets'
+        by_target, ratios, sli = _parallel(
+            lambda: _buckets_over(url, period, step, probes, all_windows(inv), intervals),
+            lambda: _sample_ratios(url, period, probes.recorded),
+            lambda: _sli_over(url, period, step, source, targets_per_system(inv), _probe_interval(intervals)))
     systems = []
     for system in inv.doc.systems:
         mine = {k: v for k, v in by_target.items() if f",{system.id}," in v["labels"].get("systems", "")}

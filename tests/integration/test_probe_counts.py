@@ -148,3 +148,11 @@ def test_a_report_reads_the_records_where_the_rules_ran(inv, prometheus):
     web = next(t for t in portal.targets if t.server == "portal-web1")
     assert web.result.availability == pytest.approx(1 - 30 / 1350, abs=1e-3)
 
+
+
+def test_a_month_before_any_probe_is_unmeasured_from_one_query(inv, prometheus):
+    before = Period.month(2026, 9)
+    assert collect.probed(prometheus, DAY) and not collect.probed(prometheus, before)
+    systems, agencies = collect.uptime(inv, prometheus, before, 300)
+    assert systems and all(s.result.availability is None and s.result.coverage == 0 and not s.targets for s in systems)
+    assert all(a.result is None for a in agencies)
