@@ -460,11 +460,12 @@ def system_result(buckets: list[Bucket], step: float, source: SliSource, period:
                         capped=False)
 
 
-def probed(url: str, period: Period) -> bool:
-    """Whether any target's probe was recorded in the period (as a probe or as the rules'
-    count of them)."""
+def probed(url: str, period: Period, recorded: bool = False) -> bool:
+    """Whether any target's probe was recorded in the period: in the rules' counts of them
+    where those are the source (`recorded`, 1/20 of the samples to look through), else in the
+    probes themselves."""
     span = f"[{int(round(period.seconds * 1000)) - 1}ms]"      # (start, end]
-    expr = f"count(last_over_time({PROBES}{span})) or count(last_over_time({PROBE_COUNT}{span}))"
+    expr = f"count(last_over_time({PROBE_COUNT if recorded else PROBES}{span}))"
     return bool(promapi.query(url, expr, period.end.timestamp(), timeout=promapi.QUERY_TIMEOUT))
 
 
@@ -485,7 +486,7 @@ def uptime(inv: Inventory, url: str, period: Period, step: float, source: SliSou
     source = source or sli_source(url, period)
     probes = probes or probe_source(url, period, step)
     by_target, ratios, sli = {}, {}, {}
-    if probed(url, period):      # a month before the monitoring began costs one query, not its buckets'
+    if probed(url, period, probes.recorded):      # a month before the monitoring began costs one query, not its buckets'
         by_target, ratios, sli = _parallel(
             lambda: _buckets_over(url, period, step, probes, all_windows(inv), intervals),
             lambda: _sample_ratios(url, period, probes.recorded),

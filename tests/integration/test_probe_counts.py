@@ -152,7 +152,8 @@ def test_a_report_reads_the_records_where_the_rules_ran(inv, prometheus):
 
 def test_a_month_before_any_probe_is_unmeasured_from_one_query(inv, prometheus):
     before = Period.month(2026, 9)
-    assert collect.probed(prometheus, DAY) and not collect.probed(prometheus, before)
+    assert collect.probed(prometheus, DAY) and collect.probed(prometheus, DAY, recorded=True)
+    assert not collect.probed(prometheus, before) and not collect.probed(prometheus, before, recorded=True)
     systems, agencies = collect.uptime(inv, prometheus, before, 300)
     assert systems and all(s.result.availability is None and s.result.coverage == 0 and not s.targets for s in systems)
     assert all(a.result is None for a in agencies)
