@@ -16,9 +16,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
 
 from provdc.checks.results import LAYERS, SEVERITY_WEIGHT, Status
+from provdc.yamlread import load_yaml
 
 TEXTS = Path(__file__).resolve().parent / "texts"
 SCOPES = ("host", "device", "appliance", "system", "inventory")
@@ -127,7 +127,7 @@ check = DEFAULT.check
 @lru_cache(maxsize=4)
 def _texts(lang: str) -> dict[str, dict[str, str]]:
     path = TEXTS / f"{lang}.yaml"
-    return yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else {}
+    return load_yaml(path.read_text(encoding="utf-8")) if path.exists() else {}
 
 
 def text(c: Check, field_name: str, lang: str) -> str:

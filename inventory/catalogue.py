@@ -25,6 +25,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from provdc.errors import ProvdcError
+from provdc.yamlread import load_yaml
 
 REGULATIONS = Path(__file__).resolve().parent / "regulations"
 FRAMEWORKS = ("nd85_tcvn11930", "nd331_tcvn14423")
@@ -189,7 +190,7 @@ def clause_text(clause: str | None, lang: str) -> str:
 
 def _read(path: Path) -> object:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return load_yaml(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise CatalogueError(f"{path.name}: cannot be read: {exc}") from None
 

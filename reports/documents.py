@@ -26,10 +26,10 @@ from datetime import date
 from functools import cache
 from pathlib import Path
 
-import yaml
 
 from provdc.errors import InventoryError, ProvdcError
 from provdc.proc import run_command
+from provdc.yamlread import load_yaml
 
 CATALOGS = Path(__file__).with_name("catalogs")
 TEMPLATES = Path(__file__).with_name("templates")
@@ -42,7 +42,7 @@ def texts(lang: str) -> dict[str, str]:
     """The documents' own message catalogue (paperwork-<lang>.yaml)."""
     if lang not in ("vi", "en"):
         raise ValueError(f"unsupported language {lang!r}; choose vi or en")
-    return yaml.safe_load((CATALOGS / f"paperwork-{lang}.yaml").read_text(encoding="utf-8"))
+    return load_yaml((CATALOGS / f"paperwork-{lang}.yaml").read_text(encoding="utf-8"))
 
 
 def tr(lang: str, key: str, **values: object) -> str:
@@ -271,29 +271,30 @@ def _docx_block(d, block: Block) -> None:
         cap.add_run(block.caption).italic = True
         _center(cap)
         return
-    table = d.add_table(rows=1, cols=len(block.columns))
+    table = d.add_table(rows=0, cols=len(block.columns))
     table.style = "Table Grid"
-    for cell, text in zip(table.rows[0].cells, block.columns):
-        cell.text = ""
-        cell.paragraphs[0].add_run(text).bold = True
-    for row in block.rows:
-        cells = table.add_row().cells
-        for cell, text in zip(cells, row):
-            cell.text = text
-    if block.widths:            # LibreOffice reads the grid, Word the cells: set both
+    if block.widths:
+        # LibreOffice reads the grid, Word the cells: the grid is set here and each row added
+        # after it copies the grid's widths into its cells
         total = sum(block.widths)
         table.autofit = False
         for column, w in zip(table.columns, block.widths):
             column.width = Mm(165 * w / total)
-        for row in table.rows:
-            for cell, w in zip(row.cells, block.widths):
-                cell.width = Mm(165 * w / total)
-    for row in table.rows:      # tables of many columns: a smaller body size keeps them legible
-        for cell in row.cells:
-            for p in cell.paragraphs:
-                for run in p.runs:
-                    run.font.size = Pt(11 if len(block.columns) <= 5 else 10)
+    size = Pt(11 if len(block.columns) <= 5 else 10)   # tables of many columns: a smaller size keeps them legible
+    _docx_row(table, block.columns, size, bold=True)
+    for row in block.rows:
+        _docx_row(table, row, size)
     d.add_paragraph()
+
+
+def _docx_row(table, texts, size, bold: bool = False) -> None:
+    """One row, each cell one run of its text: a single pass (python-docx's `row.cells` walks the
+    row's XML each time it is read, the cost of a long table)."""
+    for cell, text in zip(table.add_row().cells, texts):
+        run = cell.paragraphs[0].add_run(text)
+        run.font.size = size
+        if bold:
+            run.bold = True
 
 
 def _docx_signatures(d, doc: Document) -> None:

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 from functools import cache
 from pathlib import Path
 
-import yaml
+from provdc.yamlread import load_yaml
 
 CATALOGS = Path(__file__).with_name("catalogs")
 LANGS = ("vi", "en")
@@ -18,7 +18,7 @@ VN = timezone(timedelta(hours=7))
 def catalog(lang: str) -> dict[str, str]:
     if lang not in LANGS:
         raise ValueError(f"unsupported language {lang!r}; choose one of {', '.join(LANGS)}")
-    return yaml.safe_load((CATALOGS / f"{lang}.yaml").read_text(encoding="utf-8"))
+    return load_yaml((CATALOGS / f"{lang}.yaml").read_text(encoding="utf-8"))
 
 
 @dataclass(frozen=True)

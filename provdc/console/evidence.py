@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from provdc.errors import InventoryError
 from provdc.inventory import load_inventory
 from provdc.inventory.model import Evidence, Waiver
+from provdc.yamlread import load_yaml
 
 FILES = {"evidence": "console-evidence.yaml", "waivers": "console-waivers.yaml"}
 FILE_NAME = FILES["evidence"]
@@ -37,7 +38,7 @@ class EvidenceError(ValueError):
 def _records(path: Path, kind: str) -> list[dict]:
     if not path.exists():
         return []
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = load_yaml(path.read_text(encoding="utf-8")) or {}
     return list(data.get(kind, []))
 
 

@@ -36,12 +36,16 @@ def self_signed(state: Path, host: str) -> tuple[Path, Path]:
 
 
 def server(config: Config, host: str, port: int, cert: Path | None, key: Path | None, tls: bool = True) -> uvicorn.Server:
-    kwargs = {}
-    if tls:
-        if cert is None or key is None:
-            cert, key = self_signed(config.state, host)
-        kwargs = {"ssl_certfile": str(cert), "ssl_keyfile": str(key)}
-    uv = uvicorn.Config(create_app(config), host=host, port=port, log_level="warning", access_log=False,
+    if tls and (cert is None or key is None):
+        cert, key = self_signed(config.state, host)
+    return uvicorn_server(create_app(config), host, port, (cert, key) if tls else None)
+
+
+def uvicorn_server(app, host: str, port: int, tls: tuple[Path, Path] | None) -> uvicorn.Server:
+    """uvicorn as the console runs under it: no Server header, no access log (the console keeps
+    its own activity log), client addresses as the socket gives them (never a proxy's header)."""
+    kwargs = {"ssl_certfile": str(tls[0]), "ssl_keyfile": str(tls[1])} if tls else {}
+    uv = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
                         server_header=False, proxy_headers=False, **kwargs)
     return uvicorn.Server(uv)
 

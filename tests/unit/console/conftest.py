@@ -1,4 +1,5 @@
-"""Fixtures of the console's unit tests: a site per test, the console served on loopback."""
+"""Fixtures of the console's unit tests: a site per test, its console served on loopback by one
+uvicorn of the session."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.console_site import Kit, Running, Site, copy_site, make_site
+from tests.console_site import Kit, SharedServer, Site, copy_site, make_site
 
 
 @pytest.fixture(scope="session")
@@ -22,11 +23,17 @@ def site(tmp_path, _site_template) -> Site:
     return copy_site(_site_template, tmp_path / "site")
 
 
+@pytest.fixture(scope="session")
+def _console_server(tmp_path_factory) -> SharedServer:
+    shared = SharedServer(tmp_path_factory.mktemp("console-tls"))
+    yield shared
+    shared.stop()
+
+
 @pytest.fixture()
-def running(site):
-    r = Running(site.config)
-    yield r
-    r.stop()
+def running(site, _console_server):
+    with _console_server.serving(site.config) as r:
+        yield r
 
 
 @pytest.fixture()
@@ -35,8 +42,7 @@ def kit() -> type[Kit]:
 
 
 @pytest.fixture()
-def running_with_prometheus(site):
+def running_with_prometheus(site, _console_server):
     """The console told of a Prometheus (on a loopback port nothing listens on: tests stub the queries)."""
-    r = Running(replace(site.config, prometheus="http://127.0.0.1:9"))
-    yield r
-    r.stop()
+    with _console_server.serving(replace(site.config, prometheus="http://127.0.0.1:9")) as r:
+        yield r

@@ -6,6 +6,8 @@ import json
 import re
 import threading
 import urllib.parse
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -137,9 +139,18 @@ def serve(recorded: dict) -> ThreadingHTTPServer:
     return server
 
 
+@contextmanager
+def served(recorded: dict) -> Iterator[str]:
+    """The fake Prometheus' address while the block runs."""
+    server = serve(recorded)
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 @pytest.fixture
 def prometheus():
-    server = serve(RECORDED)
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
+    with served(RECORDED) as url:
+        yield url

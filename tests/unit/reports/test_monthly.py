@@ -18,7 +18,8 @@ from provdc.reports.compute import VN
 from provdc.reports.documents import to_docx
 from provdc.reports.i18n import Locale
 from tests.unit.reports.test_paperwork import docx_content
-from tests.unit.reports.test_render import NOW, audit_dir, hostile_inventory, report  # noqa: F401 - fixtures
+from tests.unit.reports.test_render import (NOW, audit_dir, audit_runs, hostile_inventory,  # noqa: F401 - fixtures
+                                         report, write_audits)
 
 
 def _f(**kw) -> Finding:
@@ -81,16 +82,19 @@ def test_agency_breakdown_uses_the_runs_agency_scores(report):
 
 # ------------------------------------------------------------------------------- rendering
 
-@pytest.fixture
-def with_previous(hostile_inventory, prometheus, audit_dir):  # noqa: F811
+@pytest.fixture(scope="module")
+def with_previous(hostile_inventory, audit_runs, tmp_path_factory):  # noqa: F811
+    """The report of PERIOD with its previous month, collected once per module (tests only read it)."""
     from provdc.checks.results import load_run
     from provdc.reports import collect
-    from tests.unit.reports.conftest import PERIOD
+    from tests.unit.reports.conftest import PERIOD, RECORDED, served
 
-    earlier = audit_dir / "audit-20261101T000000Z.json"   # the run before: finished in October
+    audits = write_audits(tmp_path_factory.mktemp("with-previous") / "audits", audit_runs)
+    earlier = audits / "audit-20261101T000000Z.json"   # the run before: finished in October
     when = datetime(2026, 10, 31, 9, 0, tzinfo=VN)
     earlier.write_text(load_run(earlier).model_copy(update={"started": when, "finished": when}).to_json())
-    return collect.collect(hostile_inventory, prometheus, PERIOD, audit_dir, step=60, now=NOW, previous=True)
+    with served(RECORDED) as prometheus:
+        return collect.collect(hostile_inventory, prometheus, PERIOD, audits, step=60, now=NOW, previous=True)
 
 
 def test_previous_month_is_collected_by_the_same_functions(with_previous):

@@ -15,20 +15,21 @@ from provdc.inventory import load_inventory
 from provdc.reports import collect, render
 from provdc.reports.i18n import Locale, catalog
 from tests.conftest import LAB_INVENTORY
-from tests.unit.reports.conftest import PERIOD
+from tests.unit.reports.conftest import PERIOD, RECORDED, served
 
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=timezone.utc)
 
 
-@pytest.fixture
-def hostile_inventory(tmp_path):
-    """The lab inventory with a system named like an injection attempt."""
+@pytest.fixture(scope="module")
+def hostile_inventory(tmp_path_factory):
+    """The lab inventory with a system named like an injection attempt (read only: one per module)."""
+    root = tmp_path_factory.mktemp("hostile-inventory")
     for f in LAB_INVENTORY.glob("*.yaml"):
         text = f.read_text(encoding="utf-8")
         if f.name == "systems.yaml":
             text = text.replace("name: Hệ thống thư điện tử công vụ", 'name: "<script>alert(1)</script> & thư"')
-        (tmp_path / f.name).write_text(text, encoding="utf-8")
-    return load_inventory(tmp_path)
+        (root / f.name).write_text(text, encoding="utf-8")
+    return load_inventory(root)
 
 
 def _run(inv, findings: list[Finding]) -> AuditRun:
@@ -42,23 +43,37 @@ def _run(inv, findings: list[Finding]) -> AuditRun:
                     **dict(summarise(inv, everything, NOW.date())))
 
 
-@pytest.fixture
-def audit_dir(tmp_path, hostile_inventory):
-    d = tmp_path / "audits"
-    d.mkdir()
+@pytest.fixture(scope="module")
+def audit_runs(hostile_inventory) -> dict[str, str]:
+    """The two stored runs (file name: JSON), judged once per module: tests get their own copies."""
     fail = Finding(check="ssh_password_auth_disabled", layer="host", severity="high", status=Status.FAIL, host="db2",
                    found="PasswordAuthentication yes", remediation="provision --tags sshd")
     waived = Finding(check="tls_protocols_modern", layer="application", severity="critical", status=Status.WAIVED, host="mail1")
     run = _run(hostile_inventory, [fail, waived])
     earlier = _run(hostile_inventory, [fail.model_copy(update={"status": Status.PASS})])
-    (d / "audit-20261101T000000Z.json").write_text(earlier.to_json())
-    (d / "audit-20261122T080000Z.json").write_text(run.to_json())
-    return d
+    return {"audit-20261101T000000Z.json": earlier.to_json(), "audit-20261122T080000Z.json": run.to_json()}
+
+
+def write_audits(directory, runs: dict[str, str]):
+    directory.mkdir()
+    for name, text in runs.items():
+        (directory / name).write_text(text)
+    return directory
 
 
 @pytest.fixture
-def report(hostile_inventory, prometheus, audit_dir):
-    return collect.collect(hostile_inventory, prometheus, PERIOD, audit_dir, step=60, now=NOW)
+def audit_dir(tmp_path, audit_runs):
+    """The stored runs in the test's own directory (a test may rewrite them)."""
+    return write_audits(tmp_path / "audits", audit_runs)
+
+
+@pytest.fixture(scope="module")
+def report(hostile_inventory, audit_runs, tmp_path_factory):
+    """The report of PERIOD, collected once per module from its own copy of the runs (tests read
+    it, never change it: dataclasses.replace makes their variants)."""
+    with served(RECORDED) as prometheus:
+        audits = write_audits(tmp_path_factory.mktemp("report") / "audits", audit_runs)
+        return collect.collect(hostile_inventory, prometheus, PERIOD, audits, step=60, now=NOW)
 
 
 def test_html_escapes_every_inventory_string(report):
