@@ -1,5 +1,7 @@
-"""The whole suite as three pytest runs side by side:
+"""The whole suite as four pytest runs side by side:
   twin      the tests of the session's lab twin (inventory/examples/lab, its monitoring stack);
+  demo      the end-to-end demo on its own copy of the lab (prefix pe, 10.96.0.0/16): the
+            longest single test (100 s), which the twin's tier no longer waits for;
   own-lab   the tests that build the mini lab (provisioning, lab up and down): other
             namespaces, addresses and bridges, so they run beside the session's lab (as the
             demo test always did), at a lower CPU priority (nice 10): their Ansible runs have
@@ -11,7 +13,7 @@ Why processes and not pytest-xdist: each lab's tests must stay in one process (i
 module fixtures, one mini lab at a time), and most of their time is spent waiting on real
 daemons' windows (scrape intervals, alert `for`, shaped links), which the other tiers' work
 fills. xdist's loadgroup did not keep the twin's tests on one worker here (a worker then waited
-on the lab lock another held). This runner takes the machine's lab lock once for its three runs
+on the lab lock another held). This runner takes the machine's lab lock once for all its runs
 (PROVDC_LAB_LOCK_HELD tells them so): another suite, demo or benchmark still waits.
 
     .venv/bin/python tests/run_tiers.py [PYTEST ARGS]     # PROVDC_TESTS_TIERS=1 ./setup.sh test
@@ -35,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))                    # run as a script: tests.lab_lock from the checkout
 from tests.lab_lock import LAB_LOCK_HELD, hold_lab_lock  # noqa: E402
 LOGS = ROOT / "test-artefacts" / "tiers"
-TIERS = (("not-twin", "not twin"), ("own-lab", "own_lab"), ("twin", "twin and not own_lab"))
+TIERS = (("not-twin", "not twin"), ("own-lab", "own_lab"), ("demo", "demo"), ("twin", "twin and not own_lab and not demo"))
 NICE = {"own-lab": 10}
 BASETEMP = Path("/tmp/provdc-tests")
 NO_TESTS = 5                     # pytest's exit status when a run selected nothing
@@ -78,7 +80,7 @@ def run_side_by_side(args: list[str]) -> int:
             nice = ["nice", "-n", str(NICE[name])] if name in NICE else []
             procs.append((name, log, subprocess.Popen([*nice, sys.executable, "-m", "pytest", "-m", expr, *basetemp, *args],
                                                       stdout=out, stderr=subprocess.STDOUT, env=env)))
-    print(f"running the suite as three tiers side by side: {', '.join(n for n, _ in TIERS)} "
+    print(f"running the suite as {len(TIERS)} tiers side by side: {', '.join(n for n, _ in TIERS)} "
           f"(outputs in {LOGS.relative_to(ROOT)})", flush=True)
     start = time.monotonic()
     try:

@@ -17,9 +17,10 @@ import pytest
 from tests.conftest import LAB_INVENTORY
 from tests.integration.conftest import require_root
 
-# its own lab, but its monitoring stage measures coverage in real time: it runs in the session
-# lab's tier (tests/run_tiers.py), not beside it at low priority with the mini lab's tests
-pytestmark = pytest.mark.twin
+# its own lab (a twin test: it takes the machine's lab lock when run alone); its monitoring stage
+# measures coverage in real time, so tests/run_tiers.py runs it in a tier of its own at normal
+# priority, not with the session lab's tests (their 9 minutes) nor at low priority with the mini lab's
+pytestmark = [pytest.mark.twin, pytest.mark.demo]
 
 
 def relocated_lab(target: Path) -> Path:
