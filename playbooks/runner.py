@@ -53,6 +53,11 @@ MITOGEN_SUPPORTS: tuple[tuple[tuple[int, int, int], tuple[int, int]], ...] = (
     ((0, 3, 54), (2, 21)),
 )
 MITOGEN_OLDEST_ANSIBLE = (2, 10)
+# seconds an SSH connection (Mitogen's: and its interpreter's start) may take before Ansible calls
+# the host unreachable. Ansible's 10 s failed 7 of 10 lab hosts with "Connection timed out" on a
+# controller at load 15 (two cores, the test tiers side by side); a powered-off host still fails
+# at once on "no route". ANSIBLE_TIMEOUT in the environment wins.
+CONNECT_TIMEOUT = 30
 DEPRECATION_NOTE = ("ansible-core 2.19 warns that strategy plugins outside ansible.builtin are deprecated; "
                     "plain Ansible (--no-accelerate) is the tested fallback")
 
@@ -207,6 +212,7 @@ def _environment(run_dir: Path) -> dict[str, str]:
         # ansible-runner runs `ansible-playbook` from PATH: the interpreter's own bin comes first
         "PATH": f"{bin_dir}:{os.environ.get('PATH', '/usr/bin:/bin')}",
         "ANSIBLE_PIPELINING": "True",
+        "ANSIBLE_TIMEOUT": os.environ.get("ANSIBLE_TIMEOUT", str(CONNECT_TIMEOUT)),
         # setting ssh_args replaces Ansible's defaults, so ControlMaster/ControlPersist are repeated
         "ANSIBLE_SSH_ARGS": "-o ControlMaster=auto -o ControlPersist=60s",
         # control sockets live in a short directory: a socket path over 108 bytes makes every host

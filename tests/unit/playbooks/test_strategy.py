@@ -45,3 +45,12 @@ def test_each_strategy_sets_the_ansible_strategy_explicitly(tmp_path):
     assert strategy_environment(Strategy("linear", "plain")) == {"ANSIBLE_STRATEGY": "linear"}
     env = strategy_environment(Strategy("mitogen_linear", "fast", tmp_path))
     assert env == {"ANSIBLE_STRATEGY": "mitogen_linear", "ANSIBLE_STRATEGY_PLUGINS": str(tmp_path)}
+
+
+def test_a_busy_controller_gets_a_connect_timeout_the_users_own_wins(tmp_path, monkeypatch):
+    from provdc.playbooks.runner import CONNECT_TIMEOUT, _environment
+
+    monkeypatch.delenv("ANSIBLE_TIMEOUT", raising=False)
+    assert _environment(tmp_path)["ANSIBLE_TIMEOUT"] == str(CONNECT_TIMEOUT) and CONNECT_TIMEOUT > 10   # Ansible's own 10 s
+    monkeypatch.setenv("ANSIBLE_TIMEOUT", "75")
+    assert _environment(tmp_path)["ANSIBLE_TIMEOUT"] == "75"
