@@ -55,8 +55,9 @@ MITOGEN_SUPPORTS: tuple[tuple[tuple[int, int, int], tuple[int, int]], ...] = (
 MITOGEN_OLDEST_ANSIBLE = (2, 10)
 # seconds an SSH connection (Mitogen's: and its interpreter's start) may take before Ansible calls
 # the host unreachable. Ansible's 10 s failed 7 of 10 lab hosts with "Connection timed out" on a
-# controller at load 15 (two cores, the test tiers side by side); a powered-off host still fails
-# at once on "no route". ANSIBLE_TIMEOUT in the environment wins.
+# controller at load 15 (two cores, the test tiers side by side). The price: a host whose packets
+# are dropped (powered off, its link down) is called unreachable after 30 s, not 10.
+# ANSIBLE_TIMEOUT in the environment wins.
 CONNECT_TIMEOUT = 30
 DEPRECATION_NOTE = ("ansible-core 2.19 warns that strategy plugins outside ansible.builtin are deprecated; "
                     "plain Ansible (--no-accelerate) is the tested fallback")

@@ -155,11 +155,15 @@ def test_mitogen_and_plain_ansible_make_the_same_changes(mini_module, tmp_path):
     assert runs["linear"][0] and runs["linear"] == runs["mitogen_linear"]
 
 
-def test_an_unreachable_host_does_not_stop_the_others(provisioned_mini, tmp_path, monkeypatch):
-    mini = provisioned_mini
-    # the stopped host's packets are dropped: it costs the whole connect timeout, the product's
-    # 30 s default made for busy controllers; 15 s still leaves the live hosts 5 s over Ansible's own
+@pytest.fixture
+def short_connect_timeout(monkeypatch):
+    """A stopped host's packets are dropped: it costs the whole connect timeout, the product's 30 s
+    default made for busy controllers; 15 s still leaves the live hosts 5 s over Ansible's own."""
     monkeypatch.setenv("ANSIBLE_TIMEOUT", "15")
+
+
+def test_an_unreachable_host_does_not_stop_the_others(provisioned_mini, tmp_path, short_connect_timeout):
+    mini = provisioned_mini
     mini.in_host("app1", "rm", "/etc/profile.d/provdc-tmout.sh")  # something for app1 to converge
     faults.stop_host(mini, "db1")
     try:
@@ -171,11 +175,8 @@ def test_an_unreachable_host_does_not_stop_the_others(provisioned_mini, tmp_path
     assert result.hosts["app1"].failed == 0 and result.hosts["app1"].changed > 0
 
 
-def test_a_canary_that_fails_leaves_the_other_servers_untouched(fresh_mini, tmp_path, monkeypatch):
+def test_a_canary_that_fails_leaves_the_other_servers_untouched(fresh_mini, tmp_path, short_connect_timeout):
     mini = fresh_mini
-    # the stopped host's packets are dropped: it costs the whole connect timeout, the product's
-    # 30 s default made for busy controllers; 15 s still leaves the live hosts 5 s over Ansible's own
-    monkeypatch.setenv("ANSIBLE_TIMEOUT", "15")
     before = fingerprint(mini)
     faults.stop_host(mini, "app1")  # the canary: the first server of the inventory
     try:
