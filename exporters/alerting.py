@@ -32,6 +32,8 @@ from typing import Any
 
 import yaml
 
+from provdc.yamlread import dump_yaml
+
 from provdc.inventory import Inventory, model
 from provdc.secrets import SecretRef
 
@@ -89,7 +91,7 @@ def write_runtime(inv: Inventory, config_dir: Path, settings: AlertSettings = Al
 
 def _write_yaml(path: Path, data: Any) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    tmp.write_text(dump_yaml(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
     tmp.replace(path)
 
 

@@ -28,6 +28,7 @@ from provdc.errors import ProvdcError
 from provdc.inventory import model, tabular
 from provdc.inventory.source import resolve_plain
 from provdc.inventory.tabular import Rejected
+from provdc.yamlread import SafeDumper
 
 FORMATS = ("csv", "xlsx", "ansible", "json")
 
@@ -311,12 +312,12 @@ def _files(src: Path, suffix: str) -> list[Path]:
 
 # -------------------------------------------------------------------------- writing a draft
 
-class _DraftDumper(yaml.SafeDumper):
+class _DraftDumper(SafeDumper):
     """Quotes every string whose YAML 1.2 reading would not be that string (`022`, `0o22`,
     `2026-01-01`, `null`), so the draft means exactly what was imported."""
 
 
-def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+def _represent_str(dumper: SafeDumper, value: str) -> yaml.ScalarNode:
     plain_meaning = resolve_plain(value) if value else None
     style = "'" if value and plain_meaning != value or type(plain_meaning) is not str else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)

@@ -26,6 +26,8 @@ from pathlib import Path
 
 import yaml
 
+from provdc.yamlread import dump_yaml
+
 from provdc.secrets import SecretRef
 
 RUNNER = str(Path(sys.executable).with_name("ansible-runner"))
@@ -86,7 +88,7 @@ def provdc_job(inventory: Path, work: Path, play: list[dict]) -> Path:
     pdd = work / "job"
     project = pdd / "project"
     shutil.copytree(inventory if inventory.is_dir() else inventory.parent, project / "province")
-    (project / "job.yml").write_text(yaml.safe_dump(play, sort_keys=False))
+    (project / "job.yml").write_text(dump_yaml(play, sort_keys=False))
     (pdd / "inventory").mkdir(parents=True)
     (pdd / "inventory" / "hosts").write_text("localhost ansible_connection=local ansible_python_interpreter={{ ansible_playbook_python }}\n")
     return pdd

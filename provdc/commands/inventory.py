@@ -298,11 +298,10 @@ def discover(zone_specs: tuple[str, ...], inventory_path: Path | None, ssh_key: 
     """
     from datetime import datetime, timezone
 
-    import yaml
-
     from provdc.checks.network import local_addresses
     from provdc.exporters.monitoring import declared_networks
     from provdc.inventory import discovery, load_inventory
+    from provdc.yamlread import dump_yaml
 
     zones = discovery.parse_zones(list(zone_specs))
     declared = declared_networks(load_inventory(inventory_path)) if inventory_path else None
@@ -318,7 +317,7 @@ def discover(zone_specs: tuple[str, ...], inventory_path: Path | None, ssh_key: 
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     header = (f"# Discovered by `provdc inventory discover` at {stamp} from this machine.\n"
               "# A draft: ids come from addresses, service names from nmap; merge into the inventory by hand.\n")
-    write_atomically(out_dir / "discovered.yaml", header + yaml.safe_dump(proposal, sort_keys=False, allow_unicode=True))
+    write_atomically(out_dir / "discovered.yaml", header + dump_yaml(proposal, sort_keys=False, allow_unicode=True))
     services = sum(len(s["services"]) for s in proposal["servers"])
     err.print(f"wrote {out_dir / 'discovered.yaml'}: {len(hosts)} host(s), {services} open TCP service(s) "
               f"in {len(zones)} zone(s)")

@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from provdc.errors import InventoryError
 from provdc.inventory import load_inventory
 from provdc.inventory.model import Evidence, Waiver
-from provdc.yamlread import load_yaml
+from provdc.yamlread import dump_yaml, load_yaml
 
 FILES = {"evidence": "console-evidence.yaml", "waivers": "console-waivers.yaml"}
 FILE_NAME = FILES["evidence"]
@@ -83,7 +83,7 @@ def record(inventory_dir: Path, state: Path, entry: dict, inv, kind: str = "evid
         before = path.read_bytes() if path.exists() else None
         records = _records(path, kind) + [entry]
         header = HEADER.format(what="Evidence" if kind == "evidence" else "Waivers", kind=kind)
-        text = header + yaml.safe_dump({kind: records}, allow_unicode=True, sort_keys=False, default_flow_style=False)
+        text = header + dump_yaml({kind: records}, allow_unicode=True, sort_keys=False, default_flow_style=False)
         try:
             path.write_text(text, encoding="utf-8")
         except OSError as exc:      # e.g. the systemd unit's ProtectSystem=strict without ReadWritePaths
