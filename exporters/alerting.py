@@ -30,12 +30,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from provdc.yamlread import dump_yaml
-
 from provdc.inventory import Inventory, model
 from provdc.secrets import SecretRef
+from provdc.yamlread import dump_yaml
 
 NULL_RECEIVER = "provdc-null"   # receives what must never be sent (the maintenance marker)
 SECRETS_DIR = "secrets"

@@ -28,16 +28,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import yaml
-
-from provdc.yamlread import dump_yaml
-
 from provdc.errors import ScopeError
 from provdc.durations import parse_duration
 from provdc.exporters import alerting
 from provdc.inventory import Inventory
 from provdc.inventory.exports import file_sd
 from provdc.secrets import SecretRef
+from provdc.yamlread import dump_yaml
 
 IF_NAME = "1.3.6.1.2.1.31.1.1.1.1"
 IF_HC_IN = "1.3.6.1.2.1.31.1.1.1.6"

@@ -30,13 +30,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import yaml
-
-from provdc.yamlread import dump_yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from provdc.errors import InventoryError, ProvdcError
 from provdc.inventory import Inventory
+from provdc.yamlread import dump_yaml
 
 PROVINCE_RULES = "rules/province-aggregates.yml"
 AVAILABILITY_GROUP = "province-availability"   # its interval is the SLI window

@@ -12,15 +12,12 @@ import json
 import re
 from typing import Any
 
-import yaml
-
-from provdc.yamlread import dump_yaml
-
 from provdc.inventory import model
 from provdc.inventory.catalogue import bar_for
 from provdc.inventory.connection import Connection
 from provdc.inventory.index import Inventory
 from provdc.secrets import SecretRef
+from provdc.yamlread import dump_yaml
 
 ANY_IPV4 = "0.0.0.0/0"
 

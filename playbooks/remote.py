@@ -24,11 +24,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
-from provdc.yamlread import dump_yaml
-
 from provdc.secrets import SecretRef
+from provdc.yamlread import dump_yaml
 
 RUNNER = str(Path(sys.executable).with_name("ansible-runner"))
 IDENT = "provdc"

@@ -296,6 +296,9 @@ def _docx_row(table, texts, size, bold: bool = False) -> None:
             run.bold = True
 
 
+_XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
+
+
 def _docx_rows(table, rows, size) -> None:
     """The body rows as copies of one row's XML, each with its own texts: python-docx builds a
     cell through its object model, 3 ms a row here, so a year's tables of thousands of rows took
@@ -319,9 +322,6 @@ def _docx_rows(table, rows, size) -> None:
             if text != text.strip():                  # as python-docx does: kept spaces are marked
                 t_elem.set(_XML_SPACE, "preserve")
         table._tbl.append(tr)
-
-
-_XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 
 
 def _docx_signatures(d, doc: Document) -> None:

@@ -16,7 +16,6 @@ import threading
 from datetime import date
 from pathlib import Path
 
-import yaml
 from pydantic import ValidationError
 
 from provdc.errors import InventoryError
